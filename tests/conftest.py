@@ -1,0 +1,35 @@
+"""Shared fixtures: an isolated tracker home, the project's folders, the shared real data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(autouse=True)
+def tracker_home(tmp_path_factory, monkeypatch) -> Path:
+    """Every test gets its own empty TRACKER_HOME; nothing touches the user's data."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("TRACKER_HOME", str(home))
+    monkeypatch.delenv("TRACKER_SMTP_PASSWORD", raising=False)
+    return home
+
+
+@pytest.fixture
+def project_root() -> Path:
+    return ROOT
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    """The real data beside the repository; its absence fails under CI=true."""
+    if not SHARED.is_dir():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"shared data folder {SHARED} is missing (required in CI)")
+        pytest.skip(f"shared data folder {SHARED} is missing; CI requires it")
+    return SHARED

@@ -1,0 +1,53 @@
+"""The ``tracker`` command line: parse, call the library, render.
+
+Only ``tracker.cli`` imports typer or rich, prints or exits. Every
+``TrackerError`` raised anywhere below is turned here, in one place, into
+``error: <message>`` on stderr and the error's exit code.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from tracker.errors import InvalidInput, TrackerError
+
+
+class TrackerGroup(TyperGroup):
+    """Root group that translates domain errors into one-line messages."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except InvalidInput as exc:
+            for problem in exc.problems:
+                sys.stderr.write(f"{problem}\n")
+            n = len(exc.problems)
+            sys.stderr.write(f"error: {n} problem{'s' if n != 1 else ''} found\n")
+            raise typer.Exit(exc.exit_code) from None
+        except TrackerError as exc:
+            sys.stderr.write(f"error: {exc}\n")
+            raise typer.Exit(exc.exit_code) from None
+
+
+app = typer.Typer(
+    cls=TrackerGroup,
+    help="Track and backtest broker stock recommendations on the Hong Kong exchange.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+)
+
+# Command groups, one module each (imports stay light: typer, pydantic, stdlib).
+from tracker.cli import recs as _recs  # noqa: E402
+from tracker.cli import registry as _registry  # noqa: E402
+
+app.add_typer(_recs.app, name="recs")
+app.add_typer(_registry.app, name="registry")
+
+
+def main() -> None:
+    app()

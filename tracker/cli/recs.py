@@ -1,0 +1,131 @@
+"""``tracker recs``: validate, list and add calls."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tracker.config import Settings
+
+app = typer.Typer(help="The calls kept as YAML in recs/.", no_args_is_help=True)
+
+
+class Format(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+#: JSON keys of `recs list --format json`, in order (a stable, documented schema).
+LIST_FIELDS = [
+    "report", "broker", "analysts", "published", "seen", "name", "ticker", "rating",
+    "target_price", "target_currency", "scale", "note",
+]  # fmt: skip
+
+
+def _registry(settings: Settings):
+    from tracker.registry import Registry
+
+    return Registry.load(settings.home)
+
+
+@app.command()
+def validate(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Report files or folders (default: recs/).")
+    ] = None,
+) -> None:
+    """Validate call files and report every problem as file:line: field: message.
+
+    Example: tracker recs validate recs/2025-05-06-huaan-hk-internet-ai.yaml
+    """
+    from tracker.cli._render import stderr
+    from tracker.recs import load_book
+
+    settings = Settings()
+    book = load_book(settings.recs_dir, paths, registry=_registry(settings))
+    calls = sum(len(r.report.recommendations) for r in book.reports)
+    stderr().print(
+        f"ok: {len(book.reports)} report(s), {calls} call(s), {len(book.scales)} scale(s)"
+    )
+
+
+def _parse_date(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form") from None
+
+
+@app.command("list")
+def list_calls(
+    broker: Annotated[list[str] | None, typer.Option(help="Broker (English or local name).")] = None,
+    analyst: Annotated[list[str] | None, typer.Option(help="Analyst name.")] = None,
+    rating: Annotated[list[str] | None, typer.Option(help="Canonical rating, e.g. buy.")] = None,
+    ticker: Annotated[list[str] | None, typer.Option(help="Ticker or company name.")] = None,
+    since: Annotated[str | None, typer.Option(help="Published on or after (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="Published on or before (YYYY-MM-DD).")] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+) -> None:
+    """List the calls, one row per recommendation.
+
+    Example: tracker recs list --broker "Huaan Securities" --format json
+    """
+    from tracker.cli._render import print_table, write_csv, write_json
+    from tracker.recs import filter_calls, load_book
+
+    settings = Settings()
+    registry = _registry(settings)
+    tickers = [registry.resolve(t) for t in ticker or []]
+    calls = filter_calls(
+        load_book(settings.recs_dir).calls(),
+        brokers=broker or [],
+        analysts=analyst or [],
+        ratings=rating or [],
+        tickers=tickers,
+        since=_parse_date(since),
+        until=_parse_date(until),
+    )[LIST_FIELDS]
+    if fmt is Format.json:
+        write_json(calls.to_dict(orient="records"))
+    elif fmt is Format.csv:
+        write_csv(calls)
+    else:
+        shown = calls[["published", "broker", "name", "ticker", "rating", "target_price", "report"]]
+        print_table(shown, title=f"{len(calls)} call(s)")
+
+
+@app.command()
+def add(
+    report_file: Annotated[Path, typer.Argument(help="The report's YAML file.")],
+    name: Annotated[str, typer.Option(help="Company as written in the report, or a code.")],
+    rating: Annotated[str, typer.Option(help="Rating, canonical or as the report words it.")],
+    target: Annotated[float | None, typer.Option(help="Target price.")] = None,
+    currency: Annotated[str, typer.Option(help="Currency of the target price.")] = "HKD",
+    note: Annotated[str | None, typer.Option(help="Short thesis.")] = None,
+) -> None:
+    """Resolve a company name and append a call to a report file, keeping its comments.
+
+    Example: tracker recs add recs/2025-09-15-caitong-ai-race.yaml --name 小米集团 --rating 买入 --target 60
+    """
+    from tracker.cli._render import stderr
+    from tracker.recs import append_recommendation, load_scales
+
+    settings = Settings()
+    entry = append_recommendation(
+        report_file,
+        load_scales(settings.scales_dir),
+        _registry(settings),
+        name=name,
+        rating=rating,
+        target=target,
+        currency=currency,
+        note=note,
+    )
+    stderr().print(f"added {entry['name']} ({entry['ticker']}) {entry['rating']} to {report_file}")

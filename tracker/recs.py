@@ -1,0 +1,272 @@
+"""Loading, validating, listing and appending the calls kept in ``recs/*.yaml``.
+
+One YAML file per report (``YYYY-MM-DD-broker-slug.yaml``); rating scales in
+``recs/scales/*.yaml``. Loading validates everything and reports *all*
+problems of all files at once as ``file:line: field: message``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from pydantic import ValidationError
+
+from tracker.errors import InputFileError, InvalidInput, Problem
+from tracker.models import RatingScale, Report
+from tracker.yamlio import dump_yaml, load_yaml, problems_from, read_text, write_atomic
+
+if TYPE_CHECKING:
+    from tracker.registry import Registry
+
+#: Columns of the calls frame, one row per recommendation.
+CALL_COLUMNS = [
+    "call_id", "report", "file", "broker", "broker_local", "analysts", "published", "seen",
+    "start_date", "scale", "name", "ticker", "rating", "target_price", "target_currency",
+    "horizon_min_months", "horizon_max_months", "note",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LoadedReport:
+    path: Path
+    report: Report
+
+    @property
+    def id(self) -> str:
+        return self.path.stem
+
+
+@dataclass(frozen=True)
+class CallBook:
+    """Every report and scale, validated together."""
+
+    reports: tuple[LoadedReport, ...]
+    scales: dict[str, RatingScale]
+
+    def calls(self) -> pd.DataFrame:
+        return calls_frame(self.reports, self.scales)
+
+
+def _validate(model: type, path: Path, context: dict[str, Any]) -> tuple[Any, list[Problem]]:
+    try:
+        text = read_text(path)
+        data = load_yaml(path, text)
+    except InvalidInput as exc:
+        return None, list(exc.problems)
+    if not isinstance(data, dict):
+        return None, [Problem(str(path), 1, "", "expected a mapping of fields at the top level")]
+    ctx = dict(context)
+    if model is Report:
+        ctx["scale"] = (context.get("scales") or {}).get(data.get("scale"))
+    try:
+        return model.model_validate(data, context=ctx), []
+    except ValidationError as exc:
+        return None, problems_from(exc, path, data)
+
+
+def load_scales(scales_dir: Path) -> dict[str, RatingScale]:
+    """Every ``*.yaml`` in ``scales_dir`` as a validated :class:`RatingScale`.
+
+    Raises
+    ------
+    InvalidInput
+        Listing every problem in every file; also a scale whose ``id`` does not
+        match its file name, or two files with one id.
+    """
+    if not scales_dir.is_dir():
+        raise InputFileError(scales_dir, "no such folder of rating scales")
+    scales: dict[str, RatingScale] = {}
+    problems: list[Problem] = []
+    for path in sorted(scales_dir.glob("*.yaml")):
+        scale, found = _validate(RatingScale, path, {})
+        problems += found
+        if scale is None:
+            continue
+        if scale.id != path.stem:
+            problems.append(
+                Problem(str(path), 1, "id", f"id {scale.id!r} must match the file name {path.stem!r}")
+            )
+            continue
+        scales[scale.id] = scale
+    if problems:
+        raise InvalidInput(problems)
+    return scales
+
+
+def report_paths(paths: Sequence[Path]) -> list[Path]:
+    """The report files named by ``paths`` (folders expand to their ``*.yaml``, scales excluded)."""
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out += sorted(q for q in p.glob("*.yaml") if q.is_file())
+        elif p.exists():
+            out.append(p)
+        else:
+            raise InputFileError(p, "no such file or folder")
+    return out
+
+
+def load_report(
+    path: Path,
+    scales: dict[str, RatingScale],
+    registry: Registry | None = None,
+    today: date | None = None,
+) -> LoadedReport:
+    """Load and validate one report file.
+
+    Raises
+    ------
+    InvalidInput
+        With every problem in the file.
+    """
+    context = {"scales": scales, "registry": registry, "today": today or date.today()}
+    report, problems = _validate(Report, path, context)
+    if problems:
+        raise InvalidInput(problems)
+    return LoadedReport(path, report)
+
+
+def load_book(
+    recs_dir: Path,
+    paths: Sequence[Path] | None = None,
+    registry: Registry | None = None,
+    today: date | None = None,
+) -> CallBook:
+    """Load the scales of ``recs_dir`` and every report in ``paths`` (default: ``recs_dir``).
+
+    All files are validated before anything is raised, so one run reports every
+    problem.
+    """
+    scales = load_scales(recs_dir / "scales")
+    files = report_paths(paths or [recs_dir])
+    reports: list[LoadedReport] = []
+    problems: list[Problem] = []
+    for path in files:
+        try:
+            reports.append(load_report(path, scales, registry, today))
+        except InvalidInput as exc:
+            problems += exc.problems
+    if problems:
+        raise InvalidInput(problems)
+    return CallBook(tuple(reports), scales)
+
+
+def calls_frame(reports: Iterable[LoadedReport], scales: dict[str, RatingScale]) -> pd.DataFrame:
+    """One row per recommendation, with the report's fields and the effective horizon."""
+    rows = []
+    for loaded in reports:
+        rep = loaded.report
+        scale = scales[rep.scale]
+        for i, rec in enumerate(rep.recommendations):
+            horizon = rec.horizon_months or scale.horizon(rec.rating)
+            rows.append(
+                {
+                    "call_id": f"{loaded.id}#{i + 1}",
+                    "report": loaded.id,
+                    "file": str(loaded.path),
+                    "broker": rep.broker,
+                    "broker_local": rep.broker_local,
+                    "analysts": [a.name for a in rep.analysts],
+                    "published": pd.Timestamp(rep.published),
+                    "seen": pd.Timestamp(rep.seen) if rep.seen else pd.NaT,
+                    "start_date": pd.Timestamp(rep.start_date),
+                    "scale": rep.scale,
+                    "name": rec.name,
+                    "ticker": rec.ticker,
+                    "rating": rec.rating,
+                    "target_price": rec.target.value if rec.target else None,
+                    "target_currency": rec.target.currency if rec.target else None,
+                    "horizon_min_months": horizon.min_months,
+                    "horizon_max_months": horizon.max_months,
+                    "note": rec.note,
+                }
+            )
+    frame = pd.DataFrame(rows, columns=CALL_COLUMNS)
+    return frame.sort_values(["published", "report"], kind="stable").reset_index(drop=True)
+
+
+def filter_calls(
+    calls: pd.DataFrame,
+    brokers: Sequence[str] = (),
+    analysts: Sequence[str] = (),
+    ratings: Sequence[str] = (),
+    tickers: Sequence[str] = (),
+    reports: Sequence[str] = (),
+    since: date | None = None,
+    until: date | None = None,
+) -> pd.DataFrame:
+    """Calls matching every given filter (each list matches any of its values).
+
+    Broker and analyst match case-insensitively, against the English or local name.
+    """
+    mask = pd.Series(True, index=calls.index)
+    if brokers:
+        wanted = {b.casefold() for b in brokers}
+        mask &= calls["broker"].str.casefold().isin(wanted) | calls["broker_local"].fillna(
+            ""
+        ).str.casefold().isin(wanted)
+    if analysts:
+        wanted = {a.casefold() for a in analysts}
+        mask &= calls["analysts"].map(lambda names: any(n.casefold() in wanted for n in names))
+    if ratings:
+        mask &= calls["rating"].isin(ratings)
+    if tickers:
+        mask &= calls["ticker"].isin(tickers)
+    if reports:
+        mask &= calls["report"].isin(reports)
+    if since is not None:
+        mask &= calls["published"] >= pd.Timestamp(since)
+    if until is not None:
+        mask &= calls["published"] <= pd.Timestamp(until)
+    return calls[mask].reset_index(drop=True)
+
+
+def append_recommendation(
+    path: Path,
+    scales: dict[str, RatingScale],
+    registry: Registry,
+    name: str,
+    rating: str,
+    target: float | None = None,
+    currency: str = "HKD",
+    note: str | None = None,
+    today: date | None = None,
+) -> dict[str, Any]:
+    """Resolve ``name`` and append a recommendation to the report file at ``path``.
+
+    The file keeps its comments and key order; it is validated with the new
+    call before it is written (atomically), so a bad call never reaches disk.
+
+    Returns
+    -------
+    dict
+        The recommendation as written.
+    """
+    loaded = load_report(path, scales, registry, today)  # the file must be valid to begin with
+    data = load_yaml(path)
+    ticker = registry.resolve(name)
+    # Store the canonical rating; an unknown word is kept so validation names it.
+    canonical = scales[loaded.report.scale].canonical_rating(rating) or rating
+    entry: dict[str, Any] = {"name": name, "ticker": ticker, "rating": canonical}
+    if target is not None:
+        entry["target"] = {"value": target, "currency": currency}
+    if note:
+        entry["note"] = note
+    if "recommendations" not in data or data["recommendations"] is None:
+        data["recommendations"] = []
+    data["recommendations"].append(entry)
+    text = dump_yaml(data)
+    candidate = load_yaml(path, text)
+    context = {"scales": scales, "registry": registry, "today": today or date.today()}
+    context["scale"] = scales.get(candidate.get("scale"))
+    try:
+        Report.model_validate(candidate, context=context)
+    except ValidationError as exc:
+        raise InvalidInput(problems_from(exc, path, candidate)) from None
+    write_atomic(path, text)
+    return entry

@@ -1,0 +1,206 @@
+"""HKEX trading sessions (exchange_calendars ``XHKG``).
+
+All session arithmetic in tracker goes through this module: never
+``date + timedelta(days=...)``. Sessions are naive, midnight ``pd.Timestamp``
+values (the session *date* in Hong Kong), as exchange_calendars labels them.
+Half-days (Christmas Eve, New Year's Eve, Lunar New Year's Eve) are sessions.
+
+Functions taking arrays are vectorised (``numpy.searchsorted`` over the session
+index) so that scoring 100,000 calls needs no Python loop.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import pandas as pd
+
+from tracker.constants import CALENDAR_START, HKEX_CALENDAR
+from tracker.errors import TrackerError
+
+if TYPE_CHECKING:
+    import exchange_calendars
+
+Direction = Literal["next", "previous", "none"]
+
+
+class NotASession(TrackerError):
+    """A date that had to be a session was not one (``direction="none"``)."""
+
+    def __init__(self, date: pd.Timestamp, param_name: str = "date"):
+        super().__init__(f"{param_name}={date.date()} is not an HKEX session")
+
+
+class OutsideCalendar(TrackerError):
+    """A date outside the span the HKEX calendar covers."""
+
+    def __init__(self, date: pd.Timestamp, first: pd.Timestamp, last: pd.Timestamp):
+        super().__init__(
+            f"{date.date()} is outside the HKEX calendar ({first.date()}..{last.date()})"
+        )
+
+
+@lru_cache(maxsize=1)
+def calendar() -> exchange_calendars.ExchangeCalendar:
+    """The XHKG calendar from ``CALENDAR_START`` to two years from now."""
+    import exchange_calendars as xcals
+
+    end = pd.Timestamp.today().normalize() + pd.DateOffset(years=2)
+    return xcals.get_calendar(HKEX_CALENDAR, start=CALENDAR_START, end=end)
+
+
+@lru_cache(maxsize=1)
+def all_sessions() -> pd.DatetimeIndex:
+    """Every HKEX session the calendar covers, ascending, tz-naive."""
+    sessions = calendar().sessions
+    return pd.DatetimeIndex(sessions.tz_localize(None) if sessions.tz else sessions)
+
+
+def _as_ts(date) -> pd.Timestamp:
+    ts = pd.Timestamp(date)
+    if ts.tzinfo is not None:
+        # A Hong Kong timestamp names its session by its local date: never shift to UTC.
+        ts = ts.tz_localize(None)
+    return ts.normalize()
+
+
+def _as_index(dates) -> pd.DatetimeIndex:
+    idx = pd.DatetimeIndex(dates)
+    if idx.tz is not None:
+        idx = idx.tz_localize(None)
+    return idx.normalize()
+
+
+def _check_bounds(idx: pd.DatetimeIndex) -> None:
+    sessions = all_sessions()
+    if len(idx) == 0:
+        return
+    lo, hi = idx.min(), idx.max()
+    if lo < sessions[0]:
+        raise OutsideCalendar(lo, sessions[0], sessions[-1])
+    if hi > sessions[-1]:
+        raise OutsideCalendar(hi, sessions[0], sessions[-1])
+
+
+def is_session(date) -> bool:
+    """Whether ``date`` is an HKEX session."""
+    ts = _as_ts(date)
+    _check_bounds(pd.DatetimeIndex([ts]))
+    return ts in set_of_sessions()
+
+
+@lru_cache(maxsize=1)
+def set_of_sessions() -> frozenset:
+    return frozenset(all_sessions())
+
+
+def date_to_session(date, direction: Direction = "next", param_name: str = "date") -> pd.Timestamp:
+    """The session on ``date``, or the next/previous one when it is not a session.
+
+    Raises
+    ------
+    NotASession
+        With ``direction="none"`` when ``date`` is not a session.
+    """
+    ts = _as_ts(date)
+    if ts in set_of_sessions():
+        return ts
+    if direction == "none":
+        raise NotASession(ts, param_name)
+    if direction == "next":
+        return next_session_on_or_after(ts)
+    return previous_session_on_or_before(ts)
+
+
+def next_sessions_on_or_after(dates) -> pd.DatetimeIndex:
+    """Vectorised: for each date, the first session on or after it."""
+    idx = _as_index(dates)
+    _check_bounds(idx)
+    sessions = all_sessions()
+    pos = sessions.searchsorted(idx, side="left")
+    return sessions[pos]
+
+
+def next_sessions_after(dates) -> pd.DatetimeIndex:
+    """Vectorised: for each date, the first session strictly after it."""
+    idx = _as_index(dates)
+    _check_bounds(idx)
+    sessions = all_sessions()
+    pos = sessions.searchsorted(idx, side="right")
+    if len(pos) and pos.max() >= len(sessions):
+        raise OutsideCalendar(idx.max(), sessions[0], sessions[-1])
+    return sessions[pos]
+
+
+def previous_sessions_on_or_before(dates) -> pd.DatetimeIndex:
+    """Vectorised: for each date, the last session on or before it."""
+    idx = _as_index(dates)
+    _check_bounds(idx)
+    sessions = all_sessions()
+    pos = sessions.searchsorted(idx, side="right") - 1
+    return sessions[pos]
+
+
+def next_session_on_or_after(date) -> pd.Timestamp:
+    return next_sessions_on_or_after([date])[0]
+
+
+def next_session_after(date) -> pd.Timestamp:
+    return next_sessions_after([date])[0]
+
+
+def previous_session_on_or_before(date) -> pd.Timestamp:
+    return previous_sessions_on_or_before([date])[0]
+
+
+def sessions_months_after(sessions_from, months: int) -> pd.DatetimeIndex:
+    """Vectorised: the first session on or after each date + ``months`` calendar months.
+
+    Month arithmetic clamps to the month's end (2025-08-31 + 6 months = 2026-02-28),
+    as ``pandas.DateOffset(months=n)`` does.
+    """
+    idx = _as_index(sessions_from)
+    shifted = idx + pd.DateOffset(months=months)
+    return next_sessions_on_or_after(shifted)
+
+
+def session_months_after(session, months: int) -> pd.Timestamp:
+    return sessions_months_after([session], months)[0]
+
+
+def sessions_between(start, end) -> pd.DatetimeIndex:
+    """Sessions in the closed range ``[start, end]``."""
+    lo, hi = _as_ts(start), _as_ts(end)
+    sessions = all_sessions()
+    return sessions[(sessions >= lo) & (sessions <= hi)]
+
+
+def session_positions(dates) -> np.ndarray:
+    """Vectorised: the ordinal position of each session (``dates`` must be sessions).
+
+    The difference of two positions is the number of sessions between them.
+    """
+    idx = _as_index(dates)
+    sessions = all_sessions()
+    pos = sessions.searchsorted(idx, side="left")
+    clipped = np.minimum(pos, len(sessions) - 1)
+    bad = sessions[clipped] != idx
+    if bad.any():
+        raise NotASession(idx[np.argmax(bad)])
+    return pos
+
+
+def count_sessions_between(start, end) -> int:
+    """Number of sessions in ``(start, end]`` (0 when ``end <= start``)."""
+    sessions = all_sessions()
+    lo = sessions.searchsorted(_as_ts(start), side="right")
+    hi = sessions.searchsorted(_as_ts(end), side="right")
+    return max(0, int(hi - lo))
+
+
+def early_closes() -> pd.DatetimeIndex:
+    """Half-day sessions (they still count as sessions)."""
+    ec = calendar().early_closes
+    return pd.DatetimeIndex(ec.tz_localize(None) if ec.tz else ec)

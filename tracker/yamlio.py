@@ -1,0 +1,192 @@
+"""Safe YAML reading with line numbers, and comment-preserving writing.
+
+Files are read twice: once by ruamel's *safe* loader, which refuses tags such
+as ``!!python/object`` and duplicate keys, and once by the round-trip loader,
+whose nodes remember their line numbers so that a validation error can be
+reported as ``file:line: field: message``. Both loaders are pure Python.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from tracker.constants import MAX_INPUT_BYTES
+from tracker.errors import InputFileError, Problem
+
+#: A structure nested deeper than this is refused (no legitimate file comes close).
+MAX_DEPTH = 32
+#: Nodes a document may expand to, aliases counted at each use ("billion laughs").
+MAX_NODES = 100_000
+
+
+def read_text(path: Path) -> str:
+    """The file's text, refusing unreadable, oversized and non-UTF-8 files."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputFileError(path, f"cannot read file: {exc.strerror or exc}") from None
+    if len(raw) > MAX_INPUT_BYTES:
+        raise InputFileError(
+            path, f"file is {len(raw):,} bytes; the limit is {MAX_INPUT_BYTES:,}: split it"
+        )
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputFileError(
+            path, f"not UTF-8 (byte 0x{raw[exc.start]:02x}): save the file as UTF-8", line=line
+        ) from None
+
+
+def _yaml(typ: str):
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ=typ, pure=True)
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+def _check_size(node: Any, path: Path) -> None:
+    """Refuse documents that nest too deep or expand (through aliases) too far."""
+    from ruamel.yaml.nodes import MappingNode, SequenceNode
+
+    memo: dict[int, int] = {}
+
+    def expanded(n: Any, depth: int) -> int:
+        if depth > MAX_DEPTH:
+            raise InputFileError(
+                path, f"nested deeper than {MAX_DEPTH} levels", line=n.start_mark.line + 1
+            )
+        key = id(n)
+        if key in memo:
+            return memo[key]
+        total = 1
+        if isinstance(n, MappingNode):
+            for k, v in n.value:
+                total += expanded(k, depth + 1) + expanded(v, depth + 1)
+                if total > MAX_NODES:
+                    break
+        elif isinstance(n, SequenceNode):
+            for v in n.value:
+                total += expanded(v, depth + 1)
+                if total > MAX_NODES:
+                    break
+        if total > MAX_NODES:
+            raise InputFileError(
+                path,
+                f"document expands to more than {MAX_NODES:,} values (aliases counted at each use)",
+                line=n.start_mark.line + 1,
+            )
+        memo[key] = total
+        return total
+
+    if node is not None:
+        expanded(node, 0)
+
+
+def load_yaml(path: Path, text: str | None = None) -> Any:
+    """Parse a YAML file safely; return round-trip data that keeps line numbers.
+
+    Raises
+    ------
+    InputFileError
+        Unreadable file, not UTF-8, too large, malformed YAML, a duplicate key,
+        a tag that would construct an object, too deep or too large once expanded.
+    """
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    if text is None:
+        text = read_text(path)
+    try:
+        _check_size(_yaml("safe").compose(io.StringIO(text)), path)
+        _yaml("safe").load(io.StringIO(text))
+        return _yaml("rt").load(io.StringIO(text))
+    except InputFileError:
+        raise
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = (exc.problem or exc.context or "malformed YAML").strip()
+        if "could not determine a constructor" in problem:
+            problem = problem.replace("could not determine a constructor for the tag", "tag not allowed:")
+        raise InputFileError(path, f"YAML: {problem}", line=line) from None
+    except YAMLError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "malformed YAML"
+        raise InputFileError(path, f"YAML: {first}") from None
+    except RecursionError:
+        raise InputFileError(path, f"nested deeper than {MAX_DEPTH} levels") from None
+
+
+def line_of(data: Any, loc: Sequence[str | int]) -> int | None:
+    """The 1-based line of the deepest node of ``loc`` that exists in ``data``."""
+    line = None
+    node = data
+    for key in loc:
+        lc = getattr(node, "lc", None)
+        try:
+            if lc is not None:
+                if isinstance(key, int) and isinstance(node, list):
+                    line = lc.item(key)[0] + 1
+                elif isinstance(node, dict) and key in node:
+                    line = lc.key(key)[0] + 1
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            break
+    if line is None and getattr(data, "lc", None) is not None:
+        line = data.lc.line + 1
+    return line
+
+
+def problems_from(exc: ValidationError, path: Path, data: Any) -> list[Problem]:
+    """Map each pydantic error to ``file:line: field: message``."""
+    import re
+
+    problems = []
+    for err in exc.errors(include_url=False):
+        loc: list[str | int] = [p for p in err["loc"] if not str(p).startswith("function-")]
+        msg = err["msg"]
+        msg = re.sub(r"^(Value error|Assertion failed), ", "", msg)
+        # A cross-field rule names the field it blames at the start of its message.
+        m = re.match(r"^([A-Za-z_]\w*(?:\.\w+)*): (.*)$", msg, re.S)
+        if m and not loc:
+            loc = [int(p) if p.isdigit() else p for p in m.group(1).split(".")]
+            msg = m.group(2)
+        if err["type"] == "extra_forbidden":
+            msg = f"unknown field {loc[-1]!r}: check the spelling"
+        elif err["type"] == "missing":
+            msg = "required field is missing"
+        field = ".".join(str(p) for p in loc)
+        problems.append(Problem(str(path), line_of(data, loc), field, msg))
+    return problems
+
+
+def dump_yaml(data: Any) -> str:
+    """Round-trip dump that keeps comments and key order."""
+    out = io.StringIO()
+    yaml = _yaml("rt")
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 4096
+    yaml.dump(data, out)
+    return out.getvalue()
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
