@@ -315,8 +315,11 @@ class Recommendation(Record):
     @field_validator("rating")
     @classmethod
     def _known_rating(cls, value: str, info: ValidationInfo) -> str:
-        scale = (info.context or {}).get("scale")
+        context = info.context or {}
+        scale = context.get("scale")
         if scale is None:
+            if context.get("scales") is not None:
+                return value  # the report names an unknown scale: that error is reported instead
             if value not in RATINGS:
                 raise ValueError(f"unknown rating {value!r}; use one of {', '.join(RATINGS)}")
             return value

@@ -164,7 +164,7 @@ def problems_from(exc: ValidationError, path: Path, data: Any) -> list[Problem]:
             msg = "required field is missing"
         field = ".".join(str(p) for p in loc)
         problems.append(Problem(str(path), line_of(data, loc), field, msg))
-    return problems
+    return sorted(problems, key=lambda p: p.line or 0)
 
 
 def dump_yaml(data: Any) -> str:
