@@ -1,0 +1,123 @@
+"""Timing helpers shared by the benchmark scripts.
+
+Every figure is the median of several runs after a warm-up, reported with its
+min and max; comparisons are ratios of figures measured in the same run,
+because the machine is shared and noisy.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Timing:
+    name: str
+    median_s: float
+    min_s: float
+    max_s: float
+    runs: int
+    peak_mb: float | None = None
+    target: str | None = None
+    passed: bool | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_row(self) -> dict[str, Any]:
+        row = asdict(self)
+        row.update(row.pop("extra"))
+        return row
+
+
+def time_call(
+    name: str,
+    fn: Callable[[], Any],
+    repeat: int = 5,
+    warmup: int = 1,
+    trace_memory: bool = True,
+    target_s: float | None = None,
+) -> Timing:
+    """Median/min/max wall time of ``fn()`` over ``repeat`` runs after ``warmup`` runs.
+
+    Peak memory is measured on one extra run with tracemalloc (Python allocations,
+    numpy included) so that tracing does not slow the timed runs.
+    """
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    peak = None
+    if trace_memory:
+        tracemalloc.start()
+        fn()
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+    med = statistics.median(times)
+    return Timing(
+        name,
+        med,
+        min(times),
+        max(times),
+        repeat,
+        peak,
+        target=f"< {target_s:g} s" if target_s is not None else None,
+        passed=(med < target_s) if target_s is not None else None,
+    )
+
+
+def time_process(
+    name: str,
+    argv: list[str],
+    repeat: int = 5,
+    warmup: int = 1,
+    env: dict[str, str] | None = None,
+    target_s: float | None = None,
+    cwd: Path = ROOT,
+) -> Timing:
+    """Wall time of a whole process, and its peak RSS (``ru_maxrss`` of the child)."""
+    full_env = {**os.environ, **(env or {})}
+
+    def once() -> tuple[float, float]:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        t0 = time.perf_counter()
+        proc = subprocess.run(argv, cwd=cwd, env=full_env, capture_output=True, text=True)
+        elapsed = time.perf_counter() - t0
+        if proc.returncode not in (0,):
+            raise RuntimeError(f"{' '.join(argv)} failed ({proc.returncode}): {proc.stderr[-2000:]}")
+        after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        return elapsed, max(before, after) / 1024
+
+    for _ in range(warmup):
+        once()
+    runs = [once() for _ in range(repeat)]
+    times = [t for t, _ in runs]
+    med = statistics.median(times)
+    return Timing(
+        name,
+        med,
+        min(times),
+        max(times),
+        repeat,
+        max(m for _, m in runs),
+        target=f"< {target_s:g} s" if target_s is not None else None,
+        passed=(med < target_s) if target_s is not None else None,
+    )
+
+
+def tracker_argv(*args: str) -> list[str]:
+    """Run the installed ``tracker`` as a whole process with this interpreter."""
+    return [sys.executable, "-m", "tracker", *args]
