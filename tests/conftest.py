@@ -33,3 +33,13 @@ def shared_dir() -> Path:
             pytest.fail(f"shared data folder {SHARED} is missing (required in CI)")
         pytest.skip(f"shared data folder {SHARED} is missing; CI requires it")
     return SHARED
+
+
+@pytest.fixture(scope="module")
+def shared_dir_module() -> Path:
+    """``shared_dir`` for module-scoped fixtures (an expensive import done once per file)."""
+    if not SHARED.is_dir():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"shared data folder {SHARED} is missing (required in CI)")
+        pytest.skip(f"shared data folder {SHARED} is missing; CI requires it")
+    return SHARED

@@ -1,0 +1,183 @@
+"""``tracker registry``: resolve company names, show a security, import HKEX's list."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from tracker.config import Settings
+from tracker.errors import AmbiguousTicker, PartialFailure, TickerNotFound, TrackerError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from tracker.registry import ImportSummary, Security
+
+app = typer.Typer(
+    help="The HKEX ticker registry: resolve company names to tickers, import HKEX's list.",
+    no_args_is_help=True,
+)
+
+NamesOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--names",
+        help="CSV of Chinese names (code,name_zh_hant,name_zh_hans); repeat for several files.",
+        exists=True,
+        dir_okay=False,
+    ),
+]
+
+
+@app.command()
+def resolve(
+    names: Annotated[list[str], typer.Argument(help="Company names, aliases or codes.")],
+) -> None:
+    """Print the ticker and names of each company: query, ticker, Chinese name, English name.
+
+    Example: tracker registry resolve 腾讯控股 "美团-W" 9988 "0700 HK"
+    """
+    from tracker.registry import Registry
+
+    registry = Registry.load(Settings().home)
+    failures: list[TrackerError] = []
+    for name in names:
+        try:
+            sec = registry.get(registry.resolve(name))
+        except (TickerNotFound, AmbiguousTicker) as exc:
+            failures.append(exc)
+            if len(names) > 1:
+                sys.stderr.write(f"error: {exc}\n")
+            continue
+        sys.stdout.write(
+            f"{name}\t{sec.ticker}\t{sec.name_zh_hans or sec.name_zh_hant or ''}\t{sec.name_en}\n"
+        )
+    if len(names) == 1 and failures:
+        raise failures[0]
+    if failures:
+        message = f"{len(failures)} of {len(names)} names could not be resolved"
+        if len(failures) == len(names):
+            raise TrackerError(message)
+        raise PartialFailure(message)
+
+
+def _show_lines(sec: Security) -> list[str]:
+    fields = [
+        ("ticker", sec.ticker),
+        ("code", f"{sec.code:05d}"),
+        ("name_en", sec.name_en or "-"),
+        ("name_zh_hans", sec.name_zh_hans or "-"),
+        ("name_zh_hant", sec.name_zh_hant or "-"),
+        ("aliases", " | ".join(sec.aliases) or "-"),
+        ("suffix", sec.suffix or "-"),
+        ("board_lot", "-" if sec.board_lot is None else str(sec.board_lot)),
+        ("category", sec.category),
+        ("stamp_duty", "yes" if sec.stamp_duty else "no"),
+    ]
+    return [f"{key:<13}{value}" for key, value in fields]
+
+
+@app.command()
+def show(
+    ticker: Annotated[str, typer.Argument(help="Ticker, code or company name.")],
+) -> None:
+    """Show what the registry knows about one security.
+
+    Example: tracker registry show 0700.HK
+    """
+    from tracker.registry import Registry
+
+    registry = Registry.load(Settings().home)
+    sec = registry.get(registry.resolve(ticker))
+    sys.stdout.write("\n".join(_show_lines(sec)) + "\n")
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[Callable[[int, int | None], None] | None]:
+    """A rich progress bar on stderr when it is a terminal; no callback otherwise."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress
+
+    from tracker.cli._render import stderr
+
+    with Progress(console=stderr(), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int | None) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def summary_lines(summary: ImportSummary) -> list[str]:
+    """The import summary, one fact per line."""
+    when = f" (updated as at {summary.as_of:%d/%m/%Y})" if summary.as_of else ""
+    kept = summary.kept
+    lines = [
+        f"read {summary.rows_read:,} rows from {summary.source}{when}",
+        f"kept {sum(kept.values()):,}: {kept.get('Equity', 0):,} equities,"
+        f" {kept.get('ETF', 0):,} ETFs, {kept.get('REIT', 0):,} REITs",
+    ]
+    if summary.skipped:
+        reasons = ", ".join(f"{n:,} {reason}" for reason, n in summary.skipped.items())
+        lines.append(
+            f"skipped {sum(summary.skipped.values()):,} rows that are not equities, ETFs or"
+            f" REITs: {reasons}"
+        )
+    if summary.names_sources:
+        lines.append(
+            f"Chinese names: {summary.names_read:,} rows read, {summary.names_merged:,} merged,"
+            f" {summary.names_only:,} codes added that are not in the list"
+            " (no English name or board lot)"
+        )
+    lines.append(f"{summary.without_chinese:,} securities have no Chinese name")
+    lines.append(f"wrote {summary.written:,} securities to {summary.store}")
+    return lines
+
+
+@app.command("import")
+def import_(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="HKEX's List of Securities (.xlsx), or a CSV with code,name_en,board_lot,category.",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
+    names: NamesOption = None,
+) -> None:
+    """Import HKEX's List of Securities (and Chinese names) into the local registry.
+
+    Example: tracker registry import ListOfSecurities.xlsx --names names_zh.csv
+    """
+    from tracker.registry import import_hkex
+
+    with _progress("reading") as progress:
+        summary = import_hkex(file, names, Settings().home, progress)
+    sys.stderr.write("\n".join(summary_lines(summary)) + "\n")
+
+
+@app.command()
+def update(
+    url: Annotated[
+        str | None,
+        typer.Option(help="Address of the list (default: HKEX's ListOfSecurities.xlsx)."),
+    ] = None,
+    names: NamesOption = None,
+) -> None:
+    """Download HKEX's published List of Securities and import it.
+
+    Example: tracker registry update --names names_zh.csv
+    """
+    from tracker.registry import HKEX_LIST_URL, update_registry
+
+    with _progress("reading") as progress:
+        summary = update_registry(Settings().home, url or HKEX_LIST_URL, names, progress)
+    sys.stderr.write("\n".join(summary_lines(summary)) + "\n")
