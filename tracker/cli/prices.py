@@ -1,0 +1,262 @@
+"""``tracker prices``: fetch daily bars into the local store, show them, check freshness."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from tracker.config import Settings
+from tracker.constants import DEFAULT_BENCHMARK, TOTAL_RETURN_BENCHMARK
+
+if TYPE_CHECKING:
+    from tracker.prices import PriceStore, UpdateSummary
+
+app = typer.Typer(
+    help="Daily prices: fetch them into the local store, show them, check how fresh they are.",
+    no_args_is_help=True,
+)
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+
+
+_SHORT_HK = re.compile(r"^(\d{1,5})\.HK$")
+
+
+def _symbol(raw: str) -> str:
+    """``700.hk`` -> ``0700.HK``, ``^hsi`` -> ``^HSI``."""
+    sym = raw.strip().upper()
+    m = _SHORT_HK.match(sym)
+    return f"{int(m[1]):04d}.HK" if m else sym
+
+
+def _parse_date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form", param_hint=option) from None
+
+
+def _source(spec: str, settings: Settings):
+    if spec == "yahoo":
+        import logging
+
+        from tracker.prices.yahoo import YahooSource
+
+        # Failures are reported per symbol in the summary; yfinance's own log
+        # lines on stderr would only repeat them.
+        logging.getLogger("yfinance").setLevel(logging.CRITICAL)
+
+        return YahooSource(cache_dir=settings.home / "cache" / "yfinance")
+    if spec == "simulated":
+        from tracker.prices.simulated import SimulatedSource
+
+        return SimulatedSource()
+    if spec.startswith("csv:") and len(spec) > 4:
+        from tracker.prices.csvsource import CsvFolderSource
+
+        folder = Path(spec[4:]).expanduser()
+        if not folder.is_dir():
+            raise typer.BadParameter(f"{folder} is not a folder", param_hint="--source")
+        return CsvFolderSource(folder)
+    raise typer.BadParameter(
+        f"{spec!r}: use yahoo, csv:DIR (a folder of <SYMBOL>.csv files) or simulated",
+        param_hint="--source",
+    )
+
+
+def _recs_symbols(settings: Settings) -> list[str]:
+    from tracker.recs import load_book
+
+    book = load_book(settings.recs_dir)
+    tickers = book.calls()["ticker"].dropna().tolist()
+    benchmarks = [scale.benchmark() for scale in book.scales.values()]
+    return [*tickers, *benchmarks, DEFAULT_BENCHMARK, TOTAL_RETURN_BENCHMARK]
+
+
+def _staleness(store: PriceStore, symbols: list[str]) -> list[str]:
+    status = store.status()
+    lines = []
+    for sym in symbols:
+        if sym not in status.index or status.at[sym, "last"] is None:
+            lines.append(f"  {sym}: nothing stored")
+            continue
+        row = status.loc[sym]
+        n = int(row["stale_sessions"])
+        behind = "up to date" if n == 0 else f"{n} session{'s' if n != 1 else ''} behind"
+        lines.append(f"  {sym}: last bar {row['last']} ({behind}), source {row['source']}")
+    return lines
+
+
+def _render_summary(summary: UpdateSummary) -> None:
+    import pandas as pd
+
+    from tracker.cli._render import print_table
+
+    rows = []
+    for r in summary.results:
+        span = f"{r.first}..{r.last}" if r.first else ""
+        detail = r.reason if r.status == "failed" else (r.note or "")
+        if r.status == "failed" and r.note:
+            detail = f"{detail}; {r.note}"
+        rows.append([r.symbol, r.status, r.rows_added, span, detail])
+    frame = pd.DataFrame(rows, columns=["symbol", "result", "new rows", "new bars", "reason / note"])
+    counts = {s: sum(r.status == s for r in summary.results) for s in ("fetched", "up to date", "failed")}
+    title = (
+        f"{summary.source}, up to {summary.until}: {counts['fetched']} fetched, "
+        f"{counts['up to date']} up to date, {counts['failed']} failed"
+    )
+    print_table(frame, title=title)
+
+
+@app.command()
+def update(
+    tickers: Annotated[
+        list[str] | None, typer.Argument(help="Symbols, e.g. 0700.HK ^HSI 2800.HK.")
+    ] = None,
+    recs: Annotated[
+        bool, typer.Option("--recs", help="Every ticker in the calls, plus ^HSI and 2800.HK.")
+    ] = False,
+    since: Annotated[
+        str | None, typer.Option(help="Fetch history from this date (YYYY-MM-DD; default 2018-01-01).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Up to this date (default: the last closed session).")
+    ] = None,
+    source: Annotated[
+        str, typer.Option(help="yahoo, csv:DIR (files <SYMBOL>.csv) or simulated.")
+    ] = "yahoo",
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Fetch nothing: say how stale each stored series is.")
+    ] = False,
+) -> None:
+    """Fetch the daily bars the store lacks (only the missing sessions), per symbol.
+
+    Prints a summary (fetched / up to date / failed with the reason); exits
+    with code 2 if any symbol failed. When the network is unreachable, says how
+    stale each stored series is.
+
+    Example: tracker prices update --recs --since 2024-01-01
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from tracker.cli._render import stderr
+    from tracker.errors import PartialFailure
+    from tracker.prices import PriceStore, update_prices
+
+    settings = Settings()
+    symbols = [_symbol(t) for t in tickers or []]
+    if recs:
+        symbols += _recs_symbols(settings)
+    symbols = list(dict.fromkeys(symbols))
+    if not symbols:
+        raise typer.BadParameter("give symbols (e.g. 0700.HK ^HSI) or --recs", param_hint="TICKERS")
+    since_d, until_d = _parse_date(since, "--since"), _parse_date(until, "--until")
+    store = PriceStore(settings.home)
+    err = stderr()
+    if offline:
+        err.print("offline: nothing fetched; the store holds:")
+        for line in _staleness(store, symbols):
+            err.print(line, markup=False)
+        return
+    src = _source(source, settings)
+    if getattr(src, "simulated", False):
+        from tracker.prices.source import SIMULATED
+
+        typer.echo(f"SIMULATED DATA: {SIMULATED} source, seeded one-factor model, not market prices")
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        console=err, transient=True,
+    ) as bar:  # fmt: skip
+        task = bar.add_task(f"{src.name}", total=len(symbols))
+
+        def advance(result, done: int, total: int) -> None:
+            bar.update(task, completed=done, description=f"{src.name}: {result.symbol}")
+
+        summary = update_prices(store, src, symbols, since=since_d, until=until_d, progress=advance)
+    _render_summary(summary)
+    if summary.unreachable:
+        err.print(f"{src.name} is unreachable; the store was used as it is:", markup=False)
+        for line in _staleness(store, symbols):
+            err.print(line, markup=False)
+    if summary.failed:
+        n = len(summary.failed)
+        raise PartialFailure(f"{n} of {len(symbols)} symbol{'s' if len(symbols) != 1 else ''} failed")
+
+
+@app.command()
+def show(
+    ticker: Annotated[str, typer.Argument(help="Symbol, e.g. 0700.HK or ^HSI.")],
+    start: Annotated[str | None, typer.Option(help="First date (YYYY-MM-DD).")] = None,
+    end: Annotated[str | None, typer.Option(help="Last date (YYYY-MM-DD).")] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+) -> None:
+    """Print the stored daily bars of one symbol (no network).
+
+    close is split-adjusted (price basis), adj_close dividend-adjusted (total
+    basis); placeholder marks Yahoo's flat zero-volume rows.
+
+    Example: tracker prices show 0700.HK --start 2025-04-01 --end 2025-04-30 --format csv
+    """
+    from tracker.cli._render import print_table, write_csv
+    from tracker.errors import DataUnavailable
+    from tracker.prices import PriceStore
+
+    sym = _symbol(ticker)
+    start_d, end_d = _parse_date(start, "--start"), _parse_date(end, "--end")
+    store = PriceStore(Settings().home)
+    meta = store.meta(sym)
+    bars = store.read_bars(sym, start_d, end_d)
+    if meta is None or bars.empty:
+        where = "" if meta is None else f" between {start_d or 'the start'} and {end_d or 'the end'}"
+        raise DataUnavailable(f"no bars for {sym} in the store{where}: run `tracker prices update {sym}`")
+    frame = bars.reset_index()
+    frame["date"] = frame["date"].dt.date
+    if meta.simulated:
+        banner = "SIMULATED DATA: seeded one-factor model, not market prices"
+        typer.echo(f"# {banner}" if fmt is Format.csv else banner)
+    if fmt is Format.csv:
+        write_csv(frame)
+    else:
+        print_table(frame, title=f"{sym} ({meta.source}), {len(frame)} bars")
+
+
+@app.command()
+def status(
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+) -> None:
+    """Per symbol: first and last bar, rows, suspensions, sessions behind, source.
+
+    suspensions counts HKEX sessions between the first and last bar without a
+    bar (holidays are not sessions); stale_sessions counts sessions since the
+    last bar up to the last closed one.
+
+    Example: tracker prices status --format csv
+    """
+    from tracker.cli._render import print_table, stderr, write_csv
+    from tracker.prices import PriceStore
+
+    store = PriceStore(Settings().home)
+    frame = store.status()
+    if frame.empty:
+        stderr().print("the price store is empty: run `tracker prices update --recs`")
+        return
+    if frame["simulated"].any():
+        names = ", ".join(frame.index[frame["simulated"].astype(bool)])
+        banner = f"SIMULATED DATA (seeded one-factor model, not market prices): {names}"
+        typer.echo(f"# {banner}" if fmt is Format.csv else banner)
+    frame = frame.reset_index()
+    frame["fetched_at"] = frame["fetched_at"].map(lambda t: t.strftime("%Y-%m-%d %H:%M UTC"))
+    if fmt is Format.csv:
+        write_csv(frame)
+    else:
+        print_table(frame, title=f"price store {store.path}")
