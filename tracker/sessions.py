@@ -204,3 +204,31 @@ def early_closes() -> pd.DatetimeIndex:
     """Half-day sessions (they still count as sessions)."""
     ec = calendar().early_closes
     return pd.DatetimeIndex(ec.tz_localize(None) if ec.tz else ec)
+
+
+def last_closed_session(now) -> pd.Timestamp:
+    """The latest session whose close is at or before ``now``.
+
+    ``now`` is a moment in time: tz-aware, or naive meaning UTC. Before a
+    session's close (16:00 Hong Kong, 12:00 on half-days) its daily bar is
+    not final, so the previous session is returned.
+    """
+    ts = pd.Timestamp(now)
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    closes = calendar().closes
+    pos = int(closes.searchsorted(ts, side="right")) - 1
+    if pos < 0:
+        first = all_sessions()[0]
+        raise OutsideCalendar(ts.tz_localize(None).normalize(), first, all_sessions()[-1])
+    return all_sessions()[pos]
+
+
+def previous_session_before(date) -> pd.Timestamp:
+    """The last session strictly before ``date``."""
+    ts = _as_ts(date)
+    _check_bounds(pd.DatetimeIndex([ts]))
+    sessions = all_sessions()
+    pos = int(sessions.searchsorted(ts, side="left")) - 1
+    if pos < 0:
+        raise OutsideCalendar(ts, sessions[0], sessions[-1])
+    return sessions[pos]

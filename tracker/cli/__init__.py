@@ -42,9 +42,11 @@ app = typer.Typer(
 )
 
 # Command groups, one module each (imports stay light: typer, pydantic, stdlib).
+from tracker.cli import prices as _prices  # noqa: E402
 from tracker.cli import recs as _recs  # noqa: E402
 from tracker.cli import registry as _registry  # noqa: E402
 
+app.add_typer(_prices.app, name="prices")
 app.add_typer(_recs.app, name="recs")
 app.add_typer(_registry.app, name="registry")
 
