@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import smtplib
 import ssl
 import stat
@@ -40,7 +41,7 @@ from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -406,12 +407,17 @@ class MailContent:
 
 def new_content_id(domain: str = "tracker.invalid") -> str:
     """A fresh Content-ID without angle brackets, for ``cid:`` references."""
-    return make_msgid(idstring="chart", domain=domain)[1:-1]
+    return f"chart.{secrets.token_hex(8)}@{domain}"
 
 
 def new_message_id(week: str, sender: Mailbox) -> str:
-    """A unique Message-ID (with angle brackets) in the sender's domain."""
-    return make_msgid(idstring=f"scorecard.{week}", domain=sender.address.rsplit("@", 1)[1])
+    """A unique Message-ID with angle brackets, in the sender's domain.
+
+    64 random bits; short enough that the header is never folded
+    (``email.utils.make_msgid`` ids are, and some parsers keep the fold).
+    """
+    domain = sender.address.rsplit("@", 1)[1]
+    return f"<scorecard.{week}.{secrets.token_hex(8)}@{domain}>"
 
 
 def build_message(
