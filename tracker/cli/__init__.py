@@ -50,6 +50,10 @@ app.add_typer(_prices.app, name="prices")
 app.add_typer(_recs.app, name="recs")
 app.add_typer(_registry.app, name="registry")
 
+from tracker.cli.score import score_cmd as _score_cmd  # noqa: E402
+
+app.command("score")(_score_cmd)
+
 
 def main() -> None:
     app()

@@ -1,0 +1,461 @@
+"""``tracker score``: every call against its benchmark, by the report's own thresholds.
+
+This module glues the price store to the pure scoring core
+(:mod:`tracker.scoring`, :mod:`tracker.rollup`) and renders the result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from tracker.config import Settings
+from tracker.constants import DEFAULT_BENCHMARK, TOTAL_RETURN_BENCHMARK
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from tracker.scoring import Scores
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    html = "html"
+
+
+class By(StrEnum):
+    broker = "broker"
+    analyst = "analyst"
+    report = "report"
+    rating = "rating"
+    ticker = "ticker"
+
+
+class Entry(StrEnum):
+    next_close = "next-close"
+    next_open = "next-open"
+    same_close = "same-close"
+
+
+class Basis(StrEnum):
+    price = "price"
+    total = "total"
+
+
+@dataclass
+class ScoreRun:
+    """Everything ``tracker score`` computed, ready to render."""
+
+    scores: Scores
+    rollup: pd.DataFrame
+    confusion: pd.DataFrame
+    calendar: pd.DataFrame
+    by: str
+    positions: bool
+    basis: str
+    banner: str | None
+    notes: list[str] = field(default_factory=list)
+
+
+def _parse_date(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form", param_hint="--as-of") from None
+
+
+def _benchmarks(calls: pd.DataFrame, scales: dict, basis: str, override: str | None) -> list[str]:
+    """Each call's benchmark: the override, else its scale's (a total-return proxy for ^HSI)."""
+    if override:
+        return [override] * len(calls)
+    out = []
+    for scale_id in calls["scale"]:
+        bench = scales[scale_id].benchmark("HK")
+        out.append(TOTAL_RETURN_BENCHMARK if basis == "total" and bench == DEFAULT_BENCHMARK else bench)
+    return out
+
+
+def run_score(
+    settings: Settings,
+    as_of: date | None = None,
+    by: str = "broker",
+    entry: str = "next-close",
+    basis: str = "price",
+    benchmark: str | None = None,
+    positions: bool = False,
+    offline: bool = False,
+    source: str = "yahoo",
+    max_stale_sessions: int | None = None,
+) -> ScoreRun:
+    """Load the calls and prices, score, roll up. No printing."""
+    import pandas as pd
+
+    from tracker.prices import PriceStore, load_panel
+    from tracker.recs import load_book
+    from tracker.rollup import calendar_time, confusion_matrix, rollup
+    from tracker.scoring import DEFAULT_MAX_STALE_SESSIONS, score_calls, total_return_prices
+
+    stale = DEFAULT_MAX_STALE_SESSIONS if max_stale_sessions is None else max_stale_sessions
+    book = load_book(settings.recs_dir)
+    calls = book.calls()
+    if as_of is not None:
+        calls = calls.loc[calls["start_date"] <= pd.Timestamp(as_of)].reset_index(drop=True)
+    calls["benchmark"] = _benchmarks(calls, book.scales, basis, benchmark)
+    tickers = list(dict.fromkeys(calls["ticker"]))
+    benches = list(dict.fromkeys(calls["benchmark"])) or [benchmark or DEFAULT_BENCHMARK]
+    start = calls["start_date"].min() if len(calls) else None
+    src = None
+    if not offline:
+        from tracker.cli.prices import _source
+
+        src = _source(source, settings)
+    close, adj, info = load_panel(
+        settings.home, [*tickers, *benches], start, as_of, offline=offline, source=src
+    )
+    notes = list(info.staleness_lines()) if info.fetch_problem else []
+    if info.fetch_problem:
+        notes.insert(0, info.fetch_problem)
+    opens = None
+    if entry == "next-open":
+        opens = PriceStore(settings.home).read([*tickers, *benches], start, as_of, "open")
+    prices = close
+    if basis == "total":
+        empty = close.iloc[:, :0] if adj is None else adj
+        prices, fallback = total_return_prices(close, empty)
+        if fallback:
+            notes.append(
+                "total basis: no complete adj_close for " + ", ".join(fallback)
+                + "; their close is used (many sources already adjust close for dividends;"
+                " see docs/scoring.md)"
+            )
+            calls["basis_note"] = [
+                "close used (no adj_close)" if t in fallback or b in fallback else ""
+                for t, b in zip(calls["ticker"], calls["benchmark"], strict=True)
+            ]
+        if opens is not None:
+            # Put opens on the adjusted basis with the day's adjustment factor.
+            opens = opens * (prices / close).reindex_like(opens)
+    scores = score_calls(
+        calls,
+        prices.reindex(columns=tickers),
+        prices.reindex(columns=benches),
+        book.scales,
+        as_of,
+        opens=None if opens is None else opens.reindex(columns=tickers),
+        benchmark_opens=None if opens is None else opens.reindex(columns=benches),
+        entry=entry,
+        max_stale_sessions=stale,
+    )
+    if as_of is None and len(scores.grid) and scores.as_of_session.date() < info.as_of:
+        notes.append(
+            f"scored as of {scores.as_of_session.date()}, the last price in the store"
+            f" (the last closed session is {info.as_of}): run `tracker prices update --recs`"
+        )
+    _, summary = calendar_time(
+        scores.calls, scores.stock_returns, scores.benchmark_returns, by=by, positions=positions
+    )
+    return ScoreRun(
+        scores=scores,
+        rollup=rollup(scores.calls, by=by, positions=positions),
+        confusion=confusion_matrix(scores.calls, positions=positions),
+        calendar=summary,
+        by=by,
+        positions=positions,
+        basis=basis,
+        banner=info.banner(),
+        notes=notes,
+    )
+
+
+def _pct(x: float | None, signed: bool = True) -> str:
+    import math
+
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    return f"{x * 100:+.1f}%" if signed else f"{x * 100:.1f}%"
+
+
+def _checkpoint_cell(row: Any) -> str:
+    status = str(row.status)
+    if status == "pending":
+        return "pending"
+    if status == "no data":
+        return "no data"
+    mark = "" if status == "ok" else f" ({status})"
+    return f"{_pct(row.excess)}{mark}"
+
+
+def calls_table(run: ScoreRun) -> pd.DataFrame:
+    """One row per call for display: checkpoints as excess in percent."""
+    import pandas as pd
+
+    calls, cps = run.scores.calls, run.scores.checkpoints
+    cells: dict[str, dict[str, str]] = {}
+    for row in cps.itertuples(index=False):
+        if row.checkpoint != "latest":
+            cells.setdefault(str(row.checkpoint), {})[row.call_id] = _checkpoint_cell(row)
+    labels = [str(c) for c in cps["checkpoint"].cat.categories if c != "latest"]
+    out = pd.DataFrame(
+        {
+            "broker": calls["broker"],
+            "ticker": calls["ticker"],
+            "name": calls["name"],
+            "rating": calls["rating"],
+            "published": calls["published"].dt.date.astype(str),
+            "entry": calls["entry_session"].dt.date.astype(str),
+            "entry price": calls["entry_price"].map(lambda v: "" if pd.isna(v) else f"{v:,.3f}"),
+        }
+    )
+    for label in labels:
+        out[label] = calls["call_id"].map(cells.get(label, {})).fillna("")
+    out["horizon"] = calls["horizon"]
+    out["excess"] = calls["excess"].map(_pct)
+    out["band"] = calls["realised_band"].astype(object).where(calls["realised_band"].notna(), "")
+    out["verdict"] = calls["verdict"].astype(str)
+    detail = []
+    for r in calls.itertuples(index=False):
+        bits = []
+        if str(r.status) == "open" and not pd.isna(r.sessions_remaining):
+            bits.append(f"{r.sessions_remaining} sessions left")
+        if r.window_hit is True:
+            bits.append(f"in band in window from {pd.Timestamp(r.window_first_session).date()}")
+        elif r.window_hit is False:
+            bits.append("never in band in window")
+        if r.reason:
+            bits.append(r.reason)
+        if getattr(r, "basis_note", ""):
+            bits.append(r.basis_note)
+        detail.append("; ".join(bits))
+    out["detail"] = detail
+    return out
+
+
+def rollup_table(run: ScoreRun) -> pd.DataFrame:
+    """The roll-up with percentages and the number each figure rests on."""
+    import pandas as pd
+
+    r = run.rollup
+    calls = run.scores.calls.set_index("call_id")
+    label = {
+        cid: f"{t} {p.date()}" for cid, t, p in zip(calls.index, calls["ticker"], calls["published"], strict=True)
+    }
+    cal = run.calendar.set_index(run.by) if len(run.calendar) else None
+
+    def cal_value(name: Any, col: str) -> Any:
+        if cal is None or name not in cal.index:
+            return None
+        return cal.at[name, col]
+
+    out = pd.DataFrame(
+        {
+            run.by: r[run.by],
+            "positions" if run.positions else "calls": r["calls"],
+            "matured": r["matured"],
+            "open": r["open"],
+            "no data": r["no_data"],
+            "hit rate": [
+                "" if n == 0 else f"{h / n:.0%} ({h}/{n})"
+                for h, n in zip(r["hits"], r["scored"], strict=True)
+            ],
+            "mean excess": r["mean_excess"].map(_pct),
+            "median": r["median_excess"].map(_pct),
+            "95% CI": [
+                "" if pd.isna(lo) else f"{_pct(lo)} to {_pct(hi)}"
+                for lo, hi in zip(r["ci_low"], r["ci_high"], strict=True)
+            ],
+            "n": r["excess_n"],
+            "best": [
+                "" if pd.isna(x) else f"{label.get(c, c)} {_pct(x)}"
+                for c, x in zip(r["best_call"], r["best_excess"], strict=True)
+            ],
+            "worst": [
+                "" if pd.isna(x) else f"{label.get(c, c)} {_pct(x)}"
+                for c, x in zip(r["worst_call"], r["worst_excess"], strict=True)
+            ],
+            "cal-time ann.": [_pct(cal_value(g, "annualised_mean")) for g in r[run.by]],
+            "t": [
+                "" if cal_value(g, "t_stat") is None or pd.isna(cal_value(g, "t_stat"))
+                else f"{cal_value(g, 't_stat'):.2f}"
+                for g in r[run.by]
+            ],
+            "sessions": [cal_value(g, "sessions") or 0 for g in r[run.by]],
+        }
+    )
+    return out
+
+
+def _json_document(run: ScoreRun) -> dict[str, Any]:
+    from tracker.cli._render import jsonable
+    from tracker.scoring import SCHEMA, to_records
+
+    s = run.scores
+    calls = to_records(s)
+    if "basis_note" in s.calls.columns:
+        for rec, note in zip(calls, s.calls["basis_note"], strict=True):
+            rec["basis_note"] = note or None
+    return jsonable(
+        {
+            "notice": run.banner,
+            "schema": SCHEMA,
+            "as_of": s.as_of.date().isoformat(),
+            "as_of_session": s.as_of_session.date().isoformat(),
+            "basis": run.basis,
+            "entry": s.entry,
+            "max_stale_sessions": s.max_stale_sessions,
+            "calls": calls,
+            "rollup": {
+                "by": run.by,
+                "positions": run.positions,
+                "groups": run.rollup.to_dict(orient="records"),
+            },
+            "confusion": {
+                "rows": "called rating",
+                "columns": "realised band at the horizon",
+                "counts": {
+                    str(k): {str(c): int(v) for c, v in row.items()}
+                    for k, row in run.confusion.iterrows()
+                },
+            },
+            "calendar_time": run.calendar.to_dict(orient="records"),
+            "notes": run.notes,
+        }
+    )
+
+
+def _flat_calls(run: ScoreRun) -> pd.DataFrame:
+    """Per-call rows with one column group per checkpoint, for csv."""
+    s = run.scores
+    keep = [c for c in s.calls.columns if c not in ("file",)]
+    flat = s.calls[keep].copy()
+    cps = s.checkpoints
+    for label in cps["checkpoint"].cat.categories:
+        part = cps.loc[cps["checkpoint"] == label].set_index("call_id")
+        for col in ("session", "stock_return", "benchmark_return", "excess", "band", "status"):
+            flat[f"{label}_{col}"] = flat["call_id"].map(part[col].astype(object))
+    return flat
+
+
+def _html(run: ScoreRun) -> str:
+    import html
+
+    parts = []
+    if run.banner:
+        parts.append(f"<!-- {html.escape(run.banner)} -->")
+    parts += [
+        "<!DOCTYPE html>",
+        '<html><head><meta charset="utf-8"><title>tracker score</title>',
+        "<style>body{font-family:sans-serif}table{border-collapse:collapse;margin:1em 0}"
+        "td,th{border:1px solid #ccc;padding:2px 6px;font-size:90%}</style></head><body>",
+    ]
+    if run.banner:
+        parts.append(f'<p style="color:#b00"><strong>{html.escape(run.banner)}</strong></p>')
+    s = run.scores
+    parts.append(f"<h1>Calls scored as of {s.as_of_session.date()}</h1>")
+    parts.append(calls_table(run).to_html(index=False, escape=True, na_rep=""))
+    parts.append(f"<h2>By {run.by}{' (positions)' if run.positions else ''}</h2>")
+    parts.append(rollup_table(run).to_html(index=False, escape=True, na_rep=""))
+    parts.append("<h2>Called rating versus realised band (matured calls)</h2>")
+    parts.append(run.confusion.to_html(escape=True))
+    for note in run.notes:
+        parts.append(f"<p>{html.escape(note)}</p>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def _print_tables(run: ScoreRun) -> None:
+    import sys
+
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 220)
+    s = run.scores
+
+    def table(frame: pd.DataFrame, title: str, index: bool = False) -> Table:
+        t = Table(title=title, title_justify="left")
+        if index:
+            t.add_column(str(frame.index.name or ""))
+        for col in frame.columns:
+            t.add_column(str(col), overflow="fold")
+        for key, row in zip(frame.index, frame.itertuples(index=False), strict=True):
+            cells = ["" if v is None else str(v) for v in row]
+            t.add_row(*([str(key)] if index else []), *cells)
+        return t
+
+    console.print(table(calls_table(run), f"Calls scored as of {s.as_of_session.date()}"
+                        f" ({run.basis} basis, entry {s.entry}; excess over the benchmark)"))  # fmt: skip
+    title = f"By {run.by}" + (" (positions: reiterations counted once)" if run.positions else "")
+    console.print(table(rollup_table(run), title))
+    console.print(table(run.confusion, "Called rating versus realised band (matured calls)", index=True))
+
+
+def score_cmd(
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Score as of this date (YYYY-MM-DD): no later price or call is used.")
+    ] = None,
+    by: Annotated[
+        By | None,
+        typer.Option("--by", help="Roll up by broker (default), analyst, report, rating or ticker; with csv, print the roll-up."),
+    ] = None,
+    entry: Annotated[Entry, typer.Option("--entry", help="Entry convention.")] = Entry.next_close,
+    basis: Annotated[
+        Basis, typer.Option("--basis", help="price: closes vs ^HSI; total: dividend-adjusted vs 2800.HK.")
+    ] = Basis.price,
+    benchmark: Annotated[
+        str | None, typer.Option("--benchmark", help="Benchmark symbol for every call (default: the scale's).")
+    ] = None,
+    positions: Annotated[
+        bool, typer.Option("--positions", help="Roll-ups count positions: reiterations once.")
+    ] = False,
+    offline: Annotated[bool, typer.Option("--offline", help="Use the price store only; fetch nothing.")] = False,
+    source: Annotated[
+        str, typer.Option("--source", help="Where missing prices come from: yahoo, csv:DIR or simulated.")
+    ] = "yahoo",
+    max_stale: Annotated[
+        int | None,
+        typer.Option("--max-stale", min=0, help="Sessions a bar may be old at a checkpoint (default 3)."),
+    ] = None,
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+) -> None:
+    """Score every call against its benchmark by the report's own rating bands.
+
+    Checkpoints 1, 3, 6 and 12 months after entry; verdict at the scale's
+    horizon (hit, right direction, miss; open calls: pending, on track, off
+    track). Method and the JSON schema: docs/scoring.md.
+
+    Example: tracker score --as-of 2026-03-31 --by analyst --format json
+    """
+    from tracker.cli._render import stderr, write_csv
+
+    run = run_score(
+        Settings(), _parse_date(as_of), (by or By.broker).value, entry.value, basis.value,
+        benchmark.strip().upper() if benchmark else None, positions, offline, source, max_stale,
+    )  # fmt: skip
+    err = stderr()
+    if run.banner:
+        err.print(run.banner, markup=False)
+    for note in run.notes:
+        err.print(note, markup=False)
+    if fmt is Format.json:
+        import json
+        import sys
+
+        sys.stdout.write(json.dumps(_json_document(run), ensure_ascii=False, indent=2) + "\n")
+        return
+    if fmt is Format.html:
+        typer.echo(_html(run), nl=False)
+        return
+    if run.banner:
+        typer.echo(f"# {run.banner}" if fmt is Format.csv else run.banner)
+    if fmt is Format.csv:
+        write_csv(_flat_calls(run) if by is None else run.rollup)
+        return
+    _print_tables(run)
