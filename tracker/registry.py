@@ -671,7 +671,7 @@ class _Table:
             raise InvalidInput(self.problems[:MAX_PROBLEMS])
 
 
-def _read_csv_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]], int]:
+def _read_csv_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]], int | None]:
     """Header, (line, cells) rows and row count of a UTF-8 CSV."""
     try:
         text = path.read_bytes().decode("utf-8-sig")
@@ -683,7 +683,7 @@ def _read_csv_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]
     header = next(reader, None)
     if not header:
         raise InputFileError(path, "the file is empty: expected a header row")
-    total = max(text.count("\n") - 1, 0)
+    total = max(text.count("\n") - 1, 0) or None  # physical lines: a hint for progress
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         for cells in reader:
@@ -718,7 +718,9 @@ def _as_of(row: Sequence[object]) -> date | None:
     return None
 
 
-def _read_xlsx_rows(path: Path) -> tuple[_Table, Iterator[tuple[int, list[str]]], int, date | None]:
+def _read_xlsx_rows(
+    path: Path,
+) -> tuple[_Table, Iterator[tuple[int, list[str]]], int | None, date | None]:
     """Find the "Stock Code" header under optional title rows, then stream the data rows."""
     wb = _open_xlsx(path)
     ws = wb.worksheets[0]
@@ -747,7 +749,8 @@ def _read_xlsx_rows(path: Path) -> tuple[_Table, Iterator[tuple[int, list[str]]]
         finally:
             wb.close()
 
-    return table, rows(), max((ws.max_row or 0) - header_line, 0), as_of
+    # The sheet's recorded dimension gives the row count; files written without one say 0.
+    return table, rows(), max((ws.max_row or 0) - header_line, 0) or None, as_of
 
 
 def _list_fields(table: _Table, line: int, cells: Sequence[str]) -> dict[str, object] | None:
@@ -786,7 +789,9 @@ def _list_fields(table: _Table, line: int, cells: Sequence[str]) -> dict[str, ob
     }
 
 
-def _open_list(path: Path) -> tuple[_Table, Iterator[tuple[int, list[str]]], int, date | None]:
+def _open_list(
+    path: Path,
+) -> tuple[_Table, Iterator[tuple[int, list[str]]], int | None, date | None]:
     suffix = path.suffix.casefold()
     if suffix in (".xlsx", ".xlsm"):
         return _read_xlsx_rows(path)
@@ -806,9 +811,10 @@ def _read_list(path: Path, progress: Progress | None) -> tuple[dict[int, dict], 
     kept: dict[int, dict] = {}
     first_line: dict[int, int] = {}
     counts = {"rows_read": 0, "kept": Counter(), "skipped": Counter(), "as_of": as_of}
+    done = 0
     for done, (line, cells) in enumerate(rows, start=1):
         if progress is not None and done % 1000 == 0:
-            progress(done, total)
+            progress(done, total if total and total >= done else None)
         if not any(cells):
             continue
         counts["rows_read"] += 1
@@ -835,7 +841,7 @@ def _read_list(path: Path, progress: Progress | None) -> tuple[dict[int, dict], 
             path, "no equities, ETFs or REITs found: is this HKEX's List of Securities?"
         )
     if progress is not None:
-        progress(total, total)
+        progress(done, done)
     return kept, counts
 
 

@@ -115,29 +115,35 @@ def _progress(label: str) -> Iterator[Callable[[int, int | None], None] | None]:
         yield update
 
 
+def _count(n: int, singular: str, plural: str | None = None) -> str:
+    return f"{n:,} {singular if n == 1 else plural or singular + 's'}"
+
+
 def summary_lines(summary: ImportSummary) -> list[str]:
     """The import summary, one fact per line."""
     when = f" (updated as at {summary.as_of:%d/%m/%Y})" if summary.as_of else ""
     kept = summary.kept
     lines = [
-        f"read {summary.rows_read:,} rows from {summary.source}{when}",
-        f"kept {sum(kept.values()):,}: {kept.get('Equity', 0):,} equities,"
-        f" {kept.get('ETF', 0):,} ETFs, {kept.get('REIT', 0):,} REITs",
+        f"read {_count(summary.rows_read, 'row')} from {summary.source}{when}",
+        f"kept {sum(kept.values()):,}: {_count(kept.get('Equity', 0), 'equity', 'equities')},"
+        f" {_count(kept.get('ETF', 0), 'ETF')}, {_count(kept.get('REIT', 0), 'REIT')}",
     ]
     if summary.skipped:
         reasons = ", ".join(f"{n:,} {reason}" for reason, n in summary.skipped.items())
         lines.append(
-            f"skipped {sum(summary.skipped.values()):,} rows that are not equities, ETFs or"
-            f" REITs: {reasons}"
+            f"skipped {_count(sum(summary.skipped.values()), 'row')} that are not equities,"
+            f" ETFs or REITs: {reasons}"
         )
     if summary.names_sources:
         lines.append(
-            f"Chinese names: {summary.names_read:,} rows read, {summary.names_merged:,} merged,"
-            f" {summary.names_only:,} codes added that are not in the list"
-            " (no English name or board lot)"
+            f"Chinese names: {_count(summary.names_read, 'row')} read,"
+            f" {summary.names_merged:,} merged, {_count(summary.names_only, 'code')} added that"
+            " are not in the list (no English name or board lot)"
         )
-    lines.append(f"{summary.without_chinese:,} securities have no Chinese name")
-    lines.append(f"wrote {summary.written:,} securities to {summary.store}")
+    lines.append(
+        f"{_count(summary.without_chinese, 'security', 'securities')} without a Chinese name"
+    )
+    lines.append(f"wrote {_count(summary.written, 'security', 'securities')} to {summary.store}")
     return lines
 
 
