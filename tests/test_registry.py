@@ -728,18 +728,26 @@ def test_progress_is_reported(tmp_path, suffix, total):
     assert Registry.load(tmp_path).board_lot("02500") == 1000
 
 
-def test_damaged_store_is_reported(tmp_path):
+@pytest.mark.parametrize(
+    ("lot", "message"),
+    [
+        pytest.param(
+            "lots",
+            "Input should be a valid integer, unable to parse string as an integer",
+            id="text",
+        ),
+        pytest.param("0", "Input should be greater than 0", id="zero"),
+    ],
+)
+def test_damaged_store_is_reported(tmp_path, lot, message):
     (tmp_path / STORE_NAME).write_text(
         "code,name_en,name_zh_hans,name_zh_hant,aliases,suffix,board_lot,category,stamp_duty\n"
-        "00700,TENCENT,,,,,lots,Equity,Y\n",
+        f"00700,TENCENT,,,,,{lot},Equity,Y\n",
         encoding="utf-8",
     )
     with pytest.raises(InvalidInput) as info:
         Registry.load(tmp_path)
-    assert str(info.value) == (
-        f"{tmp_path / STORE_NAME}:2: board_lot: Input should be a valid integer,"
-        " unable to parse string as an integer"
-    )
+    assert str(info.value) == f"{tmp_path / STORE_NAME}:2: board_lot: {message}"
 
 
 # --------------------------------------------------------------------------- downloading

@@ -275,7 +275,7 @@ def _parse_row(row: dict[str, str]) -> dict[str, object]:
         "name_zh_hant": row["name_zh_hant"].strip() or None,
         "aliases": tuple(a.strip() for a in row["aliases"].split("|") if a.strip()),
         "suffix": row["suffix"].strip() or None,
-        "board_lot": (int(lot) if lot.isdigit() else lot) or None,
+        "board_lot": None if not lot else int(lot) if lot.isdigit() else lot,
         "category": row["category"].strip(),
         "stamp_duty": {"Y": True, "N": False}.get(duty, duty),
     }
