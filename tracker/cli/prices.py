@@ -111,11 +111,10 @@ def _render_summary(summary: UpdateSummary) -> None:
         rows.append([r.symbol, r.status, r.rows_added, span, detail])
     frame = pd.DataFrame(rows, columns=["symbol", "result", "new rows", "new bars", "reason / note"])
     counts = {s: sum(r.status == s for r in summary.results) for s in ("fetched", "up to date", "failed")}
-    title = (
-        f"{summary.source}, up to {summary.until}: {counts['fetched']} fetched, "
-        f"{counts['up to date']} up to date, {counts['failed']} failed"
+    print_table(frame, title=f"{summary.source}, up to {summary.until}")
+    typer.echo(
+        f"{counts['fetched']} fetched, {counts['up to date']} up to date, {counts['failed']} failed"
     )
-    print_table(frame, title=title)
 
 
 @app.command()
@@ -166,7 +165,7 @@ def update(
     if offline:
         err.print("offline: nothing fetched; the store holds:")
         for line in _staleness(store, symbols):
-            err.print(line, markup=False)
+            err.print(line, markup=False, soft_wrap=True)
         return
     src = _source(source, settings)
     if getattr(src, "simulated", False):
@@ -187,7 +186,7 @@ def update(
     if summary.unreachable:
         err.print(f"{src.name} is unreachable; the store was used as it is:", markup=False)
         for line in _staleness(store, symbols):
-            err.print(line, markup=False)
+            err.print(line, markup=False, soft_wrap=True)
     if summary.failed:
         n = len(summary.failed)
         raise PartialFailure(f"{n} of {len(symbols)} symbol{'s' if len(symbols) != 1 else ''} failed")

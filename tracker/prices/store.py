@@ -267,7 +267,8 @@ class PriceStore:
             Index ``date``: every HKEX session from the earliest to the latest
             bar of these symbols within the bounds (plus any bar dated off the
             calendar), so a suspension is a NaN row, a holiday no row. Columns:
-            ``symbols``. NaN where a symbol has no bar. On placeholder rows
+            ``symbols``. NaN where a symbol has no bar (False for the
+            ``placeholder`` field). On placeholder rows
             (Yahoo's flat, zero-volume rows) every *price* field is NaN; volume,
             dividends and splits are kept.
         """

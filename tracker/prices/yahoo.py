@@ -170,6 +170,9 @@ def _reason(exc: BaseException, timeout_s: float) -> str:
         return f"no answer from Yahoo within {timeout_s:g} s"
     if any(h in f"{type(exc).__name__} {exc}" for h in _DNS_HINTS):
         return "Yahoo's host name cannot be resolved (no network?)"
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    if "HTTPError" in names and status is not None:
+        return "Yahoo knows no such symbol (HTTP 404)" if status == 404 else f"HTTP {status} from Yahoo"
     text = str(exc).replace("$", "", 1)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
