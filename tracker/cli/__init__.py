@@ -54,6 +54,10 @@ from tracker.cli.score import score_cmd as _score_cmd  # noqa: E402
 
 app.command("score")(_score_cmd)
 
+from tracker.cli.scorecard import scorecard_cmd as _scorecard_cmd  # noqa: E402
+
+app.command("scorecard")(_scorecard_cmd)
+
 
 def main() -> None:
     app()
