@@ -155,6 +155,19 @@ def test_new_split_rebases_stored_prices_and_volume(tracker_home):
     assert stored["volume"].tolist() == pytest.approx(volume, rel=1e-12)
 
 
+def test_placeholder_overlap_bar_does_not_rebase(tracker_home):
+    store = PriceStore(tracker_home)
+    old = bars(JAN[:7], CLOSES[:7])
+    old.loc[JAN[6], ["open", "high", "low", "close", "adj_close"]] = 105.0  # Yahoo's flat row,
+    old.loc[JAN[6], "volume"] = 0.0  # volume 0: a placeholder on 01-10
+    update_prices(store, Recording({"X": old}), ["X"], since="2025-01-02", now=AFTER[D("2025-01-10")])
+    # Later Yahoo fills 01-10 with the real trade (106): not a change of basis.
+    result = update_prices(store, Recording({"X": bars(JAN, CLOSES)}), ["X"], since="2025-01-02",
+                           now=AFTER[D("2025-01-15")])  # fmt: skip
+    assert store.read_bars("X")["close"].tolist() == CLOSES
+    assert result.results[0].note == "basis not checked: the 2025-01-10 bar is a placeholder"
+
+
 def test_another_source_replaces_the_series(tracker_home):
     store = PriceStore(tracker_home)
     update_prices(store, Recording({"X": bars(JAN[:5], CLOSES[:5])}, name="one"), ["X"],

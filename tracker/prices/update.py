@@ -34,6 +34,7 @@ from tracker.prices.source import (
     UpdateSummary,
     check_bars,
     empty_bars,
+    placeholder_mask,
 )
 from tracker.prices.store import PriceStore, SeriesMeta
 
@@ -229,40 +230,21 @@ def _incremental(
     want_head = w.since < meta.covered_first
     want_tail = sessions.count_sessions_between(last_bar, w.until) > 0
     if not (want_head or want_tail):
-        return SymbolResult(symbol=symbol, status="up to date", first=None, last=None)
+        return SymbolResult(symbol=symbol, status="up to date")
 
-    requested, problems, notes = [], [], []
-    head = tail = None
-    covered_first = meta.covered_first
-    price_f = adj_f = 1.0
+    tail = _Tail(None, 1.0, 1.0, None, None)
     if want_tail:
-        requested.append((last_bar.date(), w.until.date()))
-        try:
-            tail = _fetch(source, symbol, last_bar, w.until)
-        except SourceUnreachable:
-            raise
-        except FetchFailed as exc:
-            problems.append(f"new bars: {exc.reason}")
-        if tail is not None and last_bar in tail.index:
-            old, new = stored.loc[last_bar], tail.loc[last_bar]
-            price_f = _factor(new["close"], old["close"])
-            adj_f = _factor(new["adj_close"], old["adj_close"])
-        if tail is not None:
-            tail = tail[tail.index >= last_bar]
-            if not (tail.index > last_bar).any():
-                problems.append(
-                    f"no new bars after {last_bar.date()} up to {w.until.date()} "
-                    "(suspended, delisted, or not yet published)"
-                )
-                tail, price_f, adj_f = None, 1.0, 1.0
+        tail = _fetch_tail(source, symbol, stored, w.until)
+    head, covered_first, head_problem, head_range = None, meta.covered_first, None, None
     if want_head:
         # Overlap the first stored bar (to match bases) unless the source is
         # known to have nothing between covered_first and that bar.
-        if meta.covered_first < first_bar:
-            head_hi = sessions.previous_session_before(meta.covered_first)
-        else:
-            head_hi = first_bar
-        requested.insert(0, (w.since.date(), head_hi.date()))
+        head_hi = (
+            sessions.previous_session_before(meta.covered_first)
+            if meta.covered_first < first_bar
+            else first_bar
+        )
+        head_range = (w.since.date(), head_hi.date())
         try:
             head = _fetch(source, symbol, w.since, head_hi)
             covered_first = w.since
@@ -271,42 +253,85 @@ def _incremental(
         except SourceUnreachable:
             raise
         except FetchFailed as exc:
-            problems.append(f"history: {exc.reason}")
+            head_problem = f"history: {exc.reason}"
         if head is not None:
-            head = _scale_head(head, stored.loc[first_bar], price_f, adj_f)
+            head = _scale_head(head, stored.loc[first_bar], tail.price_f, tail.adj_f)
             head = head[head.index < first_bar]
-    if price_f != 1.0 or adj_f != 1.0:
-        notes.append(f"re-based earlier rows: price x{price_f:.6g}, total x{adj_f:.6g}")
 
-    parts = [f for f in (head, tail) if f is not None and not f.empty]
-    new_rows = sum(int((p.index != last_bar).sum()) for p in parts)
+    parts = [f for f in (head, tail.bars) if f is not None and not f.empty]
     if parts or covered_first != meta.covered_first:
         store.write(
             symbol,
             pd.concat(parts) if parts else empty_bars(),
             source=source.name,
             covered_first=covered_first,
-            covered_last=tail.index[-1] if tail is not None else meta.covered_last,
+            covered_last=tail.bars.index[-1] if tail.bars is not None else meta.covered_last,
             fetched_at=w.fetched_at,
-            rebase_before=last_bar if tail is not None else None,
-            price_factor=price_f,
-            adj_factor=adj_f,
+            rebase_before=last_bar if tail.bars is not None else None,
+            price_factor=tail.price_f,
+            adj_factor=tail.adj_f,
         )
-    if tail is not None:
-        short = _short_note(tail.index[-1], w.until)
-        notes += [short] if short else []
     fresh = pd.concat(parts).index if parts else pd.DatetimeIndex([])
-    fresh = fresh[fresh != last_bar]
+    fresh = fresh[fresh != last_bar]  # the overlap bar is not new
+    problems = [p for p in (head_problem, tail.problem) if p]
+    notes = [tail.note] if tail.note else []
+    if tail.bars is not None:
+        short = _short_note(tail.bars.index[-1], w.until)
+        notes += [short] if short else []
     return SymbolResult(
         symbol=symbol,
-        status="failed" if problems else ("fetched" if new_rows else "up to date"),
-        rows_added=new_rows,
+        status="failed" if problems else ("fetched" if len(fresh) else "up to date"),
+        rows_added=len(fresh),
         first=fresh.min().date() if len(fresh) else None,
         last=fresh.max().date() if len(fresh) else None,
-        requested=tuple(requested),
+        requested=tuple(r for r in (head_range, tail.requested(last_bar, w.until)) if r),
         reason="; ".join(problems) or None,
         note="; ".join(notes) or None,
     )
+
+
+@dataclass(frozen=True)
+class _Tail:
+    """New bars from the last stored one on, and the factors that re-base the old rows."""
+
+    bars: pd.DataFrame | None
+    price_f: float
+    adj_f: float
+    problem: str | None
+    note: str | None
+    asked: bool = False
+
+    def requested(self, last_bar: pd.Timestamp, until: pd.Timestamp):
+        return (last_bar.date(), until.date()) if self.asked else None
+
+
+def _fetch_tail(source: PriceSource, symbol: str, stored: pd.DataFrame, until) -> _Tail:
+    last_bar = stored.index[-1]
+    try:
+        bars = _fetch(source, symbol, last_bar, until)
+    except SourceUnreachable:
+        raise
+    except FetchFailed as exc:
+        return _Tail(None, 1.0, 1.0, f"new bars: {exc.reason}", None, asked=True)
+    if not (bars.index > last_bar).any():
+        problem = (
+            f"no new bars after {last_bar.date()} up to {until.date()} "
+            "(suspended, delisted, or not yet published)"
+        )
+        return _Tail(None, 1.0, 1.0, problem, None, asked=True)
+    price_f = adj_f = 1.0
+    note = None
+    if last_bar in bars.index:
+        old, new = stored.loc[last_bar], bars.loc[last_bar]
+        if old["placeholder"] or placeholder_mask(bars.loc[[last_bar]]).iloc[0]:
+            # A placeholder's price is not a trade: it cannot tell a change of basis.
+            note = f"basis not checked: the {last_bar.date()} bar is a placeholder"
+        else:
+            price_f = _factor(new["close"], old["close"])
+            adj_f = _factor(new["adj_close"], old["adj_close"])
+    if price_f != 1.0 or adj_f != 1.0:
+        note = f"re-based earlier rows: price x{price_f:.6g}, total x{adj_f:.6g}"
+    return _Tail(bars, price_f, adj_f, None, note, asked=True)
 
 
 def _scale_head(
