@@ -146,3 +146,30 @@ def test_simulation_can_be_refused(tracker_home):
     assert close.empty and adj is None
     assert info.missing == ("0700.HK",) and not info.simulated
     assert info.stale_sessions == {"0700.HK": None}
+
+
+class Counting:
+    name, simulated = "yahoo", False
+
+    def __init__(self):
+        self.asked: list[str] = []
+
+    def fetch(self, symbol, start, end):
+        self.asked.append(symbol)
+        return simulated_bars(symbol, end).loc[start:]  # any bars will do
+
+
+def test_series_from_another_real_source_is_kept(tracker_home, tmp_path):
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    (folder / "0700.HK.csv").write_text(
+        "date,open,high,low,close,adj_close,volume\n2025-06-27,1,1.2,0.9,1.1,,10\n"
+    )
+    update_prices(PriceStore(tracker_home), CsvFolderSource(folder), ["0700.HK"],
+                  since="2025-06-02", now=NOW)  # fmt: skip
+    source = Counting()
+    close, _, info = load_panel(tracker_home, ["0700.HK", "^HSI"], "2025-06-02", "2025-06-30",
+                                source=source, now=NOW)  # fmt: skip
+    assert source.asked == ["^HSI"]  # only the missing symbol
+    assert info.sources == {"0700.HK": f"csv:{folder.resolve()}", "^HSI": "yahoo"}
+    assert close["0700.HK"].dropna().tolist() == [1.1]

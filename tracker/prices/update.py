@@ -353,6 +353,10 @@ def _scale_head(
     return out
 
 
+def _same_or_simulated(meta: SeriesMeta | None, source_name: str) -> bool:
+    return meta is None or meta.source == source_name or meta.simulated
+
+
 def load_panel(
     home: Path,
     symbols: Sequence[str],
@@ -378,8 +382,10 @@ def load_panel(
     offline
         Read the store only, never ``source``.
     source
-        Where to fetch missing bars from; None means the store only. When it is
-        unreachable the store is used as it is (``PanelInfo.fetch_problem``).
+        Where to fetch missing bars from; None means the store only. Symbols
+        the store holds from another (real) source are not fetched: their data
+        is kept. When the source is unreachable the store is used as it is
+        (``PanelInfo.fetch_problem``). Simulated data is always replaced.
     progress
         Passed to :func:`update_prices`.
     now
@@ -404,7 +410,12 @@ def load_panel(
     wanted = list(dict.fromkeys(symbols))
     update, problem = None, None
     if not offline and source is not None:
-        update = update_prices(store, source, wanted, since=start, until=end, progress=progress, now=now)
+        # Fill what is missing; a series held from another real source (e.g. a
+        # CSV folder) is kept: switching sources is `tracker prices update --source`.
+        fetchable = [s for s in wanted if _same_or_simulated(store.meta(s), source.name)]
+        update = update_prices(
+            store, source, fetchable, since=start, until=end, progress=progress, now=now
+        )
         if update.unreachable:
             problem = f"{source.name} unreachable: using the store as it is"
         elif update.failed:
