@@ -57,5 +57,4 @@ def run(quick: bool = False) -> dict:
 if __name__ == "__main__":
     import json
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
     print(json.dumps(run(quick="--quick" in sys.argv), indent=2))
