@@ -1,0 +1,13 @@
+"""Backtests of "follow the broker" portfolios: buy every selected call, sell on the exit rule.
+
+- :mod:`tracker.backtest.schedule`: which calls, and when each is bought and sold;
+- :mod:`tracker.backtest.orders`: sizes, board lots, cash and exact costs of every order;
+- :mod:`tracker.backtest.engine`: the vectorbt run (:func:`run_backtest`);
+- :mod:`tracker.backtest.stats`: statistics from daily values, in numpy;
+- :mod:`tracker.backtest.report`: the self-contained HTML report;
+- :mod:`tracker.backtest.runs`: run folders, manifests, listing and comparing runs;
+- :mod:`tracker.backtest.pipeline`: spec file + call book + price store -> a written run.
+
+See ``docs/backtest.md``. vectorbt and matplotlib are imported only inside the
+functions that need them.
+"""

@@ -1,0 +1,220 @@
+"""From a spec file to a written run: read the calls, registry and prices, run, write.
+
+This is the I/O edge of the backtest (the engine itself takes frames). Every
+check that needs no computation happens first, in this order, so a bad spec
+fails fast: the spec file (all problems at once), the selection (no call), the
+prices (no price for any ticker), the benchmark (no price at all).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from tracker import sessions
+from tracker.backtest.schedule import select_calls
+from tracker.backtest_spec import BacktestSpec, load_spec
+
+if TYPE_CHECKING:
+    from tracker.backtest.engine import BacktestResult
+    from tracker.config import Settings
+    from tracker.prices import PriceSource
+
+#: Sub-folder of the tracker home holding numba's compiled-code cache.
+NUMBA_CACHE = "numba-cache"
+
+
+def configure_numba_cache(home: Path) -> Path:
+    """Point numba's on-disk cache at ``<home>/numba-cache`` unless ``NUMBA_CACHE_DIR`` is set.
+
+    Must run before vectorbt (hence numba) is imported: numba reads the
+    variable when vectorbt's functions are decorated. With the cache, a new
+    process loads vectorbt's compiled kernels instead of compiling them again.
+
+    Returns
+    -------
+    Path
+        The cache folder in effect (created if missing).
+    """
+    current = os.environ.get("NUMBA_CACHE_DIR")
+    folder = Path(current) if current else Path(home) / NUMBA_CACHE
+    folder.mkdir(parents=True, exist_ok=True)
+    if not current:
+        os.environ["NUMBA_CACHE_DIR"] = str(folder)
+    return folder
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    path: Path
+    spec: BacktestSpec
+    result: BacktestResult
+    stats: dict
+    manifest: dict
+    banner: str | None
+    notes: tuple[str, ...]
+
+
+def _calls_digest(calls: pd.DataFrame) -> str:
+    cols = ["call_id", "broker", "ticker", "rating", "start_date", "horizon_max_months"]
+    text = calls[cols].astype(str).to_csv(index=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for pkg in ("tracker", "vectorbt"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "unknown"
+    return out
+
+
+def run_spec_file(
+    spec_path: Path,
+    settings: Settings,
+    *,
+    as_of: date | None = None,
+    source: PriceSource | None = None,
+    offline: bool = False,
+    runs_dir: Path | None = None,
+    now: datetime | None = None,
+    progress: Callable[[str], None] | None = None,
+    command: str = "",
+) -> RunOutcome:
+    """Run the backtest a spec file describes and write its run folder.
+
+    Parameters
+    ----------
+    spec_path
+        A ``backtests/*.yaml`` file.
+    settings
+        Where the calls (``recs_dir``) and the price store (``home``) are.
+    as_of
+        Use only calls and prices known on this date (default: everything stored).
+    source
+        Where to fetch missing prices (None: the store only).
+    offline
+        Never fetch.
+    runs_dir
+        Root of the run folders (default: ``runs/`` next to the spec file).
+    now
+        Time stamp of the run (default: the clock, UTC).
+    progress
+        Called with a short message at each step.
+
+    Raises
+    ------
+    InvalidInput
+        The spec file has problems (all listed).
+    EmptySelection, DataUnavailable, BenchmarkNoData
+        Nothing to compute, before any computation.
+    """
+    from tracker.backtest.engine import BenchmarkNoData, run_backtest
+    from tracker.backtest.report import render_report
+    from tracker.backtest.runs import csv_text, json_text, write_run
+    from tracker.backtest.stats import run_stats
+    from tracker.prices import PriceStore, load_panel
+    from tracker.recs import load_book
+    from tracker.registry import Registry
+
+    say = progress or (lambda _msg: None)
+    spec = load_spec(spec_path)
+    spec_text = spec_path.read_bytes()
+    book = load_book(settings.recs_dir).calls()
+    if as_of is not None:
+        book = book[book["start_date"] <= pd.Timestamp(as_of)].reset_index(drop=True)
+    calls = select_calls(book, spec.select, spec.name, as_of)
+    tickers = list(dict.fromkeys(calls["ticker"]))
+    registry = Registry.load(settings.home)
+    lots, exempt = {}, {}
+    for t in tickers:
+        if registry.knows(t):
+            sec = registry.get(t)
+            lots[t] = sec.board_lot
+            exempt[t] = not sec.stamp_duty
+
+    symbols = [*tickers, spec.benchmark] if spec.benchmark not in tickers else tickers
+    # A month of history before the first call, so the benchmark has a starting close.
+    start = sessions.sessions_months_after([calls["start_date"].min()], -1)[0]
+    end = pd.Timestamp(as_of) if as_of is not None else None
+    say(f"loading prices of {len(symbols)} symbols")
+    closes, _adj, info = load_panel(
+        settings.home, symbols, start, end, offline=offline, source=source
+    )
+    bench = closes[spec.benchmark] if spec.benchmark in closes.columns else pd.Series(dtype=float)
+    if bench.dropna().empty:
+        raise BenchmarkNoData(spec.benchmark, pd.Timestamp(calls["start_date"].min()), None)
+    opens = None
+    if spec.entry == "next-open":
+        opens = PriceStore(settings.home).read(symbols, start, end, field="open")
+
+    say(f"backtesting {len(calls)} calls")
+    result = run_backtest(
+        calls,
+        closes[tickers],
+        bench,
+        spec,
+        opens=opens[tickers] if opens is not None else None,
+        book=book,
+        lots=lots,
+        stamp_exempt=exempt,
+        as_of=as_of,
+    )
+    stats = run_stats(result.equity, result.trades, result.costs, spec.capital_hkd)
+    banner = info.banner()
+    notes = tuple(n for n in (info.fetch_problem,) if n)
+    data_end = result.equity.index[-1]
+    store = PriceStore(settings.home)
+    fingerprint = store.fingerprint(symbols, start, end)
+    versions = _versions()
+    now = now or datetime.now(UTC)
+    manifest = {
+        "spec_name": spec.name,
+        "spec_file": str(spec_path),
+        "spec_sha256": spec.digest(),
+        "spec_file_sha256": hashlib.sha256(spec_text).hexdigest(),
+        "spec": spec.model_dump(mode="json"),
+        "calls": len(calls),
+        "calls_sha256": _calls_digest(calls),
+        "symbols": symbols,
+        "price_fingerprint": fingerprint,
+        "price_sources": dict(info.sources),
+        "price_window": [start.date(), end.date() if end is not None else None],
+        "as_of": as_of or data_end,
+        "data_end": data_end,
+        "simulated": bool(info.simulated),
+        "tracker_version": versions["tracker"],
+        "vectorbt_version": versions["vectorbt"],
+        "python": sys.version.split()[0],
+        "command": command,
+        "created_utc": now.isoformat(timespec="seconds"),
+    }
+    warnings = tuple(n for n in (*notes, *result.warnings))
+    say("writing the report")
+    html = render_report(
+        spec, stats, result.equity, result.trades, result.costs, manifest, warnings, banner
+    )
+    files = {
+        "stats.json": json_text(
+            {"spec_name": spec.name, **stats, "warnings": list(warnings)}, banner
+        ),
+        "trades.csv": csv_text(result.trades, banner),
+        "equity.csv": csv_text(result.equity, banner, index=True),
+        "report.html": html,
+        "manifest.json": json_text(manifest, banner),
+    }
+    root = runs_dir if runs_dir is not None else spec_path.parent / "runs"
+    path = write_run(root, spec.name, files, now)
+    return RunOutcome(path, spec, result, stats, manifest, banner, warnings)

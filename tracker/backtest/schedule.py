@@ -1,0 +1,183 @@
+"""Which calls a spec follows, and the sessions each one is bought and sold on.
+
+Pure functions of frames: no files, no clock. All session arithmetic goes
+through :mod:`tracker.sessions`; the entry session and price come from
+:func:`tracker.entry.entry_points` (the convention scoring uses).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+import pandas as pd
+
+from tracker import sessions
+from tracker.backtest_spec import ExitRule, Selection
+from tracker.errors import TrackerError
+from tracker.recs import filter_calls
+
+#: Strength of each rating, for "the next call downgrades it": a later call by the
+#: same broker on the same ticker with a lower rank. ``attention`` (a positive call
+#: without a formal rating, excess > 0) sits between overweight and neutral.
+RATING_RANK: dict[str, int] = {
+    "buy": 5, "overweight": 4, "attention": 3, "neutral": 2, "underweight": 1, "sell": 0,
+}  # fmt: skip
+
+
+class EmptySelection(TrackerError):
+    """A spec whose filters match no call."""
+
+    def __init__(self, spec_name: str, selection: Selection, total: int):
+        given = {
+            k: v
+            for k, v in selection.model_dump(exclude_defaults=True).items()
+            if v not in ((), None)
+        }
+        shown = "; ".join(
+            f"{k}: {', '.join(map(str, v)) if isinstance(v, list | tuple) else v}"
+            for k, v in given.items()
+        )
+        super().__init__(
+            f"spec {spec_name!r} selects none of the {total} calls"
+            f"{f' ({shown})' if shown else ''}: check the names and dates with `tracker recs list`"
+        )
+
+
+def select_calls(
+    calls: pd.DataFrame, selection: Selection, spec_name: str = "spec", as_of=None
+) -> pd.DataFrame:
+    """The calls a spec follows, in book order, known by ``as_of``.
+
+    Raises
+    ------
+    EmptySelection
+        No call matches.
+    """
+    chosen = filter_calls(
+        calls,
+        brokers=selection.brokers,
+        analysts=selection.analysts,
+        ratings=selection.ratings,
+        tickers=selection.tickers,
+        reports=selection.reports,
+        since=selection.published_from,
+        until=selection.published_to,
+    )
+    if selection.exclude_tickers:
+        chosen = chosen[~chosen["ticker"].isin(selection.exclude_tickers)]
+    if as_of is not None:
+        chosen = chosen[chosen["start_date"] <= pd.Timestamp(as_of)]
+    if chosen.empty:
+        raise EmptySelection(spec_name, selection, len(calls))
+    return chosen.reset_index(drop=True)
+
+
+def previous_session(session: pd.Timestamp) -> pd.Timestamp:
+    """The HKEX session before ``session`` (which must be a session)."""
+    pos = sessions.session_positions([session])[0]
+    return sessions.all_sessions()[pos - 1]
+
+
+def _next_weaker(book: pd.DataFrame) -> pd.Series:
+    """For each call of ``book``: the index of the same broker's next call on the ticker
+    with a weaker rating (NaN when none). Calls are taken in ``start_date`` order."""
+    order = book.sort_values(["start_date", "published"], kind="stable").index
+    groups: dict[tuple[str, str], list] = defaultdict(list)
+    brokers, tickers = book["broker"], book["ticker"]
+    for i in order:
+        groups[(brokers[i], tickers[i])].append(i)
+    rank = book["rating"].map(RATING_RANK).fillna(-1).to_dict()
+    out = pd.Series(np.nan, index=book.index)
+    for members in groups.values():
+        # Scan from the latest call back, keeping a stack of candidates with strictly
+        # increasing rank from the top: the classic "next smaller element".
+        stack: list = []
+        for i in reversed(members):
+            while stack and rank[stack[-1]] >= rank[i]:
+                stack.pop()
+            if stack:
+                out[i] = stack[-1]
+            stack.append(i)
+    return out
+
+
+def scheduled_exits(
+    calls: pd.DataFrame,
+    entry_session: pd.Series,
+    rule: ExitRule,
+    convention: str,
+    book: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """When each call's position is due to be sold, before looking at prices.
+
+    Parameters
+    ----------
+    calls
+        The selected calls (``call_id``, ``broker``, ``ticker``, ``rating``,
+        ``start_date``, ``horizon_max_months``).
+    entry_session
+        Entry session of each call, indexed like ``calls``.
+    rule
+        The spec's exit rule.
+    convention
+        Entry convention: a downgrading call is acted on like any call, at its
+        own entry session.
+    book
+        Every call known (for the downgrade rule: the downgrading call need not
+        be selected). Default: ``calls``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``calls``: ``exit_due`` (session; NaT = hold to the end of
+        data) and ``exit_rule`` (why, in words).
+    """
+    from tracker.entry import entry_sessions
+
+    entry = pd.DatetimeIndex(entry_session)
+    due = pd.Series(pd.NaT, index=calls.index, dtype="datetime64[ns]")
+    why = pd.Series("", index=calls.index, dtype=object)
+    if rule.rule == "fixed":
+        due[:] = sessions.sessions_months_after(entry, rule.months)
+        why[:] = f"{rule.months}M holding"
+    elif rule.rule == "horizon":
+        months = calls["horizon_max_months"].astype(int)
+        for m in sorted(months.unique()):
+            mask = (months == m).to_numpy()
+            due[mask] = sessions.sessions_months_after(entry[mask], int(m))
+            why[mask] = f"horizon {m}M"
+    else:
+        book = (calls if book is None else book).reset_index(drop=True)
+        weaker_of = dict(zip(book["call_id"], _next_weaker(book).to_numpy(), strict=True))
+        later_pos = calls["call_id"].map(weaker_of).to_numpy(dtype=float)
+        has = ~np.isnan(later_pos)
+        if has.any():
+            later = book.iloc[later_pos[has].astype(int)]
+            down_session = entry_sessions(later["start_date"].reset_index(drop=True), convention)
+            due[has] = down_session.to_numpy()
+            why[has] = [
+                f"downgraded to {r} by {c}"
+                for r, c in zip(later["rating"], later["call_id"], strict=True)
+            ]
+        why[~has] = "no downgrade"
+        if rule.months is not None:
+            cap = pd.Series(sessions.sessions_months_after(entry, rule.months), index=calls.index)
+            capped = due.isna() | (cap < due)
+            due[capped] = cap[capped]
+            why[capped] = f"{rule.months}M cap"
+    return pd.DataFrame({"exit_due": due, "exit_rule": why}, index=calls.index)
+
+
+def next_valid_rows(ok: np.ndarray) -> np.ndarray:
+    """``out[r, j]``: the first row ``>= r`` where ``ok[:, j]`` holds, else ``len(ok)``."""
+    n = ok.shape[0]
+    idx = np.where(ok, np.arange(n)[:, None], n)
+    return np.minimum.accumulate(idx[::-1], axis=0)[::-1]
+
+
+def last_valid_rows(ok: np.ndarray) -> np.ndarray:
+    """``out[r, j]``: the last row ``<= r`` where ``ok[:, j]`` holds, else ``-1``."""
+    n = ok.shape[0]
+    idx = np.where(ok, np.arange(n)[:, None], -1)
+    return np.maximum.accumulate(idx, axis=0)
