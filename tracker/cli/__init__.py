@@ -58,6 +58,10 @@ from tracker.cli.scorecard import scorecard_cmd as _scorecard_cmd  # noqa: E402
 
 app.command("scorecard")(_scorecard_cmd)
 
+from tracker.cli import backtest as _backtest  # noqa: E402
+
+app.add_typer(_backtest.app, name="backtest")
+
 
 def main() -> None:
     app()
