@@ -684,6 +684,13 @@ def score_calls(
     missing = sorted(set(bench_of) - set(map(str, bench.columns)))
     if missing:
         raise DataUnavailable(f"no prices for the benchmark {', '.join(missing)}: load its prices first")
+    if len(calls):
+        empty = sorted(b for b in set(bench_of) if not (bench[b] > 0).any())
+        if empty:
+            raise DataUnavailable(
+                f"no prices for the benchmark {', '.join(empty)} on or before {cutoff.date()}:"
+                " load its prices first"
+            )
 
     called = _called_bands(calls, scales)
     mkt = _Market.build(closes, bench, opens, benchmark_opens, cutoff)

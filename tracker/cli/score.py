@@ -440,8 +440,6 @@ def score_cmd(
         benchmark.strip().upper() if benchmark else None, positions, offline, source, max_stale,
     )  # fmt: skip
     err = stderr()
-    if run.banner:
-        err.print(run.banner, markup=False)
     for note in run.notes:
         err.print(note, markup=False)
     if fmt is Format.json:
