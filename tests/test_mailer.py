@@ -172,8 +172,18 @@ port = 70000
 
 def test_duplicate_recipient_is_refused(tmp_path):
     text = VALID.replace('"ops@example.com"]', '"ops@example.com", "OPS@example.com"]')
-    with pytest.raises(InvalidInput, match="OPS@example.com is listed twice"):
-        load_mail_config(write_toml(tmp_path / "tracker.toml", text))
+    path = write_toml(tmp_path / "tracker.toml", text)
+    with pytest.raises(InvalidInput) as info:
+        load_mail_config(path)
+    assert str(info.value) == f"{path}: mail.recipients: OPS@example.com is listed twice"
+
+
+def test_empty_recipients_are_refused(tmp_path):
+    text = VALID.replace('["陈大文 <chan@example.com>", "ops@example.com"]', "[]")
+    path = write_toml(tmp_path / "tracker.toml", text)
+    with pytest.raises(InvalidInput) as info:
+        load_mail_config(path)
+    assert str(info.value) == f"{path}: mail.recipients: list at least one address"
 
 
 def test_missing_tables_and_file(tmp_path):

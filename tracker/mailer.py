@@ -238,13 +238,16 @@ class MailSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     sender: Mailbox
-    recipients: tuple[Mailbox, ...] = Field(min_length=1, max_length=500)
+    recipients: tuple[Mailbox, ...] = Field(max_length=500)
     subject_prefix: str = Field(default="", max_length=100)
     smtp: SmtpSettings
 
     @model_validator(mode="after")
     def _valid(self) -> MailSettings:
         _header_safe(self.subject_prefix, "subject_prefix")
+        if not self.recipients:
+            # Here rather than min_length, which would also fire when an item is invalid.
+            raise ValueError("recipients: list at least one address")
         seen: set[str] = set()
         for mailbox in self.recipients:
             if mailbox.key in seen:
@@ -352,9 +355,13 @@ def _problems(exc: ValidationError, path: Path) -> list[Problem]:
     problems = []
     for err in exc.errors(include_url=False):
         loc = [str(p) for p in err["loc"] if not str(p).startswith("function-")]
+        msg = re.sub(r"^Value error, ", "", err["msg"])
+        # A cross-field rule names the field it blames at the start of its message.
+        m = re.match(r"^(recipients|sender|subject_prefix): (.*)$", msg, re.S)
+        if m and not loc:
+            loc, msg = [m.group(1)], m.group(2)
         if not loc or loc[0] != "smtp":
             loc = ["mail", *loc]
-        msg = re.sub(r"^Value error, ", "", err["msg"])
         if err["type"] == "extra_forbidden":
             msg = f"unknown field {loc[-1]!r}: check the spelling"
         elif err["type"] == "missing":

@@ -93,6 +93,11 @@ def _write_preview(out: Path, card: Scorecard, chart: bytes, config: MailConfig 
     (out / "scorecard.eml").write_bytes(message.as_bytes())
 
 
+def _echo_deliveries(deliveries) -> None:
+    for d in deliveries:
+        typer.echo(f"{d.outcome:<13} {d.recipient} {d.message_id}".rstrip())
+
+
 class _StderrLog:
     """Route tracker's delivery log lines to stderr for one command run."""
 
@@ -154,14 +159,14 @@ def scorecard_cmd(
         # Read (and check) the settings before the slow part, so a typo fails fast.
         mail = load_mail_config(config)
         for warning in mail.warnings:
-            err.print(f"warning: {warning}", markup=False)
+            err.print(f"warning: {warning}", markup=False, soft_wrap=True)
     password = smtp_password(settings, mail.settings.smtp) if send and mail else None
 
     card = build_card(settings, day, offline, source)
     if card.notice:
-        err.print(card.notice, markup=False)
+        err.print(card.notice, markup=False, soft_wrap=True)
     for note in card.notes:
-        err.print(note, markup=False)
+        err.print(note, markup=False, soft_wrap=True)
     if out is None and not send:
         from tracker.scorecard import render_text
 
@@ -175,16 +180,20 @@ def scorecard_cmd(
         _write_preview(out, card, chart, mail)
         err.print(f"wrote {', '.join(str(out / f) for f in FILES)}", markup=False, soft_wrap=True)
     if send and mail is not None:
+        from tracker.mailer import MailError
         from tracker.outbox import Outbox, send_week
 
         content = mail_content(card, chart, mail.settings.subject_prefix)
-        with _StderrLog():
-            report = send_week(content, mail.settings, Outbox.in_home(settings.home), card.week,
-                               password=password, force=force)  # fmt: skip
-        for d in report.deliveries:
-            typer.echo(f"{d.outcome:<13} {d.recipient} {d.message_id}")
+        try:
+            with _StderrLog():
+                report = send_week(content, mail.settings, Outbox.in_home(settings.home),
+                                   card.week, password=password, force=force)  # fmt: skip
+        except MailError as exc:
+            _echo_deliveries(exc.deliveries)  # what was done before the stop
+            raise
+        _echo_deliveries(report.deliveries)
         sent = report.count("sent")
         err.print(
             f"week {report.week}: sent {sent}, already sent {report.count('already sent')},"
-            f" in doubt {report.count('in doubt')}", markup=False,
+            f" in doubt {report.count('in doubt')}", markup=False, soft_wrap=True,
         )  # fmt: skip
