@@ -129,3 +129,4 @@ def add(
         note=note,
     )
     stderr().print(f"added {entry['name']} ({entry['ticker']}) {entry['rating']} to {report_file}")
+from tracker.cli.extract import extract as _extract; app.command("extract")(_extract)  # noqa: E402, E702, I001
