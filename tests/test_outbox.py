@@ -274,3 +274,28 @@ def test_ledger_survives_sigkill_readable(tmp_path, tracker_home):
     conn = sqlite3.connect(Outbox.in_home(tracker_home).path)
     assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     conn.close()
+
+
+def test_lost_reply_to_final_dot_is_in_doubt_and_not_resent(outbox, tracker_home):
+    import threading
+
+    handler = Mailroom(hold=("DATA", "a@example.com"))
+    result: dict = {}
+    with smtp_server(handler) as server:
+        cfg = config(server.port, PEOPLE[:1])
+        worker = threading.Thread(target=lambda: result.update(r=send_week(CONTENT, cfg, outbox, WEEK)))
+        worker.start()
+        assert handler.reached.wait(30)
+        # The server took the message, then dies before its 250 reaches the client.
+        server.controller.stop()
+        server.controller = None
+        worker.join(30)
+    (d,) = result["r"].deliveries
+    assert d.outcome == "in doubt" and d.detail.startswith("no reply to the end of data")
+    assert [r.status for r in outbox.rows(WEEK)] == [COMMITTING]
+    assert counts(handler) == {"a@example.com": 1}
+    with smtp_server(handler) as server:
+        handler.hold = None
+        again = send_week(CONTENT, config(server.port, PEOPLE[:1]), outbox, WEEK)
+    assert [d.outcome for d in again.deliveries] == ["in doubt"]
+    assert counts(handler) == {"a@example.com": 1}

@@ -153,6 +153,19 @@ def test_index_move():
     assert (empty.week_change, empty.ytd_change, empty.last_session) == (None, None, None)
 
 
+def test_stale_index_has_no_weekly_move_and_a_note():
+    # The last close (2026-11-20) is before the week of as_of 2026-12-01 (11-25..12-01):
+    # a weekly move of 0 % would be false, so there is none, and a note says why.
+    late = date(2026, 12, 1)
+    closes = hsi().loc[:"2026-11-23"]
+    move = index_move(closes, late)
+    assert move.week_change is None and move.week_base_session == date(2026, 11, 20)
+    assert move.ytd_change == pytest.approx(0.122)
+    card = build_scorecard(calls_frame(), closes, late)
+    assert card.notes[-1].startswith("the latest ^HSI close is from 2026-11-20, before this week")
+    assert "^HSI n/a this week" in card.subject()
+
+
 def test_subject_is_one_line_with_chinese(card):
     assert card.subject("[ops]") == (
         "[ops] 荐股记分卡 Scorecard 2026-W48: 8 calls, 3 matured, hit rate 67% (2/3),"
@@ -304,3 +317,12 @@ def test_html_renders_in_headless_chromium(card, tmp_path):
     assert 0.05 < background < 0.9 and 0.1 < white < 0.95  # the page and the white sheet
     assert colour_share(pixels, (0x12, 0x30, 0x4F), tol=10) > 0.005  # header rows were drawn
     assert colour_share(pixels, (0x1F, 0x6F, 0xB4), tol=12) > 0.001  # the chart's bars loaded
+
+
+def test_font_search_skips_fonts_that_draw_boxes():
+    # matplotlib ships "LastResort", which maps every character to one box glyph:
+    # it must never be taken for a CJK font.
+    latin = cjk_font_path("Tracker")
+    assert latin is not None and "lastresort" not in latin.lower()
+    cjk = cjk_font_path()
+    assert cjk is None or "lastresort" not in cjk.lower()

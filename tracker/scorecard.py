@@ -267,7 +267,9 @@ def index_move(closes: pd.Series, as_of: date, symbol: str = DEFAULT_BENCHMARK) 
     def change(base: float | None) -> float | None:
         return None if last is None or base is None else last / base - 1.0
 
-    return IndexMove(symbol, last_session, last, week_session, change(week_base), ytd_session,
+    # No close within the week (stale prices): no weekly move rather than a false 0 %.
+    week = change(week_base) if week_session is not None and last_session != week_session else None
+    return IndexMove(symbol, last_session, last, week_session, week, ytd_session,
                      change(ytd_base))  # fmt: skip
 
 
@@ -342,6 +344,11 @@ def build_scorecard(
         open_excess_n=len(ox),
         open_mean_excess=float(ox.mean()) if len(ox) else None,
     )
+    move = index_move(index_closes, as_of, benchmark)
+    if move.last_session is None or move.last_session < week_start:
+        last = "none" if move.last_session is None else f"from {move.last_session}"
+        notes = (*notes, f"the latest {benchmark} close is {last}, before this week: update the"
+                         " prices (`tracker prices update --recs`) for current figures")  # fmt: skip
     return Scorecard(
         as_of=as_of,
         week=iso_week(as_of),
@@ -349,7 +356,7 @@ def build_scorecard(
         benchmark=benchmark,
         notice=notice,
         headline=headline,
-        index=index_move(index_closes, as_of, benchmark),
+        index=move,
         new_calls=_lines(calls.loc[is_new]),
         matured_this_week=_lines(calls.loc[matured_now]),
         open_calls=_lines(open_calls),
@@ -485,9 +492,7 @@ def render_chart(card: Scorecard, font_path: str | None | bool = True) -> bytes:
     """
     import io
 
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
+    # A bare Figure draws with Agg and touches no global backend state (pyplot is not used).
     from matplotlib.figure import Figure
     from matplotlib.font_manager import FontProperties
 
