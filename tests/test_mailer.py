@@ -225,6 +225,21 @@ def test_world_readable_file_with_secret_gets_a_stronger_warning(tmp_path):
     assert SECRET not in warning and SECRET not in repr(cfg)
 
 
+def test_secret_inside_a_recipient_table_is_dropped(tmp_path):
+    text = VALID.replace(
+        '"ops@example.com"]', f'{{ address = "ops@example.com", token = "{SECRET}" }}]'
+    )
+    cfg = load_mail_config(write_toml(tmp_path / "tracker.toml", text))
+    assert cfg.settings.recipients[1] == Mailbox(address="ops@example.com")
+    assert "(mail.recipients.1.token)" in cfg.warnings[0] and SECRET not in cfg.warnings[0]
+
+
+def test_oversized_file_is_refused(tmp_path):
+    path = write_toml(tmp_path / "tracker.toml", VALID + "# " + "x" * 1_000_000 + "\n")
+    with pytest.raises(InvalidInput, match="the limit is 1,000,000"):
+        load_mail_config(path)
+
+
 def test_world_readable_file_without_secret_is_fine(tmp_path):
     assert load_mail_config(write_toml(tmp_path / "tracker.toml", VALID, 0o644)).warnings == ()
 

@@ -47,7 +47,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
-from tracker.constants import EXIT_MAIL_AUTH, EXIT_MAIL_PERMANENT, EXIT_MAIL_TEMPFAIL
+from tracker.constants import (
+    EXIT_MAIL_AUTH,
+    EXIT_MAIL_PERMANENT,
+    EXIT_MAIL_TEMPFAIL,
+    MAX_INPUT_BYTES,
+)
 from tracker.errors import ConfigError, InputFileError, InvalidInput, Problem, TrackerError
 
 if TYPE_CHECKING:
@@ -265,24 +270,26 @@ class MailConfig:
     warnings: tuple[str, ...] = ()
 
 
-def _secret_keys(data: Any, prefix: str = "") -> list[str]:
-    found = []
+def _secret_keys(data: Any, path: tuple = ()) -> list[tuple]:
+    """Paths (keys and list indexes) of every key that looks like a secret, at any depth."""
+    found: list[tuple] = []
     if isinstance(data, dict):
         for key, value in data.items():
-            dotted = f"{prefix}{key}"
             if _SECRET_KEY.search(str(key)):
-                found.append(dotted)
+                found.append((*path, key))
             else:
-                found += _secret_keys(value, dotted + ".")
+                found += _secret_keys(value, (*path, key))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            found += _secret_keys(value, (*path, i))
     return found
 
 
-def _drop(data: dict, dotted: str) -> None:
-    *parents, last = dotted.split(".")
+def _drop(data: Any, path: tuple) -> None:
     node = data
-    for p in parents:
-        node = node[p]
-    del node[last]
+    for step in path[:-1]:
+        node = node[step]
+    del node[path[-1]]
 
 
 def load_mail_config(path: Path) -> MailConfig:
@@ -310,6 +317,8 @@ def load_mail_config(path: Path) -> MailConfig:
         ) from None
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_INPUT_BYTES:
+        raise InputFileError(path, f"file is {len(raw):,} bytes; the limit is {MAX_INPUT_BYTES:,}")
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
@@ -322,7 +331,7 @@ def load_mail_config(path: Path) -> MailConfig:
     for key in secrets:
         _drop(data, key)
     if secrets:
-        keys = ", ".join(secrets)
+        keys = ", ".join(".".join(str(p) for p in key) for key in secrets)
         if mode & stat.S_IROTH:
             warnings.append(
                 f"{path} is readable by every user (mode {stat.S_IMODE(mode):04o}) and holds"
