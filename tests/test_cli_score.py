@@ -226,3 +226,48 @@ def test_help_has_an_example():
     result = runner.invoke(app, ["score", "--help"])
     assert result.exit_code == 0
     assert "Example:" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("start_date", "checkpoint", "stand_in", "stock_or_index"),
+    [
+        # Entry 2026-04-14; 3M = 2026-07-14, missing from the index file.
+        pytest.param("2026-04-13", "2026-07-14", "2026-07-13", "HSI", id="index-day-missing"),
+        # Entry 2026-05-04 (05-01 a holiday); 3M = 2026-08-04, a flat zero-volume index row.
+        pytest.param("2026-04-30", "2026-08-04", "2026-08-03", "HSI", id="index-placeholder"),
+        # Entry 2026-05-15; 3M = 2026-08-15, a Saturday -> 2026-08-17, missing from the index.
+        pytest.param("2026-05-14", "2026-08-17", "2026-08-14", "HSI", id="index-monday-missing"),
+        # Entry 2025-09-24; 3M = 2025-12-24, a half-day placeholder row in Tencent's file.
+        pytest.param("2025-09-23", "2025-12-24", "2025-12-23", "0700.HK", id="stock-half-day"),
+    ],
+)
+def test_real_holes_use_the_previous_bar(home, start_date, checkpoint, stand_in, stock_or_index):
+    from tracker.prices import PriceStore
+    from tracker.recs import CALL_COLUMNS, load_scales
+    from tracker.scoring import score_calls
+
+    s, b = read_close("0700.HK"), read_close("HSI")
+    holed = s if stock_or_index == "0700.HK" else b
+    # The hole as the files show it: no row, or a flat row with volume 0.
+    assert checkpoint not in holed.index or holed.at[pd.Timestamp(checkpoint), "volume"] == 0
+    store = PriceStore(home)
+    closes = store.read(["0700.HK"], "2024-01-01", "2026-08-26")
+    bench = store.read(["^HSI"], "2024-01-01", "2026-08-26")["^HSI"]
+    start = pd.Timestamp(start_date)
+    calls = pd.DataFrame(
+        [{"call_id": "x", "ticker": "0700.HK", "rating": "attention", "scale": "huaan",
+          "start_date": start, "published": start, "horizon_min_months": 6,
+          "horizon_max_months": 6, "analysts": [], "broker": "B", "report": "r"}],
+        columns=CALL_COLUMNS,
+    )  # fmt: skip
+    scores = score_calls(calls, closes, bench, load_scales(ROOT / "recs" / "scales"))
+    cps = scores.checkpoints
+    row = cps.loc[cps["checkpoint"] == "3M"].iloc[0]
+    assert row["session"] == pd.Timestamp(checkpoint)
+    assert row["status"] == "stale: 1 session"
+    entry = scores.calls.iloc[0]["entry_session"]
+    at = pd.Timestamp(checkpoint)
+    s_at = s.at[pd.Timestamp(stand_in) if stock_or_index == "0700.HK" else at, "close"]
+    b_at = b.at[pd.Timestamp(stand_in) if stock_or_index == "HSI" else at, "close"]
+    expected = s_at / s.at[entry, "close"] - b_at / b.at[entry, "close"]
+    assert row["excess"] == pytest.approx(expected, abs=1e-12)
