@@ -111,17 +111,6 @@ class Selection(SpecRecord):
     published_from: date | None = None
     published_to: date | None = None
 
-    @model_validator(mode="after")
-    def _range(self) -> Selection:
-        if self.published_from and self.published_to and self.published_from > self.published_to:
-            raise ValueError(
-                f"published_to: {self.published_to} is before published_from {self.published_from}"
-            )
-        both = sorted(set(self.tickers) & set(self.exclude_tickers))
-        if both:
-            raise ValueError(f"exclude_tickers: {', '.join(both)} both selected and excluded")
-        return self
-
 
 class ExitRule(SpecRecord):
     """When a position is sold.
@@ -136,14 +125,6 @@ class ExitRule(SpecRecord):
 
     rule: Literal["fixed", "horizon", "downgrade"] = "horizon"
     months: Months | None = None
-
-    @model_validator(mode="after")
-    def _months_fit_rule(self) -> ExitRule:
-        if self.rule == "fixed" and self.months is None:
-            raise ValueError("months: a fixed exit needs a holding period, e.g. months: 6")
-        if self.rule == "horizon" and self.months is not None:
-            raise ValueError("months: the horizon rule takes each call's horizon; remove months")
-        return self
 
 
 class Sizing(SpecRecord):
@@ -162,14 +143,6 @@ class Sizing(SpecRecord):
     rating_weights: dict[Rating, Annotated[float, Field(ge=0.0, le=10.0)]] = Field(
         default_factory=lambda: dict(DEFAULT_RATING_WEIGHTS)
     )
-
-    @model_validator(mode="after")
-    def _amount_fits_method(self) -> Sizing:
-        if self.method == "fixed" and self.amount_hkd is None:
-            raise ValueError("amount_hkd: fixed sizing needs an amount per call, e.g. 100000")
-        if self.method != "fixed" and self.amount_hkd is not None:
-            raise ValueError(f"amount_hkd: only used with method: fixed (method is {self.method})")
-        return self
 
     def weight(self, rating: str) -> float:
         if self.method != "rating":
@@ -201,13 +174,6 @@ class Costs(SpecRecord):
         )  # fmt: skip
         return {f: getattr(self, f) for f in fields if getattr(self, f) is not None}
 
-    @model_validator(mode="after")
-    def _min_below_max(self) -> Costs:
-        lo, hi = self.settlement_fee_min_hkd, self.settlement_fee_max_hkd
-        if lo is not None and hi is not None and lo > hi:
-            raise ValueError(f"settlement_fee_max_hkd: {hi:g} is below the minimum {lo:g}")
-        return self
-
 
 class BacktestSpec(SpecRecord):
     """A "follow the broker" portfolio: the calls, the trading rules, the benchmark."""
@@ -222,6 +188,37 @@ class BacktestSpec(SpecRecord):
     costs: Costs = Costs()
     board_lots: bool = True
     benchmark: Annotated[str, AfterValidator(_benchmark_symbol)] = DEFAULT_BENCHMARK
+
+    @model_validator(mode="after")
+    def _consistent(self) -> BacktestSpec:
+        # Cross-field rules name the field they blame, for file:line: field: message.
+        sel, ex, sz, co = self.select, self.exit, self.sizing, self.costs
+        if sel.published_from and sel.published_to and sel.published_from > sel.published_to:
+            raise ValueError(
+                f"select.published_to: {sel.published_to} is before published_from"
+                f" {sel.published_from}"
+            )
+        both = sorted(set(sel.tickers) & set(sel.exclude_tickers))
+        if both:
+            raise ValueError(
+                f"select.exclude_tickers: {', '.join(both)} both selected and excluded"
+            )
+        if ex.rule == "fixed" and ex.months is None:
+            raise ValueError("exit.months: a fixed exit needs a holding period, e.g. months: 6")
+        if ex.rule == "horizon" and ex.months is not None:
+            raise ValueError(
+                "exit.months: the horizon rule takes each call's horizon; remove months"
+            )
+        if sz.method == "fixed" and sz.amount_hkd is None:
+            raise ValueError(
+                "sizing.amount_hkd: fixed sizing needs an amount per call, e.g. 100000"
+            )
+        if sz.method != "fixed" and sz.amount_hkd is not None:
+            raise ValueError(f"sizing.amount_hkd: only used with method: fixed (not {sz.method})")
+        lo, hi = co.settlement_fee_min_hkd, co.settlement_fee_max_hkd
+        if lo is not None and hi is not None and lo > hi:
+            raise ValueError(f"costs.settlement_fee_max_hkd: {hi:g} is below the minimum {lo:g}")
+        return self
 
     def digest(self) -> str:
         """SHA-256 of the spec's content (field values, defaults included)."""

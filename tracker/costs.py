@@ -191,7 +191,8 @@ def rates_on(trade_dates, overrides: Mapping[str, float] | None = None) -> pd.Da
 
 
 def _cents(x: np.ndarray) -> np.ndarray:
-    """Round HKD amounts to the cent, half up (the small epsilon absorbs binary noise)."""
+    """Round HKD amounts to the cent, half up (the epsilon absorbs binary noise: a cent
+    amount times a rate is a multiple of 1e-9 at worst, so no true value is moved)."""
     return np.floor(x * 100.0 + 0.5 + 1e-9) / 100.0
 
 
@@ -219,12 +220,16 @@ def cost_components(
         Shape ``(len(value), len(COST_COMPONENTS))``, HKD, columns in the order of
         :data:`COST_COMPONENTS`.
     """
-    value = np.asarray(value, dtype=float)
+    # Charges are worked out on the consideration in cents: shares × price in binary
+    # floating point carries noise (90,000 / p × p = 90,000.00000000001) that must not
+    # turn into a whole dollar of stamp duty.
+    value = _cents(np.asarray(value, dtype=float))
     stamp_rate = np.where(
         stamp_exempt & (rates["etf_stamp_duty_waived"] > 0), 0.0, rates["stamp_duty_rate"]
     )
-    # A fraction of a dollar counts as a dollar; the epsilon keeps 100.00000000000001 at 100.
-    stamp = np.maximum(np.ceil(value * stamp_rate - 1e-7), 0.0)
+    # A fraction of a dollar counts as a dollar; the epsilon (far below the smallest
+    # fraction a cent amount times a rate can leave) absorbs the product's binary noise.
+    stamp = np.maximum(np.ceil(value * stamp_rate - 1e-9), 0.0)
     settle = np.minimum(
         np.maximum(value * rates["settlement_fee_rate"], rates["settlement_fee_min_hkd"]),
         rates["settlement_fee_max_hkd"],
@@ -258,7 +263,8 @@ def order_costs(
     Parameters
     ----------
     consideration
-        Shares × price of each order, HKD (>= 0). An order of 0 costs nothing.
+        Shares × price of each order, HKD (>= 0), taken to the cent. An order of 0
+        costs nothing.
     trade_dates
         Trade date of each order; selects the rates in force.
     stamp_exempt

@@ -486,7 +486,8 @@ def _check_fills(pf, column, entry_row, exit_row, plan: OrderPlan, sel) -> np.nd
         raise EngineMismatch(f"vectorbt made {len(trades)} trades; the plan has {len(sel)}")
     key = {(int(c), int(e)): k for k, (c, e) in enumerate(zip(column, entry_row, strict=True))}
     order = np.array(
-        [key[(int(c), int(e))] for c, e in zip(trades["col"], trades["entry_idx"], strict=True)]
+        [key[(int(c), int(e))] for c, e in zip(trades["col"], trades["entry_idx"], strict=True)],
+        dtype=np.int64,
     )
     aligned = np.empty_like(trades)
     aligned[order] = trades

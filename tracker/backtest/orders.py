@@ -82,20 +82,29 @@ class OrderPlan:
 
 
 def _fit_to_cash(
-    shares: float, price: float, lot: float, cash: float, row: int, exempt: bool, costs: CostModel
+    shares: float,
+    price: float,
+    lot: float,
+    cash: float,
+    margin: float,
+    row: int,
+    exempt: bool,
+    costs: CostModel,
 ) -> tuple[float, np.ndarray]:
     """The most shares (whole lots, or any amount when ``lot`` is 0) up to ``shares``
-    whose value plus costs fits in ``cash``; 0 when none."""
+    whose value plus costs fits in ``cash - margin``; 0 when none."""
     ex = np.array([exempt])
     if lot <= 0:
-        # Fractional shares: cost(v) is nondecreasing, so v = cash - cost(cash) fits.
+        # Fractional shares: cost(v) never falls as v grows, so v = L - cost(L) fits in
+        # L = min(order, cash); the margin comes off afterwards so that it never moves
+        # the order across a rounding step of the costs.
         limit = min(shares * price, cash)
-        value = limit - costs(limit, row, ex).sum()
-        value -= 1e-9 * max(cash, 1.0)
+        value = limit - costs(limit, row, ex).sum() - margin
         if value <= 0:
             return 0.0, np.zeros(len(COST_COMPONENTS))
         c = costs(value, row, ex)[0]
         return value / price, c
+    cash -= margin
     lo, hi = 0, int(min(shares / lot, math.floor(cash / (price * lot))))
     best = np.zeros(len(COST_COMPONENTS))
     # Binary search on the number of lots: value + cost grows with it.
@@ -143,6 +152,10 @@ def plan_orders(
     entry_costs = np.zeros((n, len(COST_COMPONENTS)))
     exit_costs = np.zeros((n, len(COST_COMPONENTS)))
     cash = float(capital)
+    # vectorbt adds up cash order by order, the plan a session at a time: keep a margin
+    # far above the rounding difference (about 1e-16 of the money moved) so that an
+    # order that fits here always fits there.
+    moved = float(capital)
     held = np.zeros(n, dtype=bool)
     n_open = 0
 
@@ -172,6 +185,7 @@ def plan_orders(
             c = costs(proceeds, t, cand.exempt[leaving])
             exit_costs[leaving] = c
             cash += float(proceeds.sum() - c.sum())
+            moved += float(proceeds.sum())
             held[leaving] = False
             n_open -= len(leaving)
 
@@ -201,15 +215,18 @@ def plan_orders(
                 reason[i] = f"{max_positions} positions already open (max_positions)"
                 continue
             q, c = want[j], want_costs[j]
-            if need[j] > cash:
-                q, c = _fit_to_cash(q, price[j], lot[j], cash, t, cand.exempt[i], costs)
+            margin = 1e-9 * moved
+            if need[j] > cash - margin:
+                q, c = _fit_to_cash(q, price[j], lot[j], cash, margin, t, cand.exempt[i], costs)
                 if q <= 0:
                     reason[i] = f"cash exhausted: HKD {cash:,.2f} left"
                     continue
-                note[i] = f"reduced from {want[j]:g} to {q:g} shares: cash"
+                if q < want[j] * (1 - 1e-6):
+                    note[i] = f"reduced from {want[j]:g} to {q:g} shares: cash"
             shares[i] = q
             entry_costs[i] = c
             cash -= q * price[j] + float(c.sum())
+            moved += q * price[j]
             held[i] = True
             n_open += 1
     return OrderPlan(shares, reason, note, entry_costs, exit_costs, cash)
