@@ -76,25 +76,25 @@ def extract(
             console.print(
                 f"note: the report defines a new scale {draft.scale.id!r}; run with -o FILE to write"
                 f" it to scales/{draft.scale.id}.yaml beside the draft",
-                markup=False,
+                markup=False, soft_wrap=True,
             )
     else:
         for path in write_draft(draft, output, scales_dir, overwrite=force):
-            console.print(f"wrote {path}", markup=False)
+            console.print(f"wrote {path}", markup=False, soft_wrap=True)
         try:
             load_report(output, load_scales(scales_dir), registry)
         except InvalidInput as exc:
             n = len(exc.problems)
             console.print(
                 f"the draft does not validate yet ({n} problem(s)); settle the review items:",
-                markup=False,
+                markup=False, soft_wrap=True,
             )
             for problem in exc.problems:
-                console.print(f"  {problem}", markup=False)
+                console.print(f"  {problem}", markup=False, soft_wrap=True)
         else:
             console.print(
-                "the draft validates as it is; review it against the report", markup=False
+                "the draft validates as it is; review it against the report", markup=False, soft_wrap=True
             )
-    console.print(draft.summary(), markup=False)
+    console.print(draft.summary(), markup=False, soft_wrap=True)
     for item in draft.review:
-        console.print(f"  review: {item}", markup=False)
+        console.print(f"  review: {item}", markup=False, soft_wrap=True)

@@ -57,6 +57,7 @@ FALLBACK_SCALE = "default-hk"
 #: Words that make a list item an attention call in every scale the extractor writes.
 ATTENTION_ALIASES = ("关注", "建议关注", "建議關注", "相关公司", "相關公司", "重点关注", "相关标的")
 _PRIORITY = {"rating": 3, "row": 2, "list": 1, "advice": 0}
+_RANK = {"low": 0, "medium": 1, "high": 2}
 
 
 def extract_draft(
@@ -108,7 +109,7 @@ def extract_draft(
         DraftAnalyst(name=a.name, registration=a.registration, line=a.line, confidence=a.confidence)
         for a in find_analysts(src, brk)
     )
-    parse = parse_definitions(src)
+    parse = parse_definitions(src, _horizons(known.get(fallback_scale)))
     choice = _choose_scale(
         parse, brk, broker_field, title_field, date_field, known, fallback_scale, review
     )
@@ -213,6 +214,21 @@ def _published(
 
 # --------------------------------------------------------------------------- scale
 
+#: Horizons assumed for definitions that give none when the fallback scale is not at hand
+#: (those of recs/scales/default-hk.yaml).
+DEFAULT_HORIZONS = {"company": (6, 12), "industry": (6, 6)}
+
+
+def _horizons(scale: RatingScale | None) -> dict[str, tuple[int, int]]:
+    if scale is None:
+        return dict(DEFAULT_HORIZONS)
+    out = {"company": (scale.company.horizon_months.min_months, scale.company.horizon_months.max_months)}
+    if scale.industry is not None:
+        h = scale.industry.horizon_months
+        out["industry"] = (h.min_months, h.max_months)
+    return out
+
+
 
 def _scale_id(base: str, known: Mapping[str, RatingScale], published: date) -> str:
     if base not in known:
@@ -267,11 +283,12 @@ def _choose_scale(
     chinese = any(not w.isascii() for b in parse.company.bands for w in b.aliases)
     heading = "投资评级说明" if chinese else "rating definitions"
     cite = (f"《{title.value}》" if chinese else f' "{title.value}"') if title else ""
-    local = brk.local if brk else broker_name
+    local = brk.local if brk and chinese else broker_name
     attention = AttentionRule(
         horizon_months=None if parse.industry else parse.company.horizon_months,
         aliases=ATTENTION_ALIASES,
-        source="tracker convention for unrated mentions (相关公司 / 建议关注); horizon = industry horizon",
+        source="tracker convention for unrated mentions (相关公司 / 建议关注); horizon = "
+        + ("industry horizon" if parse.industry else "company horizon"),
     )
     draft_scale = RatingScale(
         id=brk.id if brk else _slug(broker_name), broker=broker_name,
@@ -380,7 +397,7 @@ def _settle_calls(
             continue
         have = merged[key]
         have.cands.append(cand)
-        if have.confidence == "low" and call.confidence != "low":
+        if _RANK[call.confidence] > _RANK[have.confidence]:
             have.confidence = call.confidence
     calls = sorted(merged.values(), key=lambda c: min(x.start for x in c.cands))
     _attach_targets(src, calls, scale, review)
@@ -390,7 +407,7 @@ def _settle_calls(
 def _draft_call(
     src: Source, call: _Call, scale: RatingScale | None, scale_id: str, review: list[Review]
 ) -> DraftCall:
-    best = max(call.cands, key=lambda c: (_PRIORITY[c.kind] - 0.5 * c.weak, -c.start))
+    best = max(call.cands, key=lambda c: (_PRIORITY[c.kind] - 0.5 * c.weak, not c.subject, -c.start))
     rated = [c for c in call.cands if c.word is not None]
     if rated and best.word is None:
         best = rated[0]
@@ -475,7 +492,9 @@ def _attach_targets(
                                  message=f"target price {hit.value:g} {hit.currency} not tied to a company"))  # fmt: skip
             continue
         if call.target is not None:
-            if call.target.value != hit.value:
+            if call.target.value == hit.value and call.previous_target is None and hit.previous:
+                call.previous_target, call.target_line = hit.previous, line
+            elif call.target.value != hit.value:
                 review.append(Review(field="recommendations", line=line,
                                      message=f"{call.name}: another target price {hit.value:g} (kept {call.target.value:g})"))  # fmt: skip
             continue

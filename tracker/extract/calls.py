@@ -30,6 +30,7 @@ from tracker.extract.names import (
     CODE,
     clean_name,
     looks_like_name,
+    name_after,
     name_before,
     name_mentions,
     resolve_code,
@@ -50,6 +51,7 @@ _CHANGE_ACT = r"上调|下调|调升|调降|调高|调低|提升|降低|升级|�
 _CONNECTORS = re.compile(
     r"^[\s,]*(?:并|且|同时)?\s*(?:对其|对公司|给予|予以|评级为|评级|投资评级|为|其|公司)?\s*(?:评级)?\s*(?:至|为|到)?\s*$"
 )
+_WEAK_ACTS = ("保持", "延续")
 _OK_AFTER = ("评级", "并", "且", "的", "目标", "投资", "不变", "评价")
 _INDUSTRY_WORDS = re.compile(r"行业|板块|industry|sector", re.IGNORECASE)
 _SUBJECT_WORDS = re.compile(r"^(?:公司|该公司|其|该股|个股|标的|我们|对公司|对其|我们对公司)?$")
@@ -151,7 +153,8 @@ def _patterns(extra: tuple[str, ...]) -> list[tuple[str, re.Pattern]]:
             rf"\b(?i:from)\s+(?P<prev>(?i:{er}))\s+(?i:to)\s+(?P<r>(?i:{er}))\b"
         )),
         ("label", re.compile(
-            rf"(?P<lab>(?:投资|公司|股票|个股|行业)?评级|\b(?i:rating|recommendation))\s*:\s*{_Q}(?P<r>{zr}|\b(?i:{er})\b){_Q}"
+            rf"(?P<lab>(?:投资|公司|股票|个股|行业)?评级|\b(?i:rating|recommendation))\s*(?::\s*|(?={_Q}(?:{zr})))"
+            rf"{_Q}(?P<r>{zr}|\b(?i:{er})\b){_Q}"
             rf"(?:\s*-?\s*[A-C]\b)?\s*(?:\(\s*(?P<act>{_PAREN_ACT})\s*\))?"
         )),
         ("paren", re.compile(rf"{_Q}(?P<r>{zr}|\b(?i:{er})\b){_Q}\s*\(\s*(?P<act>{_PAREN_ACT})\s*\)")),
@@ -161,6 +164,7 @@ def _patterns(extra: tuple[str, ...]) -> list[tuple[str, re.Pattern]]:
         ("en", re.compile(
             rf"\b(?:{_EN_ACT})\b(?P<mid>[^.;\n]{{0,60}}?)\b(?P<r>(?i:{er}))\b(?P<tail>(?i:\s+rating))?"
             rf"(?:\s+(?i:on|for)\s+(?P<after>[A-Z][\w.&'-]*(?:\s+[A-Z][\w.&'-]*){{0,3}}))?"
+            rf"(?:,?\s+(?i:from)\s+(?P<prev>(?i:{er}))\b)?"
         )),
     ]  # fmt: skip
 
@@ -232,15 +236,16 @@ def _phrase(kind: str, m: re.Match, text: str) -> Phrase | None:
     if kind == "en":
         act = next((k[3:] for k, v in m.groupdict().items() if k.startswith("en_") and v), None)
         after = m.span("after") if m.group("after") else None
-        return Phrase(
-            m.start(), m.end(), word, act if act != "give" else None, mid=m.span("mid"), after=after
-        )
+        prev = m.group("prev")
+        return Phrase(m.start(), m.end(), word, act if act != "give" else None, prev, m.span("mid"), after)
     # kind == "main": 维持 ... 买入 ... 评级
     act_word = m.group("act")
     mid_a, mid_b = m.span("mid")
+    start = m.start()
     inner = list(re.finditer(_ZH_ACT, text[mid_a:mid_b]))
     if inner and zh_action(act_word) != "initiate":
         act_word = inner[-1].group(0)
+        start = mid_a + inner[-1].start()
         mid_a += inner[-1].end()
     action = zh_action(act_word)
     mid = text[mid_a:mid_b]
@@ -251,6 +256,8 @@ def _phrase(kind: str, m: re.Match, text: str) -> Phrase | None:
     if not tail and follower[:1] and is_han(follower[0]) and not follower.startswith(_OK_AFTER):
         return None  # 维持中性偏多: not a rating
     quoted = bool(m.group("q"))
+    if act_word in _WEAK_ACTS and not tail and not quoted:
+        return None  # 保持中性 may describe anything; 保持“中性”评级 is a rating
     if not tail and not quoted and not _CONNECTORS.match(mid) and not CODE.search(mid):
         if not looks_like_name(clean_name(mid)):
             return None
@@ -258,7 +265,7 @@ def _phrase(kind: str, m: re.Match, text: str) -> Phrase | None:
         re.search(r"(?:行业|板块)(?:评级)?\s*[:,]?\s*$", text[max(0, m.start() - 10) : m.start()])
     )
     return Phrase(
-        m.start(), m.end(), word, None if action == "give" else action,
+        start, m.end(), word, None if action == "give" else action,
         mid=(mid_a, mid_b), industry=industry, quoted=quoted,
     )  # fmt: skip
 
@@ -561,6 +568,9 @@ def coded_rows(src: Source, registry: Registry, used: list[tuple[int, int]]) -> 
         a, _ = src.sentence(m.start())
         span = name_before(registry, src.text[a : m.start()], ticker)
         name_span = (a + span[0], a + span[1]) if span else None
+        if name_span is None and ticker is not None:
+            after = name_after(registry, src.text[m.end() : m.end() + 40], ticker)
+            name_span = (m.end() + after[0], m.end() + after[1]) if after else None
         word = _line_rating(src, m.start())
         if word is not None:
             out.append(

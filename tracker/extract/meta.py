@@ -130,6 +130,7 @@ def find_title(src: Source) -> Found | None:
             or _DATE.fullmatch(norm.strip())
             or len(norm) < 6
             or len(norm) > 90
+            or _only_broker(norm)
         ):
             continue
         han = sum(1 for c in norm if is_han(c))
@@ -138,6 +139,21 @@ def find_title(src: Source) -> Found | None:
             original = " ".join(_strip_markers(src.lines[li]).split())
             return Found(original, li + 1, "medium")
     return None
+
+
+_HOUSE_WORDS = re.compile(
+    r"研究所|研究院|研究部|研究中心|证券研究报告|股份有限公司|有限公司|research|securities|limited|ltd|"
+    r"行业研究|公司研究|港股研究|[\s·|/-]",
+    re.IGNORECASE,
+)
+
+
+def _only_broker(line: str) -> bool:
+    """A line that is a broker's name (and "研究所", "Research"...) and nothing else."""
+    rest = line
+    for pat, _ in _BROKER_PATTERNS:
+        rest = pat.sub("", rest)
+    return rest != line and len(_HOUSE_WORDS.sub("", rest)) <= 2
 
 
 def _strip_markers(line: str) -> str:
@@ -207,28 +223,18 @@ def find_date(src: Source, source_name: str = "") -> Found | None:
 # --------------------------------------------------------------------------- analysts
 
 _HAN_NAME = r"[\u4e00-\u9fff·]{2,4}"
+#: Labels that may follow a name directly once PDF spaces are gone (张三执业证书编号).
+_AFTER_NAME = r"执业|证书|SAC|邮箱|电话|联系|登记|编号|研究助理|分析师"
 _ANALYST = re.compile(
-    rf"(?:首席分析师|资深分析师|高级分析师|证券分析师|分析师|研究员)\s*[:]?\s*(?P<name>{_HAN_NAME})(?![\u4e00-\u9fff])"
+    rf"(?:首席分析师|资深分析师|高级分析师|证券分析师|分析师|研究员)\s*[:]?\s*(?P<name>{_HAN_NAME}?)(?=[^\u4e00-\u9fff]|{_AFTER_NAME}|$)"
     r"|\bAnalysts?\s*:\s*(?P<en>[A-Z][a-z]+(?:[ -][A-Z][a-z]+){1,2})"
 )
 _REGISTRATION = re.compile(r"S\d{13}(?!\d)")
 _NOT_A_PERSON = (
-    "声明",
-    "承诺",
-    "简介",
-    "姓名",
-    "介绍",
-    "团队",
-    "证券",
-    "研究",
-    "分析",
-    "执业",
-    "编号",
-    "证书",
-    "邮箱",
-    "电话",
-    "联系",
-)
+    "声明", "承诺", "简介", "姓名", "介绍", "团队", "证券", "研究", "分析", "执业", "编号", "证书",
+    "邮箱", "电话", "联系", "发布", "发表", "研报", "认为", "指出", "表示", "近日", "报告", "预计",
+    "维持", "首次", "给予", "下调", "上调",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

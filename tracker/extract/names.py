@@ -70,7 +70,7 @@ def clean_name(text: str) -> str:
         for i, ch in enumerate(s)
         if not (ch.isspace() and (_han_at(s, i - 1) or _han_at(s, i + 1)))
     )
-    s = s.strip(_QUOTES + " \t-•·*>")
+    s = s.strip(_QUOTES + " \t-•·*>").rstrip(".,;:。，；：、 ")
     s = re.sub(r"^\d{1,2}[.)、]\s*|^\(\d{1,2}\)\s*", "", s)
     prev = None
     while prev != s:
@@ -237,3 +237,19 @@ def name_before(registry: Registry, text: str, ticker: str | None) -> tuple[int,
             return None
         start = stop + m.start()
     return (start, end) if looks_like_name(clean_name(body[start:end])) else None
+
+
+def name_after(registry: Registry, text: str, ticker: str) -> tuple[int, int] | None:
+    """The span, in ``text``, of a name of ``ticker`` written right after its code
+    (a table row: ``00700.HK 腾讯控股 买入``)."""
+    from tracker.registry import name_key
+
+    keys, _ = _keys(registry)
+    m = re.match(r"\s*([^\s,;:|()]{2,30})", text)
+    if m is None:
+        return None
+    token = m.group(1)
+    for j in range(len(token), 1, -1):
+        if ticker in keys.get(name_key(clean_name(token[:j])), ()):
+            return m.start(1), m.start(1) + j
+    return None

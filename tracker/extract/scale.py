@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
@@ -53,11 +54,11 @@ _TOKEN = re.compile(
 _NUMBER = re.compile(r"(?P<v>[+-]?\d+(?:\.\d+)?)\s*(?P<pct>%)?")
 _RANGE_SEP = re.compile(r"^\s*%?\s*(?:至|到|~|—|–|-|与|和|and|to)\s*[+-]?\d")
 _NEG = re.compile(
-    r"落后|弱于|跑输|低于|跌幅|下跌|不及|逊于|劣于|差于|underperform|below|lag|trail|less than|worse",
+    r"落后|弱于|跑输|低于|跌幅|下跌|不及|逊于|劣于|差于|underperform|lag|trail|worse|loss|decline|fall|drop",
     re.IGNORECASE,
 )
 _POS = re.compile(
-    r"领先|强于|跑赢|高于|超越|超过|超出|优于|涨幅|上涨|好于|outperform|exceed|above|more than|over|better|beat",
+    r"领先|强于|跑赢|高于|超越|超过|超出|优于|涨幅|上涨|好于|outperform|exceed|better|beat|gain",
     re.IGNORECASE,
 )
 _ABOVE_AFTER = re.compile(r"^\s*(?:以上|及以上|或以上|above|or more|\+)", re.IGNORECASE)
@@ -93,6 +94,8 @@ _MONTHS = re.compile(
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"未来一年|一年内|一年以内|next year|twelve months", re.IGNORECASE)
+_PLUS_MINUS = re.compile(r"[±]\s*(\d+(?:\.\d+)?)\s*%")
+_CLAUSE_END = re.compile(r"[;。\n]|\.(?=\s+[A-Z])|\.$")
 _LEADING_DASH = re.compile(r"^[—:：\s-]+")
 #: Largest distance (flow characters) between two bands of one definitions list.
 MAX_GAP = 300
@@ -156,6 +159,8 @@ def _signed_numbers(clause: str) -> tuple[list[tuple[float, bool, int, int]], st
     """Percentages in a clause as (value, negated_by_wording, start, end), and the text read."""
     text = clause.replace("涨跌幅", "变动").replace("涨跌", "变动")
     text = text.replace("不低于", "≥").replace("不高于", "≤").replace("不超过", "≤")
+    # "±10%" is the range -10..10
+    text = _PLUS_MINUS.sub(lambda m: f"-{m.group(1)}%至{m.group(1)}%", text)
     out = []
     direction = None
     last = 0
@@ -168,8 +173,11 @@ def _signed_numbers(clause: str) -> tuple[list[tuple[float, bool, int, int]], st
         poss = [x.end() for x in _POS.finditer(before)]
         if negs or poss:
             direction = "neg" if max(negs, default=-1) > max(poss, default=-1) else "pos"
-        value = float(m.group("v"))
-        negated = direction == "neg" and value >= 0 and not m.group("v").startswith("+")
+        raw = m.group("v")
+        if raw.startswith("-") and re.search(r"[%\d]\s*$", text[: m.start()]):
+            raw = raw[1:]  # "5%-15%": the dash joins a range, it is not a minus sign
+        value = float(raw)
+        negated = direction == "neg" and value >= 0 and not raw.startswith("+")
         out.append((-value if negated else value, negated, m.start(), m.end()))
         last = m.end()
     return out, text
@@ -189,9 +197,9 @@ def _read_thresholds(band: BandText) -> None:
         elif _BELOW_AFTER.match(after) or _BELOW_BEFORE.search(before):
             sense = "below"
         else:
-            sense = "above" if v > 0 or negated else "below"
-        if negated:  # "落后 15% 以上": trails by more than 15 -> below -15
-            sense = "below" if sense == "above" else "above"
+            sense = "above" if v > 0 else "below"
+        if negated:  # "落后 15%以上", "弱于 5%以下", "跌幅 10%": trailing by that much or more
+            sense = "below"
         if sense == "above":
             band.lower = v
         else:
@@ -230,7 +238,7 @@ def _bands_in(src: Source, start: int, end: int) -> list[BandText]:
         stop = tokens[i + 1][2] if i + 1 < len(tokens) else min(end, e + 200)
         seg = src.text[e:stop]
         pct = seg.find("%")
-        cut = re.compile(r"[;。\n]").search(seg, max(pct, 0))
+        cut = _CLAUSE_END.search(seg, max(pct, 0))
         clause = seg[: cut.start()] if cut else seg
         band = BandText(
             word, src.original(s, e), s, e + len(clause), clause, src.original(e, e + len(clause))
@@ -299,8 +307,14 @@ def assign_ratings(words: list[str]) -> list[str] | None:
     return None
 
 
+def _months(m: tuple[int, int]) -> str:
+    return f"{m[0]}" if m[0] == m[1] else f"{m[0]}-{m[1]}"
+
+
 def _build_system(
-    system: SystemText, default_months: tuple[int, int] | None
+    system: SystemText,
+    default_months: tuple[int, int] | None,
+    fallback_months: tuple[int, int] | None = None,
 ) -> tuple[RatingSystem | None, list[str]]:
     """The bands of one system as a validated :class:`RatingSystem`, or the problems."""
     problems: list[str] = []
@@ -358,7 +372,12 @@ def _build_system(
         else (label_months[-1] if label_months else default_months)
     )
     if months is None:
-        return None, [f"{name} ratings: no horizon (months) given"]
+        if fallback_months is None:
+            return None, [f"{name} ratings: no horizon (months) given"]
+        months = fallback_months
+        problems.append(
+            f"{name} ratings: no horizon (months) given; {_months(months)} assumed (as the fallback scale)"
+        )
     out = []
     for rating, lower, upper, b in made:
         # On a threshold t, the band further from zero gets t ("15%以上" includes 15).
@@ -379,7 +398,7 @@ def _build_system(
     try:
         return RatingSystem(
             horizon_months=Horizon(min_months=months[0], max_months=months[1]), bands=tuple(out)
-        ), []
+        ), problems
     except ValidationError as exc:
         return None, [
             f"{name} ratings: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()
@@ -406,6 +425,7 @@ def _benchmarks(text: str) -> tuple[dict[str, str], list[str], list[str]]:
             if key in rest and (not key.isascii() or re.search(rf"\b{re.escape(n)}\b", spaced)):
                 hits.append(n)
                 rest = rest.replace(key, "|")
+        hits = list({INDEXES[h]: h for h in reversed(hits)}.values())[::-1]  # one name per index
         if not hits:
             continue
         markets = [m for m, words in MARKETS.items() if any(w in spaced for w in words)]
@@ -432,7 +452,9 @@ def _benchmarks(text: str) -> tuple[dict[str, str], list[str], list[str]]:
     return found, problems, notes
 
 
-def parse_definitions(src: Source) -> ScaleParse:
+def parse_definitions(
+    src: Source, fallback_horizons: Mapping[str, tuple[int, int]] | None = None
+) -> ScaleParse:
     """Read the report's rating definitions into company and industry rating systems.
 
     Returns
@@ -464,7 +486,9 @@ def parse_definitions(src: Source) -> ScaleParse:
     start, end, bands = chosen
     systems = _systems(src, bands, start)
     preamble = src.text[start : bands[0].start]
-    pre_months = months_in(preamble)
+    # Notes on horizon and benchmarks often follow the bands, sometimes under a heading of their own.
+    tail = src.text[bands[-1].end : bands[-1].end + 400]
+    pre_months = months_in(preamble) or months_in(tail)
     default = pre_months[0] if pre_months else None
     problems: list[str] = []
     built: dict[str, RatingSystem] = {}
@@ -481,12 +505,12 @@ def parse_definitions(src: Source) -> ScaleParse:
         if kind in built:
             problems.append(f"a second {kind} rating list was ignored")
             continue
-        rs, found = _build_system(system, default)
+        rs, found = _build_system(system, default, (fallback_horizons or {}).get(kind))
         problems += found
         if rs is not None:
             built[kind] = rs
-    tail = src.text[bands[-1].end : min(end, bands[-1].end + 400)]
-    gaps = "\n".join([preamble, *(s.label_text for s in systems[1:]), tail])
+    clauses = [b.clause for b in bands]
+    gaps = "\n".join([preamble, *(s.label_text for s in systems[1:]), tail, *clauses])
     benchmarks, bench_problems, notes = _benchmarks(gaps)
     problems += bench_problems
     if "HK" not in benchmarks:

@@ -17,10 +17,10 @@ import re
 from dataclasses import dataclass
 
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
-_CUR_BEFORE = r"HK\$|HKD|US\$|USD|RMB|CNY|Rmb|¥|\$"
+_CUR_BEFORE = r"HK\$|HKD|US\$|USD|RMB|CNY|Rmb|人民币|港币|港元|美元|¥|\$"
 _CUR_AFTER = r"港元|港币|元港币|HKD|美元|USD|元人民币|人民币|RMB|CNY|元"
 _PRICE = (
-    rf"(?:(?P<{{p}}cb>{_CUR_BEFORE})\s*(?P<{{p}}vb>{_NUM})(?:\s*(?P<{{p}}cx>港元|港币|HKD))?"
+    rf"(?:(?P<{{p}}cb>{_CUR_BEFORE})\s*(?P<{{p}}vb>{_NUM})(?:\s*(?P<{{p}}cx>港元|港币|HKD|元))?"
     rf"|(?P<{{p}}va>{_NUM})\s*(?P<{{p}}ca>{_CUR_AFTER})?)"
 )
 _KW = r"(?:目标价格|目标股价|目标价位|目标价|target\s+price|price\s+target|\bTP\b)"
@@ -53,9 +53,10 @@ _FORMS = [
         rf"(?:\s*[(,]?\s*(?:from|前值|原为|原|此前为?)\s*{_price('o')})?",
         re.IGNORECASE,
     ),
-    # 目标价 500 港元 / TP HK$520 / target price of HK$650
+    # 目标价 500 港元 / TP HK$520 / target price of HK$650 / price target to US$30 from US$28
     re.compile(
-        rf"{_KW}\s*(?:为|是|至|:|of|at|is|to|调整为|对应)?\s*{_price('n')}",
+        rf"{_KW}\s*(?:为|是|至|:|of|at|is|to|调整为|对应)?\s*{_price('n')}"
+        rf"(?:\s*[(,]?\s*(?:from|前值|原为|原|此前为?)\s*{_price('o')})?",
         re.IGNORECASE,
     ),
 ]
@@ -85,10 +86,8 @@ def _value(m: re.Match, p: str) -> tuple[float | None, str | None, bool]:
     if raw is None:
         return None, None, True
     value = float(raw.replace(",", ""))
-    cur = m.group(f"{p}cx") or m.group(f"{p}cb") or m.group(f"{p}ca")
-    if cur is None:
-        return value, None, True
-    code = _CURRENCY.get(cur.lower())
+    written = [m.group(f"{p}{g}") for g in ("cb", "cx", "ca")]
+    code = next((_CURRENCY[c.lower()] for c in written if c and c.lower() in _CURRENCY), None)
     return value, code, code is None
 
 
@@ -109,7 +108,7 @@ def target_prices(text: str, offset: int = 0) -> list[TargetHit]:
             if value is None or not 0 < value < 1e7:
                 continue
             after = text[m.end() : m.end() + 2]
-            if re.match(r"\s*(?:%|倍|x\b|年|亿|万|E\b)", after) or re.match(r"[\d.]", after):
+            if re.match(r"\s*(?:%|倍|x\b|年|亿|万|E\b)", after) or re.match(r"\d|\.\d", after):
                 continue  # "目标价对应 20 倍", a year, a percentage: not a price
             previous = None
             if "ovb" in m.re.groupindex:

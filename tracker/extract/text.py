@@ -232,6 +232,8 @@ def heading_kind(norm_line: str) -> tuple[str, str] | None:
             rest = cleaned[len(keyword) :]
             if len(cleaned) <= 24 or rest[:1] in (":", "：") or not rest.strip():
                 return kind, keyword
+        elif len(cleaned) <= 16 and cleaned.endswith(keyword):  # 东吴证券投资评级标准
+            return kind, keyword
     return None
 
 
@@ -277,6 +279,7 @@ def read_source(text: str) -> Source:
             prev_line = strings[nonblank[k - 1]]
             hard = (
                 prev_line[-1] in _SENTENCE_END
+                or (prev_line[-1] == "." and not prev_line[-2:-1].isdigit() and s[0].isupper())
                 or len(prev_line) < short
                 or head is not None
                 or heading_kind(prev_line) is not None
@@ -321,7 +324,8 @@ def line_index_at(src: Source, pos: int) -> int:
 
 
 def language_of(src: Source) -> str:
-    """``en``, ``zh-Hant`` or ``zh-Hans``: English when Chinese is under a fifth of the letters."""
-    if src.han_chars < 0.2 * src.latin_chars or src.han_chars < 20:
+    """``en``, ``zh-Hant`` or ``zh-Hans``: English when Chinese characters number under a
+    fifth of the Latin letters; traditional when t2s changed over 5% of them."""
+    if src.han_chars < 0.2 * src.latin_chars or not src.han_chars:
         return "en"
     return "zh-Hant" if src.converted_chars > 0.05 * src.han_chars else "zh-Hans"
