@@ -88,15 +88,18 @@ def csv_text(frame: pd.DataFrame, banner: str | None = None, index: bool = False
     out = io.StringIO()
     if banner:
         out.write(f"# {banner}\n")
-    frame.to_csv(
-        out, index=index, date_format="%Y-%m-%d", float_format="%.10g", lineterminator="\n"
-    )
+    frame.to_csv(out, index=index, date_format="%Y-%m-%d", lineterminator="\n")
     return out.getvalue()
 
 
 def read_csv(path: Path) -> pd.DataFrame:
-    """Read a run's CSV file (skipping a banner line)."""
-    return pd.read_csv(path, comment="#")
+    """Read a run's CSV file, skipping its banner line if it has one.
+
+    (Not ``comment="#"``: call ids such as ``2025-05-06-huaan#1`` contain a ``#``.)
+    """
+    with open(path, encoding="utf-8") as fh:
+        banner = fh.readline().startswith("# ")
+    return pd.read_csv(path, skiprows=1 if banner else 0)
 
 
 def check_spec_name(name: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -76,7 +77,7 @@ def render_outcome(outcome: RunOutcome) -> None:
 
     out = stdout()
     if outcome.banner:
-        out.print(outcome.banner)
+        sys.stdout.write(f"{outcome.banner}\n")
     s = outcome.stats
     table = Table(
         title=f"{outcome.spec.name}: {s['start'].date()} → {s['end'].date()}",
@@ -93,7 +94,9 @@ def render_outcome(outcome: RunOutcome) -> None:
         parts = note.split("; ")
         more = f"; and {len(parts) - 3} more" if len(parts) > 3 else ""
         err.print(f"note: {'; '.join(parts[:3])}{more}")
-    out.print(f"report: {outcome.path / 'report.html'}")
+    out.file.flush()
+    # A plain line (no wrapping) so that the path can be copied or scripted.
+    sys.stdout.write(f"report: {outcome.path / 'report.html'}\n")
 
 
 @app.command()
@@ -118,8 +121,6 @@ def run(
 
     Example: tracker backtest run backtests/huaan-hk-internet-2025.yaml --offline
     """
-    import sys
-
     from tracker.backtest.pipeline import configure_numba_cache, run_spec_file
     from tracker.cli._render import stderr
 
