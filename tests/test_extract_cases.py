@@ -97,6 +97,20 @@ PHRASES = [
     ("Top picks: Tencent (700 HK), Meituan (3690 HK) and Kingdee (268 HK).",
      [("Tencent", "0700.HK", "attention", None, None), ("Meituan", "3690.HK", "attention", None, None),
       ("Kingdee", "0268.HK", "attention", None, None)]),
+    ("腾讯控股（0700.HK）：我们给予公司2026年20倍PE，对应目标价620港元，首次覆盖给予“买入”评级。",
+     [("腾讯控股", "0700.HK", "buy", "initiate", None)]),
+    ("投资建议：建议关注以下标的：\n1）腾讯控股：AI入口\n2）阿里巴巴：云业务加速\n风险提示：竞争加剧。",
+     [("腾讯控股", "0700.HK", "attention", None, None), ("阿里巴巴", "9988.HK", "attention", None, None)]),
+    ("相关标的：\n腾讯控股(0700.HK)、阿里巴巴(9988.HK)、美团-W(3690.HK)\n风险提示：竞争。",
+     [("腾讯控股", "0700.HK", "attention", None, None), ("阿里巴巴", "9988.HK", "attention", None, None),
+      ("美团-W", "3690.HK", "attention", None, None)]),
+    ("We like Tencent, NetEase and Kuaishou.",
+     [("Tencent", "0700.HK", "attention", None, None), ("NetEase", "9999.HK", "attention", None, None),
+      ("Kuaishou", "1024.HK", "attention", None, None)]),
+    ("Tencent (700 HK)\nRating: BUY (maintained)\nTarget price: HK$650",
+     [("Tencent", "0700.HK", "buy", "maintain", None)]),
+    ("《大行報告》大和降騰訊(00700.HK)目標價至620元 評級買入",
+     [("騰訊", "0700.HK", "buy", None, None)]),
     ("重点公司估值表\n00700.HK 腾讯控股 买入 450.0 22.1\n03690.HK 美团-W 增持 120.5 18.0",
      [("腾讯控股", "0700.HK", "buy", None, None), ("美团-W", "3690.HK", "overweight", None, None)]),
 ]  # fmt: skip
@@ -116,6 +130,7 @@ def test_rating_phrases(registry, text, calls):
         "4 月底 ChatGPT Search 增加购物推荐功能，会提供一些推荐商品。",  # 推荐 as an ordinary word
         "我们维持中性偏积极的判断。",  # 中性偏...: not a rating word on its own
         "关注港股互联网反弹机会",  # 关注 without a list
+        "建议关注估值修复机会。建议关注具备出海能力的龙头公司。",  # lists of themes, not companies
     ],
 )
 def test_no_call_in_ordinary_sentences(registry, text):

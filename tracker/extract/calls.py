@@ -77,7 +77,10 @@ _TRIGGER = re.compile(
     )
 )
 _TRIGGER_TAIL = re.compile(
-    r"(?:[ \t]*(?::|包括|主要有|主要为|如下|为|有|如|是|方面|个股|公司|标的|\b(?i:include|are|is)\b)[ \t]*)*"
+    r"(?:[ \t]*(?::|包括|主要有|主要为|如下|以下|为|有|如|是|方面|个股|公司|标的|\b(?i:include|are|is)\b)[ \t]*)*"
+)
+_LINE_ITEM = re.compile(
+    r"^\s*(?:[-•·*>]|\d{1,2}[.)、]|\(\d{1,2}\))?\s*(?P<name>[^:,;。、\n]{1,30}?)\s*(?::\s*(?P<thesis>.*))?$"
 )
 _WEAK_BEFORE = re.compile(r"(?:我们|建议|继续|持续|积极|重点|依然|仍然|坚定|维持)\s*$")
 _LIST_SEP = re.compile(r"、|,|/|以及|\band\b|;")
@@ -242,12 +245,20 @@ def _phrase(kind: str, m: re.Match, text: str) -> Phrase | None:
     act_word = m.group("act")
     mid_a, mid_b = m.span("mid")
     start = m.start()
-    inner = list(re.finditer(_ZH_ACT, text[mid_a:mid_b]))
-    if inner and zh_action(act_word) != "initiate":
-        act_word = inner[-1].group(0)
-        start = mid_a + inner[-1].start()
-        mid_a += inner[-1].end()
+    # The verb that governs the rating is the last one before it ("维持盈利预测，给予买入");
+    # a chain of verbs ("首次覆盖，给予") keeps its most specific one.
+    chain = [(m.start("act"), m.end("act"), act_word)]
+    chain += [(mid_a + x.start(), mid_a + x.end(), x.group(0)) for x in re.finditer(_ZH_ACT, text[mid_a:mid_b])]
+    k = len(chain) - 1
+    while k > 0 and re.fullmatch(r"[\s,]*", text[chain[k - 1][1] : chain[k][0]]):
+        k -= 1
+    tail_chain = chain[k:]
+    act_word = next((w for _, _, w in tail_chain if zh_action(w) != "give"), tail_chain[-1][2])
+    start = tail_chain[0][0]
+    mid_a = max(mid_a, chain[-1][1])
     action = zh_action(act_word)
+    if action == "give" and any(zh_action(w) == "initiate" for _, _, w in chain):
+        action = "initiate"  # 首次覆盖美团，给予增持评级
     mid = text[mid_a:mid_b]
     if action in ("upgrade", "downgrade") and not re.search(r"(?:至|为|到)\s*$", mid):
         return None
@@ -477,24 +488,25 @@ def _item(
 def _line_items(
     src: Source, registry: Registry, start: int
 ) -> list[tuple[tuple[int, int], tuple[int, int] | None]]:
-    """``name: thesis`` lines following a trigger that ends its line."""
-    out = []
+    """The items on the lines following a trigger that ends its line: ``name: thesis``
+    lines, or lines of names (``腾讯控股(0700.HK)、阿里巴巴(9988.HK)``)."""
+    out: list[tuple[tuple[int, int], tuple[int, int] | None]] = []
     for a, b in src.lines_from(start)[:40]:
         line = src.text[a:b]
         if not _readable(src, a):
             break
-        m = re.match(
-            r"^\s*(?:[-•·*>]|\d{1,2}[.)、]|\(\d{1,2}\))?\s*(?P<name>[^:,;。\n]{1,30}?)\s*(?::\s*(?P<thesis>.*))?$",
-            line,
-        )
-        if m is None:
+        m = _LINE_ITEM.match(line)
+        if m is not None:
+            name = clean_name(re.sub(r"\(.*?\)", "", m.group("name")))
+            has_thesis = bool(m.group("thesis"))
+            if _resolves(registry, m.group("name")) or (has_thesis and looks_like_name(name)):
+                thesis = (a + m.start("thesis"), a + m.end("thesis")) if has_thesis else None
+                out.append(((a + m.start("name"), a + m.end("name")), thesis))
+                continue
+        names = _name_items(src, registry, a + len(line) - len(line.lstrip()), b, english=False)
+        if len(names) < 2 or not any(_resolves(registry, src.text[x:y]) for x, y in names):
             break
-        name = clean_name(re.sub(r"\(.*?\)", "", m.group("name")))
-        has_thesis = bool(m.group("thesis"))
-        if not (_resolves(registry, m.group("name")) or (has_thesis and looks_like_name(name))):
-            break
-        thesis = (a + m.start("thesis"), a + m.end("thesis")) if has_thesis else None
-        out.append(((a + m.start("name"), a + m.end("name")), thesis))
+        out += [((x, y), None) for x, y in names]
     return out
 
 
@@ -502,7 +514,8 @@ def recommendation_lists(src: Source, registry: Registry) -> list[Candidate]:
     """Companies listed after a recommendation trigger (相关公司, 建议关注, top picks...)."""
     text = src.text
     out: list[Candidate] = []
-    for t in _TRIGGER.finditer(text):
+    triggers = list(_TRIGGER.finditer(text))
+    for k, t in enumerate(triggers):
         if not _readable(src, t.start()):
             continue
         weak = t.lastgroup == "weak"
@@ -529,6 +542,8 @@ def recommendation_lists(src: Source, registry: Registry) -> list[Candidate]:
                 )
             continue
         _, end = src.sentence(p)
+        if k + 1 < len(triggers):  # "重点推荐A、B，建议关注C": each list stops at the next trigger
+            end = min(end, max(triggers[k + 1].start(), p))
         items = _split(text, p, end, re.compile(r";|。|\n"))
         for span in items:
             names, thesis = _item(src, registry, span, english)

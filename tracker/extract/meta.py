@@ -122,12 +122,13 @@ def find_title(src: Source) -> Found | None:
     m = _QUOTED_TITLE.search(src.text)
     if m:
         return Found(src.original(m.start("t"), m.end("t")), src.line(m.start("t")), "medium")
-    for off, li in src.line_starts[:12]:
-        end = src.text.find("\n", off)
-        norm = strip_bullet(src.text[off : end if end >= 0 else len(src.text)])
+    head: tuple[str, int] | None = None
+    for k, (off, li) in enumerate(src.line_starts[:12]):
+        line_end = src.line_starts[k + 1][0] if k + 1 < len(src.line_starts) else len(src.text)
+        norm = strip_bullet(src.text[off:line_end]).strip()
         if (
             _BOILERPLATE.match(norm)
-            or _DATE.fullmatch(norm.strip())
+            or _DATE.fullmatch(norm)
             or len(norm) < 6
             or len(norm) > 90
             or _only_broker(norm)
@@ -135,15 +136,36 @@ def find_title(src: Source) -> Found | None:
             continue
         han = sum(1 for c in norm if is_han(c))
         words = len(re.findall(r"[A-Za-z]{2,}", norm))
+        text = _line_or_paragraph(src, off, line_end)
+        if (han >= 2 or words >= 1) and _CODE_ONLY.fullmatch(norm) and not head:
+            head = (text, li + 1)  # "金蝶国际(00268.HK)": the subtitle follows
+            continue
         if han >= 4 or words >= 3:
-            original = " ".join(_strip_markers(src.lines[li]).split())
-            return Found(original, li + 1, "medium")
-    return None
+            if head:
+                return Found(f"{head[0]} {text}", head[1], "medium")
+            return Found(text, li + 1, "medium")
+    return Found(head[0], head[1], "medium") if head else None
 
 
+def _line_or_paragraph(src: Source, off: int, line_end: int) -> str:
+    """The source text of a line, with the next line when that is a wrapped tail (``扭亏``)."""
+    li = src.where[off][0]
+    text = " ".join(_strip_markers(src.lines[li]).split())
+    nxt = next((o for o, _ in src.line_starts if o > off), None)
+    if nxt is not None and src.text[nxt - 1 : nxt] != "\n":
+        after = [o for o, _ in src.line_starts if o > nxt]
+        tail_end = after[0] if after else len(src.text)
+        tail = src.text[nxt:tail_end].strip()
+        if 0 < len(tail) <= 6 and all(is_han(c) for c in tail):
+            return text + src.original(nxt, tail_end)
+    return text
+
+
+_CODE_ONLY = re.compile(r"[^\s(:,]{2,16}\s*\(\s*[^)]{3,12}\)")
 _HOUSE_WORDS = re.compile(
     r"研究所|研究院|研究部|研究中心|证券研究报告|股份有限公司|有限公司|research|securities|limited|ltd|"
-    r"行业研究|公司研究|港股研究|[\s·|/-]",
+    r"行业研究|公司研究|港股研究|global markets|equity research|company update|sector update|"
+    r"industry update|company report|industry report|flash note|[\s·|/-]",
     re.IGNORECASE,
 )
 

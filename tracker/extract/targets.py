@@ -24,8 +24,8 @@ _PRICE = (
     rf"|(?P<{{p}}va>{_NUM})\s*(?P<{{p}}ca>{_CUR_AFTER})?)"
 )
 _KW = r"(?:目标价格|目标股价|目标价位|目标价|target\s+price|price\s+target|\bTP\b)"
-_UP = r"上调|调升|调高|提升|提高|上修|raised?|increased?|lift(?:ed)?|revised\s+up"
-_DOWN = r"下调|调降|调低|降低|下修|下降|cut|lowered|reduced?|trimmed|revised\s+down"
+_UP = r"上调|调升|调高|提升|提高|上修|升|raised?|increased?|lift(?:ed)?|revised\s+up"
+_DOWN = r"下调|调降|调低|降低|下修|下降|降|cut|lowered|reduced?|trimmed|revised\s+down"
 _PCT = r"(?:\d+(?:\.\d+)?\s*%\s*)?"
 
 
@@ -60,6 +60,8 @@ _FORMS = [
         re.IGNORECASE,
     ),
 ]
+
+_PREVIOUS = re.compile(r"(?:previous|prior|old|前次|此前|原|上次|旧)\s*$", re.IGNORECASE)
 
 _CURRENCY = {
     "港元": "HKD", "港币": "HKD", "元港币": "HKD", "hk$": "HKD", "hkd": "HKD",
@@ -104,6 +106,8 @@ def target_prices(text: str, offset: int = 0) -> list[TargetHit]:
         for m in form.finditer(text):
             if any(a < m.end() and m.start() < b for a, b in taken):
                 continue
+            if _PREVIOUS.search(text[max(0, m.start() - 12) : m.start()]):
+                continue  # "(Previous TP HK$620)", "原目标价": the old value, not the call's
             value, currency, assumed = _value(m, "n")
             if value is None or not 0 < value < 1e7:
                 continue

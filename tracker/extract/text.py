@@ -266,6 +266,9 @@ def read_source(text: str) -> Source:
     usual = filled[int(0.8 * (len(filled) - 1))] if filled else 0
     short = max(usual * SHORT_LINE_RATIO, 12)
     nonblank = [i for i, s in enumerate(strings) if s]
+    # A blank line ends a paragraph, unless the text puts one after most lines (PDF output).
+    followed = sum(1 for i in nonblank if i + 1 < len(strings) and not strings[i + 1])
+    blank_breaks = followed < 0.5 * len(nonblank)
     flow: list[str] = []
     where: list[tuple[int, int]] = []
     starts: list[tuple[int, int]] = []
@@ -284,6 +287,7 @@ def read_source(text: str) -> Source:
                 or head is not None
                 or heading_kind(prev_line) is not None
                 or _bulleted(s)
+                or (blank_breaks and i - nonblank[k - 1] > 1)
             )
             if hard:
                 sep = "\n"
