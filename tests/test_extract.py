@@ -40,7 +40,9 @@ def _report(shared_dir: Path, name: str) -> str:
 
 
 def _draft(shared_dir: Path, registry: Registry, name: str, scales=None):
-    return extract_draft(_report(shared_dir, name), registry, today=TODAY, scales=scales, source=name)
+    return extract_draft(
+        _report(shared_dir, name), registry, today=TODAY, scales=scales, source=name
+    )
 
 
 # --------------------------------------------------------------------------- Huaan
@@ -82,7 +84,15 @@ def test_huaan_scale_equals_the_transcribed_one_band_by_band(shared_dir, registr
         assert g.horizon_months == w.horizon_months
         assert len(g.bands) == len(w.bands)
         for gb, wb in zip(g.bands, w.bands, strict=True):
-            fields = ("rating", "lower_pp", "upper_pp", "lower_inclusive", "upper_inclusive", "aliases", "source")
+            fields = (
+                "rating",
+                "lower_pp",
+                "upper_pp",
+                "lower_inclusive",
+                "upper_inclusive",
+                "aliases",
+                "source",
+            )
             assert {f: getattr(gb, f) for f in fields} == {f: getattr(wb, f) for f in fields}
     assert got.benchmark("HK") == "^HSI" and got.benchmarks["A"] == "000300.SS"
     # The report's own numbers, written out: company 6-12 months >15, 5..15, -5..5, -15..-5, <-15.
@@ -99,7 +109,9 @@ def test_huaan_scale_equals_the_transcribed_one_band_by_band(shared_dir, registr
 
 
 def test_huaan_references_the_existing_equal_scale(shared_dir, registry):
-    draft = _draft(shared_dir, registry, "huaan-hk-internet-ai.txt", scales=load_scales(RECS / "scales"))
+    draft = _draft(
+        shared_dir, registry, "huaan-hk-internet-ai.txt", scales=load_scales(RECS / "scales")
+    )
     assert (draft.scale.id, draft.scale.status) == ("huaan", "existing")
     assert draft.scale.line == 194  # "[Table_RankIntroduction] 投资评级说明"
 
@@ -108,7 +120,9 @@ def test_huaan_references_the_existing_equal_scale(shared_dir, registry):
 
 
 def test_caitong_traditional_article(shared_dir, registry):
-    draft = _draft(shared_dir, registry, "caitong-ai-race-usmart.txt", scales=load_scales(RECS / "scales"))
+    draft = _draft(
+        shared_dir, registry, "caitong-ai-race-usmart.txt", scales=load_scales(RECS / "scales")
+    )
     assert [(c.name, c.ticker, c.rating) for c in draft.calls] == [
         ("美團", "3690.HK", "attention"), ("金蝶國際", "0268.HK", "attention"),
         ("聯想集團", "0992.HK", "attention"), ("騰訊控股", "0700.HK", "attention"),
@@ -125,7 +139,11 @@ def test_caitong_traditional_article(shared_dir, registry):
     assert (draft.scale.id, draft.scale.status) == ("default-hk", "fallback")
     assert "no rating definitions" in draft.scale.message
     scale_items = [r.message for r in draft.review if r.field == "scale"]
-    assert len(scale_items) == 1 and "default-hk" in scale_items[0] and "caitong.yaml" in scale_items[0]
+    assert (
+        len(scale_items) == 1
+        and "default-hk" in scale_items[0]
+        and "caitong.yaml" in scale_items[0]
+    )
 
 
 # --------------------------------------------------------------------------- the command
@@ -143,14 +161,25 @@ def recs_dir(tmp_path, monkeypatch) -> Path:
 def test_cli_huaan_draft_validates_as_is(shared_dir, recs_dir):
     out = recs_dir / "2025-05-06-huaan-draft.yaml"
     runner = CliRunner()
-    result = runner.invoke(app, ["recs", "extract", str(shared_dir / "reports" / "huaan-hk-internet-ai.txt"), "-o", str(out)])
+    result = runner.invoke(
+        app,
+        [
+            "recs",
+            "extract",
+            str(shared_dir / "reports" / "huaan-hk-internet-ai.txt"),
+            "-o",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert f"wrote {out}" in result.stderr
     assert "the draft validates as it is" in result.stderr
     assert "15 call(s), 0 unresolved; scale huaan (existing)" in result.stderr
     data = load_yaml(out)
     assert data["scale"] == "huaan" and len(data["recommendations"]) == 15
-    assert not (recs_dir / "scales" / "huaan-2026.yaml").exists()  # the existing scale is referenced
+    assert not (
+        recs_dir / "scales" / "huaan-2026.yaml"
+    ).exists()  # the existing scale is referenced
     check = runner.invoke(app, ["recs", "validate", str(out)])
     assert check.exit_code == 0, check.output
     assert "ok: 1 report(s), 15 call(s)" in check.stderr
@@ -164,7 +193,16 @@ def test_cli_writes_a_new_scale_beside_the_draft(shared_dir, tmp_path, monkeypat
     monkeypatch.setenv("TRACKER_RECS_DIR", str(recs))
     out = recs / "draft.yaml"
     runner = CliRunner()
-    result = runner.invoke(app, ["recs", "extract", str(shared_dir / "reports" / "huaan-hk-internet-ai.txt"), "-o", str(out)])
+    result = runner.invoke(
+        app,
+        [
+            "recs",
+            "extract",
+            str(shared_dir / "reports" / "huaan-hk-internet-ai.txt"),
+            "-o",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     written = recs / "scales" / "huaan.yaml"
     assert f"wrote {written}" in result.stderr
@@ -172,7 +210,16 @@ def test_cli_writes_a_new_scale_beside_the_draft(shared_dir, tmp_path, monkeypat
     assert [b.lower_pp for b in scale.company.bands] == [15, 5, -5, -15, None]
     assert runner.invoke(app, ["recs", "validate", str(out)]).exit_code == 0
     # Run again: the draft is not overwritten without --force.
-    again = runner.invoke(app, ["recs", "extract", str(shared_dir / "reports" / "huaan-hk-internet-ai.txt"), "-o", str(out)])
+    again = runner.invoke(
+        app,
+        [
+            "recs",
+            "extract",
+            str(shared_dir / "reports" / "huaan-hk-internet-ai.txt"),
+            "-o",
+            str(out),
+        ],
+    )
     assert again.exit_code == 1
     assert "already exists: choose another -o FILE or pass --force" in again.stderr
 
@@ -180,7 +227,14 @@ def test_cli_writes_a_new_scale_beside_the_draft(shared_dir, tmp_path, monkeypat
 def test_cli_caitong_draft_validates_with_the_fallback_scale(shared_dir, recs_dir):
     out = recs_dir / "caitong-draft.yaml"
     result = CliRunner().invoke(
-        app, ["recs", "extract", str(shared_dir / "reports" / "caitong-ai-race-usmart.txt"), "-o", str(out)]
+        app,
+        [
+            "recs",
+            "extract",
+            str(shared_dir / "reports" / "caitong-ai-race-usmart.txt"),
+            "-o",
+            str(out),
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "the draft validates as it is" in result.stderr
@@ -190,7 +244,9 @@ def test_cli_caitong_draft_validates_with_the_fallback_scale(shared_dir, recs_di
 
 def test_cli_prints_the_draft_on_stdout_without_output(shared_dir, recs_dir, registry):
     report = shared_dir / "reports" / "caitong-ai-race-usmart.txt"
-    result = CliRunner().invoke(app, ["recs", "extract", str(report), "--date", "2025-09-15", "--broker", "財通證券"])
+    result = CliRunner().invoke(
+        app, ["recs", "extract", str(report), "--date", "2025-09-15", "--broker", "財通證券"]
+    )
     assert result.exit_code == 0, result.output
     expected = extract_draft(
         report.read_text(encoding="utf-8"), registry, today=date.today(),

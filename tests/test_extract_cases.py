@@ -60,7 +60,9 @@ TARGETS = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("text", "value", "currency", "previous", "assumed"), TARGETS, ids=[t[0] for t in TARGETS])
+@pytest.mark.parametrize(
+    ("text", "value", "currency", "previous", "assumed"), TARGETS, ids=[t[0] for t in TARGETS]
+)
 def test_target_price_forms(text, value, currency, previous, assumed):
     hits = target_prices(to_simplified(text))
     assert [(h.value, h.currency, h.previous, h.currency_assumed) for h in hits] == [
@@ -68,7 +70,9 @@ def test_target_price_forms(text, value, currency, previous, assumed):
     ]
 
 
-@pytest.mark.parametrize("text", ["目标价对应 20 倍 PE", "目标价2026年有望实现", "合理估值区间 20-25 倍"])
+@pytest.mark.parametrize(
+    "text", ["目标价对应 20 倍 PE", "目标价2026年有望实现", "合理估值区间 20-25 倍"]
+)
 def test_not_target_prices(text):
     assert target_prices(text) == []
 
@@ -116,7 +120,9 @@ PHRASES = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("text", "calls"), PHRASES, ids=[p[0].split("\n")[-1][:24] for p in PHRASES])
+@pytest.mark.parametrize(
+    ("text", "calls"), PHRASES, ids=[p[0].split("\n")[-1][:24] for p in PHRASES]
+)
 def test_rating_phrases(registry, text, calls):
     draft = _draft(registry, text)
     got = [(c.name, c.ticker, c.rating, c.action, c.previous_rating) for c in draft.calls]
@@ -161,10 +167,17 @@ def _scales():
 
 def test_company_report(registry):
     draft = _file(registry, "company-zh-tencent.txt", scales=_scales())
-    assert [(c.name, c.ticker, c.rating, c.action) for c in draft.calls] == [("腾讯控股", "0700.HK", "buy", "maintain")]
+    assert [(c.name, c.ticker, c.rating, c.action) for c in draft.calls] == [
+        ("腾讯控股", "0700.HK", "buy", "maintain")
+    ]
     call = draft.calls[0]
     # 目标价由 600 港元上调至 650 港元 (line 10), tied to the report's company.
-    assert (call.target.value, call.target.currency, call.previous_target, call.target_line) == (650, "HKD", 600, 10)
+    assert (call.target.value, call.target.currency, call.previous_target, call.target_line) == (
+        650,
+        "HKD",
+        600,
+        10,
+    )
     assert call.confidence == "medium"  # the company is inferred from the title
     assert [(a.name, a.registration) for a in draft.analysts] == [
         ("张明远", "S0123456780001"), ("李清", "S0123456780002"),
@@ -174,15 +187,26 @@ def test_company_report(registry):
     assert (draft.broker.value, draft.broker_local) == ("Huatai Securities", "华泰证券")
     assert draft.scale.status == "new" and draft.scale.id == "huatai"
     company = [(b.rating, b.lower_pp, b.upper_pp) for b in draft.scale.scale.company.bands]
-    assert company == [("buy", 20, None), ("overweight", 5, 20), ("neutral", -10, 5), ("sell", None, -10)]
+    assert company == [
+        ("buy", 20, None),
+        ("overweight", 5, 20),
+        ("neutral", -10, 5),
+        ("sell", None, -10),
+    ]
     assert draft.scale.scale.benchmarks == {"A": "000300.SS", "HK": "^HSI"}
     assert draft.review == ()
 
 
 def test_news_summary_with_two_companies(registry):
     draft = _file(registry, "news-zh-meituan.txt", scales=_scales())
-    got = [(c.name, c.ticker, c.rating, c.action, c.target.value, c.previous_target) for c in draft.calls]
-    assert got == [("美团-W", "3690.HK", "buy", "maintain", 135, 150), ("快手-W", "1024.HK", "overweight", "initiate", 72.5, None)]
+    got = [
+        (c.name, c.ticker, c.rating, c.action, c.target.value, c.previous_target)
+        for c in draft.calls
+    ]
+    assert got == [
+        ("美团-W", "3690.HK", "buy", "maintain", 135, 150),
+        ("快手-W", "1024.HK", "overweight", "initiate", 72.5, None),
+    ]
     assert draft.calls[1].target.currency == "HKD"  # 港币
     assert (draft.broker.value, draft.broker_local) == ("CMB International", "招银国际")
     assert draft.analysts == ()  # "招银国际发布研报称" names no one
@@ -228,7 +252,10 @@ def test_report_without_definitions(registry):
     assert (draft.scale.id, draft.scale.status) == ("default-hk", "fallback")
     assert draft.industry_rating.value == "增持"
     messages = [str(r) for r in draft.review]
-    assert "scale: the report gives no rating definitions (投资评级说明); the draft uses the fallback scale default-hk" in messages
+    assert (
+        "scale: the report gives no rating definitions (投资评级说明); the draft uses the fallback scale default-hk"
+        in messages
+    )
     text = draft_yaml(draft)
     assert "# Scale: the report gives no rating definitions" in text
 
@@ -256,10 +283,15 @@ def test_company_not_in_the_registry_is_listed_not_guessed(registry):
     assert by_name["金蝶国际"].ticker == "0268.HK" and by_name["迈富时"].ticker == "2556.HK"
     ghost = by_name["云想未来科技"]  # no such listed company
     assert (ghost.ticker, ghost.problem, ghost.confidence) == (None, "unresolved", "low")
-    assert any(r.message.startswith("云想未来科技: not in the registry") and r.line == 4 for r in draft.review)
+    assert any(
+        r.message.startswith("云想未来科技: not in the registry") and r.line == 4
+        for r in draft.review
+    )
     text = draft_yaml(draft)
     assert "#   - line 4: recommendations: 云想未来科技: not in the registry" in text
-    entry = next(e for e in load_yaml(Path("x.yaml"), text)["recommendations"] if e["name"] == "云想未来科技")
+    entry = next(
+        e for e in load_yaml(Path("x.yaml"), text)["recommendations"] if e["name"] == "云想未来科技"
+    )
     assert entry["ticker"] == "TODO"
 
 
@@ -274,7 +306,9 @@ def recs_dir(tmp_path, monkeypatch) -> Path:
 def test_cli_unresolved_name_blocks_validation(recs_dir):
     out = recs_dir / "draft.yaml"
     runner = CliRunner()
-    result = runner.invoke(app, ["recs", "extract", str(REPORTS / "unknown-company.txt"), "-o", str(out)])
+    result = runner.invoke(
+        app, ["recs", "extract", str(REPORTS / "unknown-company.txt"), "-o", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert "the draft does not validate yet" in result.stderr
     check = runner.invoke(app, ["recs", "validate", str(out)])

@@ -79,7 +79,9 @@ CASES = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("name", "company", "c_months", "industry", "i_months", "hk", "flags"), CASES)
+@pytest.mark.parametrize(
+    ("name", "company", "c_months", "industry", "i_months", "hk", "flags"), CASES
+)
 def test_definitions(name, company, c_months, industry, i_months, hk, flags):
     got = _parse(name)
     assert got.found
@@ -135,7 +137,10 @@ def test_bands_that_do_not_meet_are_reported():
 @pytest.mark.parametrize(
     ("words", "ratings"),
     [
-        (["买入", "增持", "中性", "减持", "卖出"], ["buy", "overweight", "neutral", "underweight", "sell"]),
+        (
+            ["买入", "增持", "中性", "减持", "卖出"],
+            ["buy", "overweight", "neutral", "underweight", "sell"],
+        ),
         (["强烈推荐", "推荐", "中性", "回避"], ["buy", "overweight", "neutral", "sell"]),
         (["优于大市", "中性", "弱于大市"], ["overweight", "neutral", "underweight"]),
         (["增持", "谨慎增持", "中性", "减持"], ["buy", "overweight", "neutral", "underweight"]),
@@ -143,7 +148,15 @@ def test_bands_that_do_not_meet_are_reported():
         (["看好", "中性", "看淡"], ["overweight", "neutral", "underweight"]),
         (["推荐", "中性", "回避"], ["overweight", "neutral", "sell"]),
     ],
-    ids=["five", "强烈推荐 four", "three 大市", "增持 twice", "English", "industry 看好", "推荐 回避"],
+    ids=[
+        "five",
+        "强烈推荐 four",
+        "three 大市",
+        "增持 twice",
+        "English",
+        "industry 看好",
+        "推荐 回避",
+    ],
 )
 def test_assign_ratings(words, ratings):
     assert assign_ratings(words) == ratings

@@ -76,7 +76,8 @@ def extract(
             console.print(
                 f"note: the report defines a new scale {draft.scale.id!r}; run with -o FILE to write"
                 f" it to scales/{draft.scale.id}.yaml beside the draft",
-                markup=False, soft_wrap=True,
+                markup=False,
+                soft_wrap=True,
             )
     else:
         for path in write_draft(draft, output, scales_dir, overwrite=force):
@@ -87,13 +88,16 @@ def extract(
             n = len(exc.problems)
             console.print(
                 f"the draft does not validate yet ({n} problem(s)); settle the review items:",
-                markup=False, soft_wrap=True,
+                markup=False,
+                soft_wrap=True,
             )
             for problem in exc.problems:
                 console.print(f"  {problem}", markup=False, soft_wrap=True)
         else:
             console.print(
-                "the draft validates as it is; review it against the report", markup=False, soft_wrap=True
+                "the draft validates as it is; review it against the report",
+                markup=False,
+                soft_wrap=True,
             )
     console.print(draft.summary(), markup=False, soft_wrap=True)
     for item in draft.review:

@@ -311,25 +311,15 @@ def _months(m: tuple[int, int]) -> str:
     return f"{m[0]}" if m[0] == m[1] else f"{m[0]}-{m[1]}"
 
 
-def _build_system(
-    system: SystemText,
-    default_months: tuple[int, int] | None,
-    fallback_months: tuple[int, int] | None = None,
-) -> tuple[RatingSystem | None, list[str]]:
-    """The bands of one system as a validated :class:`RatingSystem`, or the problems."""
-    problems: list[str] = []
-    bands = list(system.bands)
-    name = system.kind or "rating"
+def _ordered(bands: list[BandText]) -> list[BandText]:
+    """The bands from the best down, with open edges filled from their neighbours."""
     parsed = [b for b in bands if b.lower is not None or b.upper is not None]
-    if len(parsed) < 2:
-        return None, [f"{name} ratings: fewer than two bands have thresholds"]
 
     def mid(b: BandText) -> float:
         vals = [v for v in (b.lower, b.upper) if v is not None]
         return sum(vals) / len(vals)
 
-    if mid(parsed[0]) < mid(parsed[-1]):
-        bands.reverse()  # listed from the worst band up
+    bands = list(reversed(bands)) if mid(parsed[0]) < mid(parsed[-1]) else list(bands)
     for i, b in enumerate(bands):  # a band without numbers sits between its neighbours
         if b.lower is None and b.upper is None and 0 < i < len(bands) - 1:
             b.upper = bands[i - 1].lower
@@ -339,66 +329,86 @@ def _build_system(
             below.upper = above.lower
         if above.lower is None and below.upper is not None and above is not bands[0]:
             above.lower = below.upper
+    return bands
+
+
+def _gaps(name: str, bands: list[BandText]) -> list[str]:
+    """Problems with the bands' edges: an open end inside, or neighbours that do not meet."""
+    problems = []
+    top, bottom = bands[0], bands[-1]
+    if bottom.lower is not None and bottom.upper is None:
+        problems.append(
+            f"{name} ratings: the lowest band {bottom.original} has only a lower bound ({bottom.lower:g})"
+        )
+    if top.upper is not None and top.lower is None:
+        problems.append(
+            f"{name} ratings: the highest band {top.original} has only an upper bound ({top.upper:g})"
+        )
+    for above, below in zip(bands, bands[1:], strict=False):
+        if above.lower is None or below.upper is None or above.lower != below.upper:
+            problems.append(
+                f"{name} ratings: {above.original} (from {_fmt(above.lower)}) and {below.original}"
+                f" (up to {_fmt(below.upper)}) do not meet"
+            )
+    return problems
+
+
+def _horizon(
+    system: SystemText, default: tuple[int, int] | None, fallback: tuple[int, int] | None
+) -> tuple[tuple[int, int] | None, list[str]]:
+    """The system's horizon: its bands' most common, else its label's, else the section's,
+    else the fallback scale's (flagged)."""
+    name = system.kind or "rating"
+    counted = Counter(m for b in system.bands for m in b.months)
+    if counted:
+        return counted.most_common(1)[0][0], []
+    label = months_in(system.label_text[-200:])
+    if label or default:
+        return (label[-1] if label else default), []
+    if fallback is None:
+        return None, [f"{name} ratings: no horizon (months) given"]
+    return fallback, [
+        f"{name} ratings: no horizon (months) given; {_months(fallback)} assumed (as the fallback scale)"
+    ]
+
+
+def _band(b: BandText, rating: str, lower: float | None, upper: float | None) -> Band:
+    # On a threshold t, the band further from zero gets t ("15%以上" includes 15).
+    return Band(
+        rating=rating, lower_pp=lower, upper_pp=upper,
+        lower_inclusive=lower is None or lower >= 0, upper_inclusive=upper is not None and upper < 0,
+        aliases=tuple(dict.fromkeys(w for w in (b.word, b.original) if w.lower() != rating)),
+        source=f"{b.original}—{_LEADING_DASH.sub('', b.clause_original)}"[:200],
+    )  # fmt: skip
+
+
+def _build_system(
+    system: SystemText,
+    default_months: tuple[int, int] | None,
+    fallback_months: tuple[int, int] | None = None,
+) -> tuple[RatingSystem | None, list[str]]:
+    """The bands of one system as a validated :class:`RatingSystem`, or the problems."""
+    name = system.kind or "rating"
+    if sum(1 for b in system.bands if b.lower is not None or b.upper is not None) < 2:
+        return None, [f"{name} ratings: fewer than two bands have thresholds"]
+    bands = _ordered(system.bands)
     ratings = assign_ratings([b.word for b in bands])
     if ratings is None:
         return None, [f"{name} ratings: {len(bands)} bands cannot be mapped to buy..sell"]
-    made = []
-    for i, (b, rating) in enumerate(zip(bands, ratings, strict=True)):
-        lower = None if i == len(bands) - 1 else b.lower
-        upper = None if i == 0 else b.upper
-        if i == len(bands) - 1 and b.lower is not None and b.upper is None:
-            problems.append(
-                f"{name} ratings: the lowest band {b.original} has only a lower bound ({b.lower:g})"
-            )
-        if i == 0 and b.upper is not None and b.lower is None:
-            problems.append(
-                f"{name} ratings: the highest band {b.original} has only an upper bound ({b.upper:g})"
-            )
-        made.append([rating, lower, upper, b])
-    for above, below in zip(made, made[1:], strict=False):
-        t = above[1]
-        if t is None or below[2] is None or t != below[2]:
-            problems.append(
-                f"{name} ratings: {above[3].original} (from {_fmt(above[1])}) and {below[3].original}"
-                f" (up to {_fmt(below[2])}) do not meet"
-            )
+    problems = _gaps(name, bands)
     if problems:
         return None, problems
-    counted = Counter(m for b in bands for m in b.months)
-    label_months = months_in(system.label_text[-200:])
-    months = (
-        counted.most_common(1)[0][0]
-        if counted
-        else (label_months[-1] if label_months else default_months)
-    )
+    months, problems = _horizon(system, default_months, fallback_months)
     if months is None:
-        if fallback_months is None:
-            return None, [f"{name} ratings: no horizon (months) given"]
-        months = fallback_months
-        problems.append(
-            f"{name} ratings: no horizon (months) given; {_months(months)} assumed (as the fallback scale)"
-        )
-    out = []
-    for rating, lower, upper, b in made:
-        # On a threshold t, the band further from zero gets t ("15%以上" includes 15).
-        lower_inclusive = lower is None or lower >= 0
-        upper_inclusive = upper is not None and upper < 0
-        aliases = tuple(dict.fromkeys(w for w in (b.word, b.original) if w.lower() != rating))
-        out.append(
-            Band(
-                rating=rating,
-                lower_pp=lower,
-                upper_pp=upper,
-                lower_inclusive=lower_inclusive,
-                upper_inclusive=upper_inclusive,
-                aliases=aliases,
-                source=f"{b.original}—{_LEADING_DASH.sub('', b.clause_original)}"[:200],
-            )  # fmt: skip
-        )
+        return None, problems
+    last = len(bands) - 1
+    made = [
+        _band(b, r, None if i == last else b.lower, None if i == 0 else b.upper)
+        for i, (b, r) in enumerate(zip(bands, ratings, strict=True))
+    ]
     try:
-        return RatingSystem(
-            horizon_months=Horizon(min_months=months[0], max_months=months[1]), bands=tuple(out)
-        ), problems
+        horizon = Horizon(min_months=months[0], max_months=months[1])
+        return RatingSystem(horizon_months=horizon, bands=tuple(made)), problems
     except ValidationError as exc:
         return None, [
             f"{name} ratings: {e['msg'].removeprefix('Value error, ')}" for e in exc.errors()
@@ -452,10 +462,61 @@ def _benchmarks(text: str) -> tuple[dict[str, str], list[str], list[str]]:
     return found, problems, notes
 
 
+def _region(src: Source) -> tuple[int, int, list[BandText]] | None:
+    """The definitions: the first recognised section holding two bands or more, else the
+    longest run of three bands or more anywhere, with 400 characters around it."""
+    for sec in src.sections:
+        if sec.kind == "definitions":
+            bands = _bands_in(src, sec.start, sec.end)
+            if len(bands) >= 2:
+                return sec.start, sec.end, bands
+    runs = [r for r in _runs(_bands_in(src, 0, len(src.text))) if len(r) >= 3]
+    if not runs:
+        return None
+    best = max(runs, key=len)
+    return max(best[0].start - 400, 0), min(best[-1].end + 400, len(src.text)), best
+
+
+def _kind(system: SystemText, built: Mapping[str, RatingSystem]) -> str:
+    """A system's kind: its label's, else industry when its clauses say 行业 or a company
+    system came first, else company."""
+    if system.kind is not None:
+        return system.kind
+    text = " ".join(b.clause for b in system.bands)
+    industry = "行业" in text or "industry" in text.lower() or "company" in built
+    return "industry" if industry else "company"
+
+
+def _benchmark_problems(
+    benchmarks: dict[str, str], problems: list[str], absolute: bool
+) -> list[str]:
+    out = []
+    if "HK" not in benchmarks:
+        benchmarks["HK"] = "^HSI"
+        if not problems:
+            out.append(
+                "the definitions name no Hong Kong benchmark; ^HSI (Hang Seng Index) assumed"
+            )
+    if absolute:
+        out.append(
+            "the thresholds look like absolute returns (潜在涨幅 / potential return), not excess"
+            " over a benchmark: tracker scores excess return, check the bands"
+        )
+    return out
+
+
 def parse_definitions(
     src: Source, fallback_horizons: Mapping[str, tuple[int, int]] | None = None
 ) -> ScaleParse:
     """Read the report's rating definitions into company and industry rating systems.
+
+    Parameters
+    ----------
+    src : Source
+        The report.
+    fallback_horizons : mapping, optional
+        ``{"company": (6, 12), "industry": (6, 6)}``: months assumed (and flagged)
+        for a system whose definitions give none.
 
     Returns
     -------
@@ -463,68 +524,38 @@ def parse_definitions(
         ``found=False`` when the text has no definitions at all; otherwise the
         systems that could be built and a problem for each that could not.
     """
-    sections = [s for s in src.sections if s.kind == "definitions"]
-    chosen: tuple[int, int, list[BandText]] | None = None
-    for sec in sections:
-        bands = _bands_in(src, sec.start, sec.end)
-        if len(bands) >= 2:
-            chosen = (sec.start, sec.end, bands)
-            break
-    if chosen is None:
-        runs = [r for r in _runs(_bands_in(src, 0, len(src.text))) if len(r) >= 3]
-        if runs:
-            best = max(runs, key=len)
-            a = max(best[0].start - 400, 0)
-            chosen = (a, min(best[-1].end + 400, len(src.text)), best)
-    if chosen is None:
-        if sections:
-            return ScaleParse(
-                True, sections[0].line,
-                problems=(f"the rating definitions ({sections[0].heading}) could not be read",),
-            )  # fmt: skip
-        return ScaleParse(False)
-    start, end, bands = chosen
+    region = _region(src)
+    if region is None:
+        heading = next((s for s in src.sections if s.kind == "definitions"), None)
+        if heading is None:
+            return ScaleParse(False)
+        return ScaleParse(
+            True,
+            heading.line,
+            problems=(f"the rating definitions ({heading.heading}) could not be read",),
+        )
+    start, _, bands = region
     systems = _systems(src, bands, start)
     preamble = src.text[start : bands[0].start]
     # Notes on horizon and benchmarks often follow the bands, sometimes under a heading of their own.
     tail = src.text[bands[-1].end : bands[-1].end + 400]
-    pre_months = months_in(preamble) or months_in(tail)
-    default = pre_months[0] if pre_months else None
+    months = months_in(preamble) or months_in(tail)
     problems: list[str] = []
     built: dict[str, RatingSystem] = {}
     for system in systems:
-        kind = system.kind
-        if kind is None:
-            text = " ".join(b.clause for b in system.bands)
-            kind = (
-                "industry"
-                if "行业" in text or "industry" in text.lower() or "company" in built
-                else "company"
-            )
-            system.kind = kind
-        if kind in built:
-            problems.append(f"a second {kind} rating list was ignored")
+        system.kind = _kind(system, built)
+        if system.kind in built:
+            problems.append(f"a second {system.kind} rating list was ignored")
             continue
-        rs, found = _build_system(system, default, (fallback_horizons or {}).get(kind))
+        fallback = (fallback_horizons or {}).get(system.kind)
+        rs, found = _build_system(system, months[0] if months else None, fallback)
         problems += found
         if rs is not None:
-            built[kind] = rs
-    clauses = [b.clause for b in bands]
-    gaps = "\n".join([preamble, *(s.label_text for s in systems[1:]), tail, *clauses])
-    benchmarks, bench_problems, notes = _benchmarks(gaps)
-    problems += bench_problems
-    if "HK" not in benchmarks:
-        benchmarks["HK"] = "^HSI"
-        if not bench_problems:
-            problems.append(
-                "the definitions name no Hong Kong benchmark; ^HSI (Hang Seng Index) assumed"
-            )
+            built[system.kind] = rs
+    texts = [preamble, *(s.label_text for s in systems[1:]), tail, *(b.clause for b in bands)]
+    benchmarks, bench_problems, notes = _benchmarks("\n".join(texts))
     absolute = any(b.absolute for b in bands)
-    if absolute:
-        problems.append(
-            "the thresholds look like absolute returns (潜在涨幅 / potential return), not excess"
-            " over a benchmark: tracker scores excess return, check the bands"
-        )
+    problems += bench_problems + _benchmark_problems(benchmarks, bench_problems, absolute)
     return ScaleParse(
         True, src.line(start), built.get("company"), built.get("industry"), benchmarks,
         tuple(dict.fromkeys(problems)), tuple(dict.fromkeys(notes)), absolute,

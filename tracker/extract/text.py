@@ -24,8 +24,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from tracker.extract.vocab import HEADINGS
 
@@ -140,7 +139,6 @@ class Source:
     han_chars: int
     latin_chars: int
     converted_chars: int
-    _offsets: tuple[int, ...] = field(default=(), repr=False)
 
     def line(self, pos: int) -> int:
         """The 1-based source line of flow offset ``pos``."""
@@ -246,6 +244,34 @@ def _bulleted(line: str) -> bool:
     return bool(line) and _BULLET.match(line) is not None and not line[:4].isdigit()
 
 
+def _joint(prev: str, line: str, short: float, gap: bool) -> str:
+    """What joins two non-blank normalised lines in the flow: ``"\\n"`` (a paragraph
+    ends), ``""`` (wrapped Chinese) or ``" "`` (wrapped Latin text)."""
+    hard = (
+        prev[-1] in _SENTENCE_END
+        or (prev[-1] == "." and not prev[-2:-1].isdigit() and line[0].isupper())
+        or len(prev) < short
+        or heading_kind(line) is not None
+        or heading_kind(prev) is not None
+        or _bulleted(line)
+        or gap
+    )
+    if hard:
+        return "\n"
+    return "" if is_cjk(prev[-1]) or is_cjk(line[0]) else " "
+
+
+def _sections(
+    heads: list[tuple[int, str, str]], offset_of: dict[int, int], size: int
+) -> tuple[Section, ...]:
+    """Each heading opens a section that runs to the next heading."""
+    out = []
+    for j, (i, kind, keyword) in enumerate(heads):
+        end = offset_of[heads[j + 1][0]] if j + 1 < len(heads) else size
+        out.append(Section(kind, keyword, i + 1, offset_of[i], end))
+    return tuple(out)
+
+
 def read_source(text: str) -> Source:
     """Normalise ``text`` (a report or article) into a :class:`Source`.
 
@@ -255,16 +281,10 @@ def read_source(text: str) -> Source:
         The whole text; lines end with ``\\n`` (``\\r\\n`` is accepted).
     """
     lines = tuple(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
-    norm: list[list[tuple[str, int]]] = []
-    converted = 0
-    for line in lines:
-        chars, changed = _normalise_line(line)
-        norm.append(chars)
-        converted += changed
-    strings = ["".join(c for c, _ in chars) for chars in norm]
+    norm = [_normalise_line(line) for line in lines]
+    strings = ["".join(c for c, _ in chars) for chars, _ in norm]
     filled = sorted(len(s) for s in strings if s)
-    usual = filled[int(0.8 * (len(filled) - 1))] if filled else 0
-    short = max(usual * SHORT_LINE_RATIO, 12)
+    short = max((filled[int(0.8 * (len(filled) - 1))] if filled else 0) * SHORT_LINE_RATIO, 12)
     nonblank = [i for i, s in enumerate(strings) if s]
     # A blank line ends a paragraph, unless the text puts one after most lines (PDF output).
     followed = sum(1 for i in nonblank if i + 1 < len(strings) and not strings[i + 1])
@@ -274,57 +294,30 @@ def read_source(text: str) -> Source:
     starts: list[tuple[int, int]] = []
     heads: list[tuple[int, str, str]] = []  # (line index, kind, keyword)
     for k, i in enumerate(nonblank):
-        s = strings[i]
-        head = heading_kind(s)
+        head = heading_kind(strings[i])
         if head:
             heads.append((i, *head))
         if k:
-            prev_line = strings[nonblank[k - 1]]
-            hard = (
-                prev_line[-1] in _SENTENCE_END
-                or (prev_line[-1] == "." and not prev_line[-2:-1].isdigit() and s[0].isupper())
-                or len(prev_line) < short
-                or head is not None
-                or heading_kind(prev_line) is not None
-                or _bulleted(s)
-                or (blank_breaks and i - nonblank[k - 1] > 1)
-            )
-            if hard:
-                sep = "\n"
-            elif is_cjk(prev_line[-1]) or is_cjk(s[0]) or is_han(s[0]):
-                sep = ""
-            else:
-                sep = " "
+            prev = nonblank[k - 1]
+            sep = _joint(strings[prev], strings[i], short, blank_breaks and i - prev > 1)
             if sep:
                 flow.append(sep)
-                where.append((nonblank[k - 1], -1))
+                where.append((prev, -1))
         starts.append((len(flow), i))
-        for c, col in norm[i]:
+        for c, col in norm[i][0]:
             flow.append(c)
             where.append((i, col))
     flow_text = "".join(flow)
-    offsets = tuple(off for off, _ in starts)
-    offset_of = {li: off for off, li in starts}
-    sections = []
-    for j, (i, kind, keyword) in enumerate(heads):
-        end = offset_of[heads[j + 1][0]] if j + 1 < len(heads) else len(flow_text)
-        sections.append(Section(kind, keyword, i + 1, offset_of[i], end))
     return Source(
         lines=lines,
         text=flow_text,
         where=tuple(where),
         line_starts=tuple(starts),
-        sections=tuple(sections),
+        sections=_sections(heads, {li: off for off, li in starts}, len(flow_text)),
         han_chars=sum(1 for c in flow_text if is_han(c)),
         latin_chars=sum(1 for c in flow_text if c.isascii() and c.isalpha()),
-        converted_chars=converted,
-        _offsets=offsets,
+        converted_chars=sum(changed for _, changed in norm),
     )
-
-
-def line_index_at(src: Source, pos: int) -> int:
-    """Index into ``src.line_starts`` of the source line holding flow offset ``pos``."""
-    return max(bisect_right(src._offsets, pos) - 1, 0)
 
 
 def language_of(src: Source) -> str:

@@ -1,0 +1,537 @@
+"""The extraction itself: read every part of a report and settle it into a :class:`Draft`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING
+
+from tracker.extract.calls import Candidate, canonical_rating, find_calls
+from tracker.extract.meta import (
+    Found,
+    broker_named,
+    find_analysts,
+    find_broker,
+    find_date,
+    find_title,
+)
+from tracker.extract.model import (
+    Draft,
+    DraftAnalyst,
+    DraftCall,
+    Review,
+    ScaleChoice,
+    Sourced,
+    SourcedDate,
+)
+from tracker.extract.names import CODE, clean_name, looks_like_name, resolve_code, resolve_name
+from tracker.extract.scale import ScaleParse, essence, parse_definitions
+from tracker.extract.targets import target_prices
+from tracker.extract.text import Source, language_of, read_source
+from tracker.extract.vocab import RATING_RANKS, Broker
+from tracker.models import AttentionRule, RatingScale, TargetPrice
+
+if TYPE_CHECKING:
+    from tracker.registry import Registry
+
+#: The scale a draft uses when the report defines none (recs/scales/default-hk.yaml).
+FALLBACK_SCALE = "default-hk"
+#: Words that make a list item an attention call in every scale the extractor writes.
+ATTENTION_ALIASES = ("关注", "建议关注", "建議關注", "相关公司", "相關公司", "重点关注", "相关标的")
+_PRIORITY = {"rating": 3, "row": 2, "list": 1, "advice": 0}
+_RANK = {"low": 0, "medium": 1, "high": 2}
+
+
+def extract_draft(
+    text: str,
+    registry: Registry,
+    *,
+    today: date,
+    scales: Mapping[str, RatingScale] | None = None,
+    source: str = "report.txt",
+    broker: str | None = None,
+    published: date | None = None,
+    title: str | None = None,
+    fallback_scale: str = FALLBACK_SCALE,
+) -> Draft:
+    """Read a report (or an article about one) and draft its calls file.
+
+    Parameters
+    ----------
+    text : str
+        The report's text: simplified or traditional Chinese, or English.
+    registry : Registry
+        Resolves company names and codes to HKEX tickers.
+    today : date
+        The extraction day: the placeholder ``published`` date when the text
+        gives none (flagged for review).
+    scales : mapping of str to RatingScale, optional
+        The scales already kept (``recs/scales``): a report whose definitions
+        equal one of its broker's scales references it instead of a new file.
+    source : str
+        The document's name, written as the report's ``source``; a broker id
+        or a date in it is used when the text gives none.
+    broker, published, title : optional
+        Values that override what the text says.
+    fallback_scale : str
+        Scale used when the report defines no ratings.
+
+    Returns
+    -------
+    Draft
+        Never raises for what it cannot read: every gap is a ``Review`` item.
+    """
+    src = read_source(text)
+    review: list[Review] = []
+    known = dict(scales or {})
+    brk, broker_field, broker_local = _broker(src, source, broker, review)
+    title_field = _title(src, title, review)
+    date_field = _published(src, source, published, today, review)
+    analysts = tuple(
+        DraftAnalyst(name=a.name, registration=a.registration, line=a.line, confidence=a.confidence)
+        for a in find_analysts(src, brk)
+    )
+    parse = parse_definitions(src, _horizons(known.get(fallback_scale)))
+    choice = _choose_scale(
+        parse, brk, broker_field, title_field, date_field, known, fallback_scale, review
+    )
+    scale = choice.scale or known.get(choice.id)
+    found = find_calls(src, registry, scale, title_field.line if title_field else None)
+    calls = _settle_calls(src, registry, found.candidates, scale, choice.id, review)
+    industry, industry_rating = _industry(src, found.industry, scale, choice.id, review)
+    for p in found.orphans:
+        review.append(Review(field="recommendations", line=src.line(p.start),
+                             message=f"rating {src.original(p.start, p.end)!r} found but no company could be tied to it"))  # fmt: skip
+    return Draft(
+        source=source, language=language_of(src), broker=broker_field, broker_local=broker_local,
+        title=title_field, published=date_field, analysts=analysts, industry=industry,
+        industry_rating=industry_rating, scale=choice, calls=tuple(calls), review=tuple(review),
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- report fields
+
+
+def _broker(
+    src: Source, source: str, given: str | None, review: list[Review]
+) -> tuple[Broker | None, Sourced | None, str | None]:
+    if given:
+        known = broker_named(given)
+        if known is not None:
+            return (
+                known,
+                Sourced(value=known.english, confidence="high", words="--broker"),
+                known.local,
+            )
+        if not given.isascii():
+            review.append(
+                Review(
+                    field="broker",
+                    message=f"{given!r} is not in the broker table: write its English name",
+                )
+            )
+            return None, Sourced(value=given, confidence="low", words="--broker"), given
+        return None, Sourced(value=given, confidence="high", words="--broker"), None
+    hit = find_broker(src, source)
+    if hit is None:
+        review.append(
+            Review(
+                field="broker",
+                message="no broker found in the text: add broker (English) and broker_local",
+            )
+        )
+        return None, None, None
+    b: Broker = hit.value  # type: ignore[assignment]
+    if hit.confidence != "high":
+        review.append(
+            Review(
+                field="broker",
+                line=hit.line,
+                message=f"{b.english} ({hit.text}) is a {hit.confidence}-confidence reading: check it",
+            )
+        )
+    return (
+        b,
+        Sourced(value=b.english, line=hit.line, confidence=hit.confidence, words=hit.text),
+        b.local,
+    )
+
+
+def _title(src: Source, given: str | None, review: list[Review]) -> Sourced | None:
+    if given:
+        return Sourced(value=given, confidence="high", words="--title")
+    hit = find_title(src)
+    if hit is None:
+        review.append(Review(field="title", message="no title found in the text: add it"))
+        return None
+    return Sourced(value=str(hit.value), line=hit.line, confidence=hit.confidence)
+
+
+def _published(
+    src: Source, source: str, given: date | None, today: date, review: list[Review]
+) -> SourcedDate:
+    if given is not None:
+        return SourcedDate(value=given, words="--date")
+    hit: Found | None = find_date(src, source)
+    if hit is None:
+        review.append(Review(field="published", message=(
+            f"the text gives no date: {today.isoformat()} (the extraction day) stands in;"
+            " put the report's publication date")))  # fmt: skip
+        return SourcedDate(value=today, confidence="low", assumed=True)
+    value: date = hit.value  # type: ignore[assignment]
+    if hit.confidence != "high":
+        review.append(
+            Review(
+                field="published",
+                line=hit.line,
+                message=f"{value} read from {hit.text!r} ({hit.confidence} confidence): check it",
+            )
+        )
+    if value > today:
+        review.append(
+            Review(field="published", line=hit.line, message=f"{value} is after today ({today})")
+        )
+    return SourcedDate(value=value, line=hit.line, confidence=hit.confidence, words=hit.text)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- scale
+
+#: Horizons assumed for definitions that give none when the fallback scale is not at hand
+#: (those of recs/scales/default-hk.yaml).
+DEFAULT_HORIZONS = {"company": (6, 12), "industry": (6, 6)}
+
+
+def _horizons(scale: RatingScale | None) -> dict[str, tuple[int, int]]:
+    if scale is None:
+        return dict(DEFAULT_HORIZONS)
+    out = {
+        "company": (
+            scale.company.horizon_months.min_months,
+            scale.company.horizon_months.max_months,
+        )
+    }
+    if scale.industry is not None:
+        h = scale.industry.horizon_months
+        out["industry"] = (h.min_months, h.max_months)
+    return out
+
+
+def _scale_id(base: str, known: Mapping[str, RatingScale], published: date) -> str:
+    if base not in known:
+        return base
+    dated = f"{base}-{published.year}"
+    if dated not in known:
+        return dated
+    n = 2
+    while f"{dated}-{n}" in known:
+        n += 1
+    return f"{dated}-{n}"
+
+
+def _slug(name: str) -> str:
+    words = [
+        w
+        for w in re.findall(r"[a-z0-9]+", name.lower())
+        if w not in ("securities", "co", "ltd", "limited", "research")
+    ]
+    return "-".join(words) or "report"
+
+
+def _choose_scale(
+    parse: ScaleParse, brk: Broker | None, broker: Sourced | None, title: Sourced | None,
+    published: SourcedDate, known: Mapping[str, RatingScale], fallback: str, review: list[Review],
+) -> ScaleChoice:  # fmt: skip
+    """The report's own scale (an existing equal one, or new), else the fallback."""
+    for problem in parse.problems:
+        review.append(Review(field="scale", line=parse.line, message=problem))
+    broker_name = broker.value if broker else "unknown broker"
+    if parse.company is None:
+        return _fallback_choice(parse, broker_name, known, fallback, review)
+    draft_scale = _scale_read(parse, brk, broker_name, title, published)
+    for sid, sc in sorted(known.items()):
+        if sc.broker.casefold() == broker_name.casefold() and essence(sc) == essence(draft_scale):
+            msg = f"read from the definitions at line {parse.line}; equal to scales/{sid}.yaml"
+            return ScaleChoice(id=sid, status="existing", scale=sc, line=parse.line, message=msg)
+    new_id = _scale_id(draft_scale.id, known, published.value)
+    draft_scale = draft_scale.model_copy(update={"id": new_id})
+    msg = f"read from the definitions at line {parse.line}; new, written to scales/{new_id}.yaml"
+    return ScaleChoice(id=new_id, status="new", scale=draft_scale, line=parse.line, message=msg)
+
+
+def _fallback_choice(
+    parse: ScaleParse, broker_name: str, known: Mapping[str, RatingScale], fallback: str,
+    review: list[Review],
+) -> ScaleChoice:  # fmt: skip
+    if parse.found:
+        msg = f"the rating definitions at line {parse.line} could not be read; the draft uses the fallback scale {fallback}"
+    else:
+        msg = f"the report gives no rating definitions (投资评级说明); the draft uses the fallback scale {fallback}"
+    mine = sorted(k for k, s in known.items() if s.broker.casefold() == broker_name.casefold())
+    hint = (
+        f"; scales/{mine[0]}.yaml exists for {broker_name}: use it if it is the broker's own"
+        if mine
+        else ""
+    )
+    review.append(Review(field="scale", line=parse.line, message=msg + hint))
+    if known and fallback not in known:
+        review.append(Review(field="scale", message=(
+            f"scale {fallback!r} is not in the scales folder: copy recs/scales/{fallback}.yaml there")))  # fmt: skip
+    return ScaleChoice(id=fallback, status="fallback", line=parse.line, message=msg)
+
+
+def _scale_read(
+    parse: ScaleParse,
+    brk: Broker | None,
+    broker_name: str,
+    title: Sourced | None,
+    published: SourcedDate,
+) -> RatingScale:
+    """The definitions as a :class:`RatingScale`, citing the report."""
+    assert parse.company is not None
+    chinese = any(not w.isascii() for b in parse.company.bands for w in b.aliases)
+    heading = "投资评级说明" if chinese else "rating definitions"
+    cite = (f"《{title.value}》" if chinese else f' "{title.value}"') if title else ""
+    local = brk.local if brk and chinese else broker_name
+    when = "" if published.assumed else f" ({published.value})"
+    attention = AttentionRule(
+        horizon_months=None if parse.industry else parse.company.horizon_months,
+        aliases=ATTENTION_ALIASES,
+        source="tracker convention for unrated mentions (相关公司 / 建议关注); horizon = "
+        + ("industry horizon" if parse.industry else "company horizon"),
+    )
+    return RatingScale(
+        id=brk.id if brk else _slug(broker_name), broker=broker_name,
+        source=f"{local}{cite}{when}, {heading}", benchmarks=parse.benchmarks,
+        company=parse.company, industry=parse.industry, attention=attention,
+        note="; ".join(parse.notes) or None,
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- calls
+
+
+@dataclass
+class _Call:
+    cands: list[Candidate]
+    name: str
+    ticker: str | None
+    problem: str | None
+    candidates: tuple[str, ...]
+    confidence: str
+    target: TargetPrice | None = None
+    previous_target: float | None = None
+    target_line: int | None = None
+    target_assumed: bool = False
+
+
+def _parens(text: str) -> tuple[str, str | None, str | None]:
+    """``腾讯控股(00700.HK,买入)`` -> (``腾讯控股``, ``00700``, ``买入``)."""
+    code = word = None
+    for inner in re.findall(r"\(([^)]*)\)", text):
+        m = CODE.search(f"({inner})")
+        if m:
+            code = next(g for g in m.groups() if g)
+        for part in re.split(r"[,;/\s]+", inner):
+            if part.lower() in RATING_RANKS:
+                word = part
+    return re.sub(r"\([^)]*\)", "", text), code, word
+
+
+def _display_name(registry: Registry, ticker: str | None, language: str) -> str:
+    if ticker is None:
+        return ""
+    sec = registry.get(ticker)
+    if language == "zh-Hant":
+        return sec.name_zh_hant or sec.name_zh_hans or sec.name_en
+    if language == "en":
+        return sec.name_en or sec.name_zh_hans or ""
+    return sec.name_zh_hans or sec.name_zh_hant or sec.name_en
+
+
+def _resolve(src: Source, registry: Registry, cand: Candidate) -> _Call | None:
+    written = clean_name(src.original(*cand.name_span)) if cand.name_span else (cand.name or "")
+    lookup = (
+        clean_name(src.text[cand.name_span[0] : cand.name_span[1]]) if cand.name_span else written
+    )
+    written, code_w, word = _parens(written)
+    lookup, code_l, _ = _parens(lookup)
+    written, lookup = clean_name(written), clean_name(lookup)
+    code = cand.code or code_l or code_w
+    if word and cand.word is None:
+        cand.word = word
+    base = {"rating": "high", "row": "medium", "list": "high", "advice": "medium"}[cand.kind]
+    if cand.subject or cand.weak:
+        base = "medium"
+    if code:
+        res = resolve_code(registry, code)
+        if res.ticker and lookup:
+            by_name = resolve_name(registry, lookup)
+            if by_name.ticker not in (None, res.ticker):
+                base = "medium"
+        name = written or _display_name(registry, res.ticker, language_of(src)) or code
+    else:
+        if not lookup or (
+            not looks_like_name(lookup) and resolve_name(registry, lookup).ticker is None
+        ):
+            return None
+        res = resolve_name(registry, lookup)
+        name = written
+        if res.ticker is None and cand.weak:
+            return None  # a weak trigger ("推荐") keeps only names the registry knows
+    confidence = base if res.ticker else "low"
+    return _Call([cand], name, res.ticker, res.problem, res.candidates, confidence)
+
+
+def _settle_calls(
+    src: Source, registry: Registry, cands: list[Candidate], scale: RatingScale | None,
+    scale_id: str, review: list[Review],
+) -> list[DraftCall]:  # fmt: skip
+    merged: dict[str, _Call] = {}
+    for cand in cands:
+        call = _resolve(src, registry, cand)
+        if call is None:
+            continue
+        key = call.ticker or "?" + re.sub(r"-(?:SW|W|S|B)$", "", call.name)
+        if key not in merged:
+            merged[key] = call
+            continue
+        have = merged[key]
+        have.cands.append(cand)
+        if _RANK[call.confidence] > _RANK[have.confidence]:
+            have.confidence = call.confidence
+    calls = sorted(merged.values(), key=lambda c: min(x.start for x in c.cands))
+    _attach_targets(src, calls, scale, review)
+    return [_draft_call(src, call, scale, scale_id, review) for call in calls]
+
+
+def _draft_call(
+    src: Source, call: _Call, scale: RatingScale | None, scale_id: str, review: list[Review]
+) -> DraftCall:
+    best = max(
+        call.cands, key=lambda c: (_PRIORITY[c.kind] - 0.5 * c.weak, not c.subject, -c.start)
+    )
+    rated = [c for c in call.cands if c.word is not None]
+    if rated and best.word is None:
+        best = rated[0]
+    rating, ok = canonical_rating(best.word, scale)
+    where = best.name_span[0] if best.kind == "list" and best.name_span else best.start
+    line = src.line(where)
+    others = {canonical_rating(c.word, scale)[0] for c in rated} - {rating}
+    if others:
+        review.append(
+            Review(
+                field="recommendations",
+                line=line,
+                message=f"{call.name}: the text also rates it {', '.join(sorted(others))}; {rating} kept",
+            )
+        )
+    if not ok:
+        review.append(
+            Review(
+                field="recommendations",
+                line=line,
+                message=f"{call.name}: rating {best.word!r} has no band in scale {scale_id!r}: pick one it has",
+            )
+        )
+    if call.ticker is None:
+        what = "ambiguous in the registry" if call.problem == "ambiguous" else "not in the registry"
+        hint = f" (candidates: {'; '.join(call.candidates)})" if call.candidates else ""
+        review.append(
+            Review(
+                field="recommendations",
+                line=line,
+                message=f"{call.name}: {what}{hint}; set its ticker or delete the call",
+            )
+        )
+    thesis = next((c.thesis for c in call.cands if c.thesis), None)
+    note = _note(src.original(*thesis)) if thesis else None
+    previous = canonical_rating(best.previous, scale)[0] if best.previous else None
+    return DraftCall(
+        name=call.name, ticker=call.ticker, problem=call.problem, candidates=call.candidates,
+        rating=rating, rating_ok=ok, rating_words=best.context if best.kind == "rating" else None,
+        action=best.action, previous_rating=previous, note=note, line=line,
+        context=_context(best), confidence=call.confidence,  # type: ignore[arg-type]
+        target=call.target, previous_target=call.previous_target, target_line=call.target_line,
+        target_currency_assumed=call.target_assumed,
+    )  # fmt: skip
+
+
+def _note(text: str) -> str | None:
+    note = " ".join(text.split()).strip(" ,，、;；:：。")
+    return note if len(note) >= 2 else None
+
+
+def _context(c: Candidate) -> str:
+    if c.kind == "list":
+        return f"{c.context} list" + (" (weak)" if c.weak else "")
+    if c.kind == "rating":
+        return "rating phrase, company of the report" if c.subject else "rating phrase"
+    return c.context
+
+
+def _attach_targets(
+    src: Source, calls: list[_Call], scale: RatingScale | None, review: list[Review]
+) -> None:
+    """Give each target price to the call named nearest before it in its sentence
+    (else nearest after it), else to the only rated call of the report."""
+    rated = [c for c in calls if any(x.word is not None for x in c.cands)]
+    for hit in target_prices(src.text):
+        if src.zone(hit.start) in ("disclaimer", "definitions"):
+            continue
+        a, b = src.sentence(hit.start)
+        line = src.line(hit.start)
+        spots = [(x.start, call) for call in calls for x in call.cands if a <= x.start < b]
+        before = [(pos, c) for pos, c in spots if pos <= hit.start]
+        after = [(pos, c) for pos, c in spots if pos > hit.start]
+        if before:
+            call = max(before, key=lambda t: t[0])[1]
+        elif after:
+            call = min(after, key=lambda t: t[0])[1]
+        elif len(rated) == 1:
+            call = rated[0]
+        else:
+            review.append(Review(field="recommendations", line=line,
+                                 message=f"target price {hit.value:g} {hit.currency} not tied to a company"))  # fmt: skip
+            continue
+        if call.target is not None:
+            if call.target.value == hit.value and call.previous_target is None and hit.previous:
+                call.previous_target, call.target_line = hit.previous, line
+            elif call.target.value != hit.value:
+                review.append(Review(field="recommendations", line=line,
+                                     message=f"{call.name}: another target price {hit.value:g} (kept {call.target.value:g})"))  # fmt: skip
+            continue
+        if hit.currency_assumed:
+            review.append(Review(field="recommendations", line=line,
+                                 message=f"{call.name}: target price currency not written as HKD/CNY/USD; HKD assumed"))  # fmt: skip
+        call.target = TargetPrice(value=hit.value, currency=hit.currency)  # type: ignore[arg-type]
+        call.previous_target, call.target_line, call.target_assumed = (
+            hit.previous,
+            line,
+            hit.currency_assumed,
+        )
+
+
+def _industry(
+    src: Source, hits: list, scale: RatingScale | None, scale_id: str, review: list[Review]
+) -> tuple[Sourced | None, Sourced | None]:
+    if not hits:
+        return None, None
+    phrase, name = hits[0]
+    line = src.line(phrase.start)
+    industry = Sourced(value=name, line=line) if name else None
+    word = phrase.word
+    if scale is not None and scale.canonical_industry_rating(word) is None:
+        rating = canonical_rating(word, None)[0]
+        if scale.canonical_industry_rating(rating) is None:
+            review.append(
+                Review(
+                    field="industry_rating",
+                    line=line,
+                    message=f"{word!r} has no industry band in scale {scale_id!r}; left out",
+                )
+            )
+            return industry, None
+        word = rating
+    return industry, Sourced(value=word, line=line, words=src.original(phrase.start, phrase.end))
