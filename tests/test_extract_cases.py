@@ -295,6 +295,97 @@ def test_company_not_in_the_registry_is_listed_not_guessed(registry):
     assert entry["ticker"] == "TODO"
 
 
+def test_pdf_first_page_of_a_company_report(registry):
+    draft = _file(registry, "pdf-company-first-page.txt", scales=_scales())
+    assert [(c.name, c.ticker, c.rating, c.action, c.line) for c in draft.calls] == [
+        ("金蝶国际", "0268.HK", "buy", "maintain", 11)  # 买入（维持）, the company of the title
+    ]
+    assert draft.title.value.startswith("金蝶国际(00268.HK) 2025 年中报点评：云订阅 ARR 高增")
+    assert [(a.name, a.registration) for a in draft.analysts] == [("王紫敬", "S0600521080005")]
+    assert (draft.broker.value, draft.published.value) == ("Soochow Securities", date(2025, 8, 20))
+    scale = draft.scale.scale
+    assert (draft.scale.status, scale.id) == ("new", "soochow")
+    assert [(b.lower_pp, b.upper_pp) for b in scale.company.bands] == [
+        (15, None), (5, 15), (-5, 5), (-15, -5), (None, -15),
+    ]  # fmt: skip
+    assert [(b.lower_pp, b.upper_pp) for b in scale.industry.bands] == [
+        (5, None),
+        (-5, 5),
+        (None, -5),
+    ]
+    assert scale.benchmarks == {"A": "000300.SS", "HK": "^HSI", "US": "^GSPC"}
+
+
+def test_english_company_update(registry):
+    draft = _file(registry, "english-company-update.txt", scales=_scales())
+    [call] = draft.calls
+    assert (call.name, call.ticker, call.rating, call.action) == (
+        "Tencent",
+        "0700.HK",
+        "buy",
+        "maintain",
+    )
+    # "Target Price HK$650.00 (Previous TP HK$620.00)": the old target is not a second one.
+    assert (call.target.value, call.previous_target) == (650, 620)
+    assert not any("another target price" in r.message for r in draft.review)
+    assert [a.name for a in draft.analysts] == ["Saiyi HE"]
+    assert draft.title.value == "Tencent (700 HK) Solid 2Q25; AI monetization on track"
+    assert draft.published.value == date(2025, 8, 14)
+    company = draft.scale.scale.company
+    assert [(b.rating, b.lower_pp, b.upper_pp) for b in company.bands] == [
+        ("buy", 15, None), ("neutral", -10, 15), ("sell", None, -10),
+    ]  # fmt: skip
+    assert any("absolute returns" in r.message for r in draft.review)
+
+
+def test_industry_report_with_a_valuation_table(registry):
+    draft = _file(registry, "industry-valuation-table.txt", scales=_scales())
+    got = [(c.name, c.ticker, c.rating, c.context) for c in draft.calls]
+    assert got == [
+        ("腾讯控股", "0700.HK", "buy", "table row"),
+        ("美团-W", "3690.HK", "buy", "table row"),
+        ("快手-W", "1024.HK", "overweight", "table row"),
+        ("哔哩哔哩-W", "9626.HK", "attention", "建议关注 list"),
+        ("网易云音乐", "9899.HK", "attention", "建议关注 list"),
+    ]
+    assert draft.industry_rating.value == "看好"
+    assert (draft.broker.value, draft.analysts[0].registration) == (
+        "Zheshang Securities",
+        "S1234567890123",
+    )
+
+
+def test_traditional_news_headline(registry):
+    draft = _file(registry, "news-traditional-headline.txt", scales=_scales())
+    [call] = draft.calls
+    assert (call.name, call.ticker, call.rating) == ("騰訊", "0700.HK", "buy")
+    # 目標價由650元降至620元: the currency is a bare 元, so HKD is assumed and flagged.
+    assert (call.target.value, call.previous_target, call.target_currency_assumed) == (
+        620,
+        650,
+        True,
+    )
+    assert any("HKD assumed" in r.message for r in draft.review)
+    assert (draft.broker.value, draft.broker_local) == ("Daiwa", "大和")
+
+
+@pytest.mark.parametrize(
+    ("text", "analysts"),
+    [
+        (
+            "分析师：张三、李四\n执业证书编号：S0123456789012",
+            [("张三", None), ("李四", "S0123456789012")],
+        ),
+        ("证券分析师 王紫敬\n执业证书：S0600521080005", [("王紫敬", "S0600521080005")]),
+        ("分析师与研究助理简介\n分析师：金荣，香港中文大学经济学硕士", [("金荣", None)]),
+        ("China Internet\nSaiyi HE, CFA\n(852) 3916 1739", [("Saiyi HE", None)]),
+        ("Analyst: Wang Lei", [("Wang Lei", None)]),
+    ],
+)
+def test_analysts(registry, text, analysts):
+    assert [(a.name, a.registration) for a in _draft(registry, text).analysts] == analysts
+
+
 @pytest.fixture
 def recs_dir(tmp_path, monkeypatch) -> Path:
     recs = tmp_path / "recs"

@@ -250,6 +250,11 @@ _AFTER_NAME = r"执业|证书|SAC|邮箱|电话|联系|登记|编号|研究助�
 _ANALYST = re.compile(
     rf"(?:首席分析师|资深分析师|高级分析师|证券分析师|分析师|研究员)\s*[:]?\s*(?P<name>{_HAN_NAME}?)(?=[^\u4e00-\u9fff]|{_AFTER_NAME}|$)"
     r"|\bAnalysts?\s*:\s*(?P<en>[A-Z][a-z]+(?:[ -][A-Z][a-z]+){1,2})"
+    r"|\b(?P<cfa>[A-Z][a-z]+[ -][A-Z][A-Za-z]+),\s*CFA\b"
+)
+#: More names after the first: 分析师：张三、李四
+_MORE_NAMES = re.compile(
+    rf"\s*[、,和]\s*(?P<name>{_HAN_NAME}?)(?=[^\u4e00-\u9fff]|{_AFTER_NAME}|$)"
 )
 _REGISTRATION = re.compile(r"S\d{13}(?!\d)")
 _NOT_A_PERSON = (
@@ -273,11 +278,23 @@ def find_analysts(src: Source, broker: Broker | None = None) -> list[AnalystFoun
     text = src.text
     found: list[list] = []  # [name, registration, pos, confidence]
     for m in _ANALYST.finditer(text):
-        group = "name" if m.group("name") else "en"
-        name = m.group(group)
-        if any(w in name for w in _NOT_A_PERSON):
+        group = next(g for g in ("name", "en", "cfa") if m.group(g))
+        if any(w in m.group(group) for w in _NOT_A_PERSON):
             continue
         found.append([src.original(m.start(group), m.end(group)), None, m.start(group), "high"])
+        end = m.end(group)
+        while group == "name" and (more := _MORE_NAMES.match(text, end)):
+            if any(w in more.group("name") for w in _NOT_A_PERSON):
+                break
+            found.append(
+                [
+                    src.original(more.start("name"), more.end("name")),
+                    None,
+                    more.start("name"),
+                    "high",
+                ]
+            )
+            end = more.end("name")
     if broker is not None:
         names = "|".join(re.escape(n) for n in broker.names)
         pat = re.compile(
