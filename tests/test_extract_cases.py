@@ -115,6 +115,16 @@ PHRASES = [
      [("Tencent", "0700.HK", "buy", "maintain", None)]),
     ("《大行報告》大和降騰訊(00700.HK)目標價至620元 評級買入",
      [("騰訊", "0700.HK", "buy", None, None)]),
+    ("《大行報告》摩通升美團(03690.HK)目標價至160元 評級由中性升至增持",
+     [("美團", "3690.HK", "overweight", "upgrade", "neutral")]),
+    ("中金：维持腾讯控股跑赢行业评级 上调目标价10%至650港元", [("腾讯控股", "0700.HK", "overweight", "maintain", None)]),
+    ("華泰證券發表研報指，維持小米集團-W(01810.HK)「買入」評級，目標價由58港元上調至65港元。",
+     [("小米集團-W", "1810.HK", "buy", "maintain", None)]),
+    ("推荐标的：腾讯控股（0700.HK，买入）、美团-W（3690.HK，增持）。",
+     [("腾讯控股", "0700.HK", "buy", None, None), ("美团-W", "3690.HK", "overweight", None, None)]),
+    ("招商证券：首次覆盖阿里健康(00241)，给予“强烈推荐”评级", [("阿里健康", "0241.HK", "buy", "initiate", None)]),
+    ("We initiate coverage of Meituan (3690 HK) with a BUY rating and TP of HK$180.",
+     [("Meituan", "3690.HK", "buy", "initiate", None)]),
     ("重点公司估值表\n00700.HK 腾讯控股 买入 450.0 22.1\n03690.HK 美团-W 增持 120.5 18.0",
      [("腾讯控股", "0700.HK", "buy", None, None), ("美团-W", "3690.HK", "overweight", None, None)]),
 ]  # fmt: skip
@@ -137,6 +147,7 @@ def test_rating_phrases(registry, text, calls):
         "我们维持中性偏积极的判断。",  # 中性偏...: not a rating word on its own
         "关注港股互联网反弹机会",  # 关注 without a list
         "建议关注估值修复机会。建议关注具备出海能力的龙头公司。",  # lists of themes, not companies
+        "我们预计公司收入增长15%，维持盈利预测和买入评级不变。",  # no company named: flagged
     ],
 )
 def test_no_call_in_ordinary_sentences(registry, text):

@@ -51,9 +51,12 @@ _EN_SEP = re.compile(r",|;|\band\b|&(?=\s)")
 
 
 def _split(text: str, a: int, b: int, sep: re.Pattern) -> list[tuple[int, int]]:
+    """Spans of ``text[a:b]`` between separators, ignoring those inside parentheses."""
     out = []
     start = a
     for m in sep.finditer(text, a, b):
+        if text.count("(", start, m.start()) > text.count(")", start, m.start()):
+            continue  # 腾讯控股(0700.HK,买入)
         out.append((start, m.start()))
         start = m.end()
     out.append((start, b))

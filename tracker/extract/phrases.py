@@ -20,7 +20,7 @@ _Q = r"[“”\"'「」『』‘’]?"
 _ZH_ACT = "|".join(sorted({w for ws in ZH_ACTIONS.values() for w in ws}, key=len, reverse=True))
 _EN_ACT = "|".join(f"(?P<en_{k}>(?i:{v}))" for k, v in EN_ACTIONS.items())
 _PAREN_ACT = r"维持|首次覆盖|首次|上调|下调|调高|调低|首予|新|(?i:maintain(?:ed)?|initiated?|upgraded?|downgraded?|reiterated?)"
-_CHANGE_ACT = r"上调|下调|调升|调降|调高|调低|提升|降低|升级|降级|上修|下修"
+_CHANGE_ACT = r"上调|下调|调升|调降|调高|调低|提升|降低|升级|降级|上修|下修|升|降"
 _CONNECTORS = re.compile(
     r"^[\s,]*(?:并|且|同时)?\s*(?:对其|对公司|给予|予以|评级为|评级|投资评级|为|其|公司)?\s*(?:评级)?\s*(?:至|为|到)?\s*$"
 )
@@ -64,9 +64,9 @@ def _patterns(extra: tuple[str, ...]) -> list[tuple[str, re.Pattern]]:
 
 def _action_word(word: str) -> str | None:
     w = word.lower()
-    if w.startswith(("upgrad", "上调", "调升", "调高", "提升", "升级", "上修")):
+    if w.startswith(("upgrad", "上调", "调升", "调高", "提升", "升级", "上修", "升")):
         return "upgrade"
-    if w.startswith(("downgrad", "下调", "调降", "调低", "降低", "降级", "下修")):
+    if w.startswith(("downgrad", "下调", "调降", "调低", "降低", "降级", "下修", "降")):
         return "downgrade"
     if w.startswith(
         (
