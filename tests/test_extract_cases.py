@@ -161,6 +161,16 @@ def test_industry_rating_is_not_a_call(registry):
     assert draft.industry_rating.value == "看好"  # a word of default-hk's industry bands
 
 
+def test_name_and_code_that_disagree_are_flagged(registry):
+    # 美团-W is 3690.HK; the text gives the code of Tencent: the code is kept, and flagged.
+    draft = _draft(registry, "维持美团-W(00700)“买入”评级。")
+    [call] = draft.calls
+    assert (call.ticker, call.confidence) == ("0700.HK", "medium")
+    assert [r.message for r in draft.review if r.field == "recommendations"] == [
+        "美团-W is 3690.HK in the registry but the text gives code 00700; 0700.HK kept"
+    ]
+
+
 def test_rating_without_a_company_is_flagged(registry):
     draft = _draft(registry, "综上所述，我们维持“买入”评级。")
     assert draft.calls == ()

@@ -324,6 +324,7 @@ class _Call:
     previous_target: float | None = None
     target_line: int | None = None
     target_assumed: bool = False
+    conflict: str | None = None
 
 
 def _parens(text: str) -> tuple[str, str | None, str | None]:
@@ -364,12 +365,14 @@ def _resolve(src: Source, registry: Registry, cand: Candidate) -> _Call | None:
     base = {"rating": "high", "row": "medium", "list": "high", "advice": "medium"}[cand.kind]
     if cand.subject or cand.weak:
         base = "medium"
+    conflict = None
     if code:
         res = resolve_code(registry, code)
         if res.ticker and lookup:
             by_name = resolve_name(registry, lookup)
             if by_name.ticker not in (None, res.ticker):
                 base = "medium"
+                conflict = f"{lookup} is {by_name.ticker} in the registry but the text gives code {code}; {res.ticker} kept"
         name = written or _display_name(registry, res.ticker, language_of(src)) or code
     else:
         if not lookup or (
@@ -381,7 +384,9 @@ def _resolve(src: Source, registry: Registry, cand: Candidate) -> _Call | None:
         if res.ticker is None and cand.weak:
             return None  # a weak trigger ("推荐") keeps only names the registry knows
     confidence = base if res.ticker else "low"
-    return _Call([cand], name, res.ticker, res.problem, res.candidates, confidence)
+    return _Call(
+        [cand], name, res.ticker, res.problem, res.candidates, confidence, conflict=conflict
+    )
 
 
 def _settle_calls(
@@ -401,6 +406,7 @@ def _settle_calls(
         have.cands.append(cand)
         if _RANK[call.confidence] > _RANK[have.confidence]:
             have.confidence = call.confidence
+        have.conflict = have.conflict or call.conflict
     calls = sorted(merged.values(), key=lambda c: min(x.start for x in c.cands))
     _attach_targets(src, calls, scale, review)
     return [_draft_call(src, call, scale, scale_id, review) for call in calls]
@@ -445,6 +451,8 @@ def _draft_call(
                 message=f"{call.name}: {what}{hint}; set its ticker or delete the call",
             )
         )
+    if call.conflict:
+        review.append(Review(field="recommendations", line=line, message=call.conflict))
     thesis = next((c.thesis for c in call.cands if c.thesis), None)
     note = _note(src.original(*thesis)) if thesis else None
     previous = canonical_rating(best.previous, scale)[0] if best.previous else None

@@ -79,8 +79,7 @@ class TargetHit:
     value: float
     currency: str  # HKD, CNY or USD
     currency_assumed: bool
-    previous: float | None = None
-    direction: str | None = None  # "up" or "down" when the text says the target moved
+    previous: float | None = None  # the target before, when the text says it moved
 
 
 def _value(m: re.Match, p: str) -> tuple[float | None, str | None, bool]:
@@ -117,14 +116,6 @@ def target_prices(text: str, offset: int = 0) -> list[TargetHit]:
             previous = None
             if "ovb" in m.re.groupindex:
                 previous, _, _ = _value(m, "o")
-            words = m.groupdict().get("dir") or ""
-            direction = None
-            if re.fullmatch(_UP + r"|rais(?:e|es|ing)", words, re.IGNORECASE):
-                direction = "up"
-            elif words:
-                direction = "down"
-            elif previous is not None:
-                direction = "up" if value > previous else "down" if value < previous else None
             hits.append(
                 TargetHit(
                     offset + m.start(),
@@ -133,7 +124,6 @@ def target_prices(text: str, offset: int = 0) -> list[TargetHit]:
                     currency or "HKD",
                     assumed,
                     previous,
-                    direction,
                 )  # fmt: skip
             )
             taken.append((m.start(), m.end()))

@@ -145,21 +145,6 @@ RANK_RATING = {2: "buy", 1: "overweight", 0: "neutral", -1: "underweight", -2: "
 #: Words that close a band list in a definitions section without being a band.
 NOT_RATED = ("无评级", "未评级", "不评级", "暂无评级", "not rated", "not-rated")
 
-#: English words that are ordinary verbs or adjectives as well: as rating words
-#: they must be capitalised (``Buy``, ``BUY``) or follow a rating cue.
-AMBIGUOUS_EN = {
-    "buy",
-    "add",
-    "hold",
-    "sell",
-    "reduce",
-    "positive",
-    "negative",
-    "neutral",
-    "in line",
-    "accumulate",
-}
-
 
 def rank_of(word: str) -> int | None:
     """The rank of a rating word (simplified Chinese or English, any case)."""
