@@ -112,18 +112,22 @@ def _png(fig) -> str:
 def charts(equity: pd.DataFrame, benchmark_name: str) -> tuple[str, str]:
     """The equity and drawdown charts as base64 PNG."""
     from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
 
     idx = equity.index
-    fig = Figure(figsize=(10, 4), layout="constrained")
+    fig = Figure(figsize=(10, 4))
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.96, bottom=0.08)
     ax = fig.add_subplot()
     ax.plot(idx, equity["portfolio"], label="portfolio", color="#1f5fbf", lw=1.6)
     ax.plot(idx, equity["benchmark"], label=f"{benchmark_name} buy and hold", color="#888", lw=1.2)
     ax.set_ylabel("HKD")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
     ax.grid(alpha=0.3)
     ax.legend(loc="best")
     equity_png = _png(fig)
 
-    fig = Figure(figsize=(10, 2.8), layout="constrained")
+    fig = Figure(figsize=(10, 2.8))
+    fig.subplots_adjust(left=0.08, right=0.98, top=0.95, bottom=0.11)
     ax = fig.add_subplot()
     dd_p = 100 * drawdown(equity["portfolio"])
     dd_b = 100 * drawdown(equity["benchmark"])
