@@ -161,6 +161,16 @@ def test_industry_rating_is_not_a_call(registry):
     assert draft.industry_rating.value == "看好"  # a word of default-hk's industry bands
 
 
+def test_industry_report_has_no_company_of_its_own(registry):
+    # The cover of an industry report names a company; its rating line is the industry's.
+    text = (
+        "行业研究 | 港股互联网\n平台经济回暖\n相关公司：腾讯控股(0700.HK)\n\n我们维持“增持”评级。\n"
+    )
+    draft = _draft(registry, text)
+    assert [c.rating for c in draft.calls] == ["attention"]
+    assert any("no company could be tied to it" in r.message for r in draft.review)
+
+
 def test_name_and_code_that_disagree_are_flagged(registry):
     # 美团-W is 3690.HK; the text gives the code of Tencent: the code is kept, and flagged.
     draft = _draft(registry, "维持美团-W(00700)“买入”评级。")

@@ -169,11 +169,17 @@ def _company_in_sentence(
 
 
 def find_subject(src: Source, registry: Registry, title_line: int | None) -> Candidate | None:
-    """The company a company report is about: a coded company in the title or the first lines,
-    or a title that opens with a registry name followed by ``:`` (``腾讯控股:...``)."""
+    """The company a company report is about: a coded company in the title or the first lines
+    (the title only when the first lines say 行业 / industry), or a title that opens with a
+    registry name followed by ``:`` (``腾讯控股:...``)."""
     lines = src.line_starts[:10]
+    head = src.text[: lines[min(4, len(lines) - 1)][0] + 60] if lines else ""
+    # An industry report names companies on its cover too; only its title can name a subject.
+    industry = bool(re.search(r"行业|板块|\b(?i:industry|sector)\b", head))
     order = sorted(lines, key=lambda t: (t[1] + 1 != title_line, t[0]))
-    for off, _ in order:
+    for off, li in order:
+        if industry and li + 1 != title_line:
+            continue
         end = src.text.find("\n", off)
         end = len(src.text) if end < 0 else end
         codes = _codes(src, off, end)

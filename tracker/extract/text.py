@@ -287,8 +287,8 @@ def read_source(text: str) -> Source:
     short = max((filled[int(0.8 * (len(filled) - 1))] if filled else 0) * SHORT_LINE_RATIO, 12)
     nonblank = [i for i, s in enumerate(strings) if s]
     # A blank line ends a paragraph, unless the text puts one after most lines (PDF output).
-    followed = sum(1 for i in nonblank if i + 1 < len(strings) and not strings[i + 1])
-    blank_breaks = followed < 0.5 * len(nonblank)
+    followed = sum(1 for i in nonblank[:-1] if not strings[i + 1])
+    blank_breaks = followed < 0.5 * (len(nonblank) - 1)
     flow: list[str] = []
     where: list[tuple[int, int]] = []
     starts: list[tuple[int, int]] = []
