@@ -438,6 +438,28 @@ def test_cli_unresolved_name_blocks_validation(recs_dir):
     assert "'TODO' is not an HKEX ticker" in check.stderr
 
 
+@pytest.mark.parametrize(
+    ("name", "scale", "calls"),
+    [
+        ("english-note.txt", "haitong-intl", 4),
+        ("company-zh-tencent.txt", "huatai", 1),
+        ("traditional-hk.txt", "gtja-intl", 1),
+        ("news-zh-meituan.txt", "default-hk", 2),
+    ],
+)
+def test_cli_drafts_with_resolved_names_validate(recs_dir, name, scale, calls):
+    out = recs_dir / f"draft-{name}.yaml"
+    runner = CliRunner()
+    result = runner.invoke(app, ["recs", "extract", str(REPORTS / name), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "the draft validates as it is" in result.stderr
+    data = load_yaml(out)
+    assert (data["scale"], len(data["recommendations"])) == (scale, calls)
+    assert (recs_dir / "scales" / f"{scale}.yaml").is_file()
+    check = runner.invoke(app, ["recs", "validate", str(out)])
+    assert check.exit_code == 0, check.output
+
+
 def test_cli_no_recommendations(recs_dir):
     result = CliRunner().invoke(app, ["recs", "extract", str(REPORTS / "no-recommendations.txt")])
     assert result.exit_code == 0, result.output

@@ -70,6 +70,12 @@ CASES = [
         (12, 18), None, None, "^HSI", ["no Hong Kong benchmark"], id="neutral in words, 12-18 months",
     ),
     pytest.param(
+        "defs-strong-recommend.txt",
+        # 强烈推荐 / 审慎推荐 / 中性 / 回避; "5-20%" is a range; ±5%; 港股为恒生指数.
+        [("buy", 20, None), ("overweight", 5, 20), ("neutral", -5, 5), ("sell", None, -5)],
+        (6, 6), None, None, "^HSI", [], id="强烈推荐 system, industry in words only",
+    ),
+    pytest.param(
         "defs-dash-range.txt",
         [("buy", 15, None), ("overweight", 5, 15), ("neutral", -5, 5), ("sell", None, -5)],
         (12, 12),

@@ -82,8 +82,8 @@ _RELATIVE_CUE = re.compile(
     r"相对|基准|指数|大市|大盘|领先|落后|跑赢|跑输|benchmark|relative|index|market", re.IGNORECASE
 )
 _LABEL = re.compile(
-    r"(?P<ind>行业|板块|industry|sector)\s*(?:投资)?(?:评级|rating)"
-    r"|(?P<com>公司|股票|个股|company|stock)\s*(?:投资)?(?:评级|rating)",
+    r"(?P<ind>行业|板块|industry|sector)[\u4e00-\u9fff]{0,3}?\s*(?:评级|rating)"
+    r"|(?P<com>公司|股票|个股|company|stock)[\u4e00-\u9fff]{0,3}?\s*(?:评级|rating)",
     re.IGNORECASE,
 )
 _ZH_NUM = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10, "十二": 12, "十八": 18, "二十四": 24}  # fmt: skip
@@ -240,6 +240,8 @@ def _bands_in(src: Source, start: int, end: int) -> list[BandText]:
         pct = seg.find("%")
         cut = _CLAUSE_END.search(seg, max(pct, 0))
         clause = seg[: cut.start()] if cut else seg
+        label = _LABEL.search(clause, max(pct, 0))
+        clause = clause[: label.start()] if label else clause  # the next system's label
         band = BandText(
             word, src.original(s, e), s, e + len(clause), clause, src.original(e, e + len(clause))
         )
