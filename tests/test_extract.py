@@ -222,6 +222,20 @@ def test_cli_writes_a_new_scale_beside_the_draft(shared_dir, tmp_path, monkeypat
     )
     assert again.exit_code == 1
     assert "already exists: choose another -o FILE or pass --force" in again.stderr
+    forced = runner.invoke(
+        app,
+        [
+            "recs",
+            "extract",
+            str(shared_dir / "reports" / "huaan-hk-internet-ai.txt"),
+            "-o",
+            str(out),
+            "--force",
+        ],
+    )
+    assert forced.exit_code == 0, forced.output
+    assert f"wrote {written}" not in forced.stderr  # the scale now exists and is referenced
+    assert "scale huaan (existing)" in forced.stderr
 
 
 def test_cli_caitong_draft_validates_with_the_fallback_scale(shared_dir, recs_dir):
@@ -255,6 +269,13 @@ def test_cli_prints_the_draft_on_stdout_without_output(shared_dir, recs_dir, reg
     )  # fmt: skip
     assert result.stdout == draft_yaml(expected)
     assert "published: 2025-09-15" in result.stdout
+
+
+def test_cli_missing_report(tmp_path, recs_dir):
+    missing = tmp_path / "nope.txt"
+    result = CliRunner().invoke(app, ["recs", "extract", str(missing)])
+    assert result.exit_code == 1
+    assert f"{missing}: cannot read file" in result.stderr
 
 
 def test_cli_rejects_a_bad_date(shared_dir, recs_dir):
