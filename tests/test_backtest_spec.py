@@ -164,5 +164,8 @@ def test_selection_filters_and_as_of():
     assert list(select_calls(calls_frame(), sel)["call_id"]) == ["r1#1", "r2#1"]
     # the Caitong call was first known on 2025-09-18: not yet on 2025-09-17
     assert list(select_calls(calls_frame(), sel, as_of="2025-09-17")["call_id"]) == ["r1#1"]
+    with pytest.raises(EmptySelection) as info:
+        select_calls(calls_frame(), sel, "x", as_of="2025-05-05")
+    assert str(info.value).startswith("spec 'x' selects none of the 0 calls known on 2025-05-05 (")
     sel = BacktestSpec(name="x", select={"brokers": ["财通证券"]}).select
     assert list(select_calls(calls_frame(), sel)["call_id"]) == ["r2#1"]

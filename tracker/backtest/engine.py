@@ -279,32 +279,8 @@ def run_backtest(
         The benchmark has no price on or before the first session.
     """
     conv = spec.entry
-    tickers = list(dict.fromkeys(calls["ticker"]))
-    closes = closes.reindex(columns=tickers)
-    if opens is not None:
-        opens = opens.reindex(columns=tickers)
-    if conv == "next-open" and opens is None:
-        raise TrackerError("entry: next-open needs opening prices")
-    if as_of is not None:
-        cut = pd.Timestamp(as_of)
-        closes = closes[closes.index <= cut]
-        opens = opens[opens.index <= cut] if opens is not None else None
-        benchmark = benchmark[benchmark.index <= cut]
-    fills = opens if conv == "next-open" else closes
-    has_any = fills.notna().any(axis=1) | closes.notna().any(axis=1)
-    if not has_any.any():
-        raise DataUnavailable(
-            f"no prices for any of the {len(tickers)} selected tickers"
-            f" ({', '.join(tickers[:5])}{'...' if len(tickers) > 5 else ''}):"
-            " load them with `tracker prices update`"
-        )
-    data_end = closes.index[has_any.to_numpy()][-1]
-    closes = closes[closes.index <= data_end]
-    fills = fills[fills.index <= data_end]
-    if opens is not None:
-        opens = opens[opens.index <= data_end]
-
     calls = calls.reset_index(drop=True)
+    closes, fills, opens, benchmark = _cut_panels(calls, closes, opens, benchmark, conv, as_of)
     entry = entry_points(calls, closes, opens, conv)
     ok = (entry["entry_status"] == ENTRY_OK).to_numpy()
     if not ok.any():
@@ -314,93 +290,25 @@ def run_backtest(
             + "; ".join(f"{n} × {r}" for r, n in counts.head(3).items())
         )
     first_entry = entry.loc[ok, "entry_session"].min()
-    grid = sessions.sessions_between(previous_session(first_entry), data_end)
-    n_rows = len(grid)
-    tcol = pd.Index(tickers).get_indexer(calls["ticker"])
-    close_m = closes.reindex(grid).to_numpy(dtype=float)
-    fill_m = fills.reindex(grid).to_numpy(dtype=float)
-    value_m = _ffill(close_m)
+    grid = sessions.sessions_between(previous_session(first_entry), closes.index[-1])
+    value_m = _ffill(closes.reindex(grid).to_numpy(dtype=float))
+    sched = _schedule(calls, entry, ok, grid, closes, fills, value_m, spec, book)
+    cand, reason, lot, weight, exempt = _candidates(
+        calls, entry, ok, sched, spec, lots, stamp_exempt
+    )
 
-    # ---- exits: due session -> first later session with a price, else the last session
-    due = scheduled_exits(calls, entry["entry_session"], spec.exit, conv, book)
-    due_s = pd.DatetimeIndex(due["exit_due"])
-    due_row = np.where(due_s.isna(), n_rows, grid.searchsorted(due_s))
-    nxt = next_valid_rows(~np.isnan(fill_m))
-    nxt = np.vstack([nxt, np.full((1, nxt.shape[1]), n_rows)])  # row n_rows: "never"
-    exit_row = nxt[np.minimum(due_row, n_rows), np.maximum(tcol, 0)]
-    closed = exit_row < n_rows
-    # Not sold at a bar on or after the due session: the ticker's data (or all data)
-    # end first. Sold at the due session or the last session, whichever comes first,
-    # at the last known close, and marked open.
-    exit_row = np.where(closed, exit_row, np.minimum(due_row, n_rows - 1))
-    safe_t = np.maximum(tcol, 0)
-    exit_price = np.where(closed, fill_m[exit_row, safe_t], value_m[exit_row, safe_t])
-    entry_row = grid.get_indexer(pd.DatetimeIndex(entry["entry_session"]))
-
-    status = np.full(len(calls), SKIPPED, dtype=object)
-    reason = np.where(ok, "", entry["entry_reason"].to_numpy(dtype=object)).astype(object)
-    exit_rule = due["exit_rule"].to_numpy(dtype=object).copy()
-    last_bar = last_valid_rows(~np.isnan(close_m))
-    for i in np.flatnonzero(ok):
-        if not closed[i]:
-            if due_row[i] >= n_rows:
-                exit_rule[i] = f"{exit_rule[i]}; still held when the data end"
-            else:
-                lb = last_bar[n_rows - 1, tcol[i]]
-                seen = grid[lb].date() if lb >= 0 else "never"
-                exit_rule[i] = (
-                    f"{exit_rule[i]}; no bar on or after {due_s[i].date()}"
-                    f" (last close {seen}): sold at that close"
-                )
-        elif exit_row[i] != due_row[i]:
-            exit_rule[i] = (
-                f"{exit_rule[i]}; no bar on {due_s[i].date()}, sold {grid[exit_row[i]].date()}"
-            )
-    early = ok & (exit_row <= entry_row)
-    reason[early] = [
-        f"nothing to hold: exit ({r}) not after the entry session" for r in exit_rule[early]
-    ]
-
-    weight = np.array([spec.sizing.weight(r) for r in calls["rating"]])
-    zero_w = ok & ~early & (weight <= 0)
-    reason[zero_w] = [
-        f"rating weight 0 for {r} (sizing.rating_weights)" for r in calls["rating"][zero_w]
-    ]
-    if spec.board_lots:
-        lot_of = [(lots or {}).get(t) for t in calls["ticker"]]
-        lot = np.array([float(x) if x else np.nan for x in lot_of])
-        no_lot = ok & ~early & ~zero_w & np.isnan(lot)
-        reason[no_lot] = [
-            f"board lot of {t} unknown: import the HKEX list (`tracker registry import`)"
-            for t in calls["ticker"][no_lot]
-        ]
-    else:
-        lot = np.zeros(len(calls))
-        no_lot = np.zeros(len(calls), dtype=bool)
-    exempt = np.array([bool((stamp_exempt or {}).get(t, False)) for t in calls["ticker"]])
-    cand_mask = ok & ~early & ~zero_w & ~no_lot
-    cand = np.flatnonzero(cand_mask)
-    cand = cand[np.argsort(entry_row[cand], kind="stable")]
-
-    if len(cand):
-        n_rows = int(exit_row[cand].max()) + 1
-    else:
-        n_rows = int(entry_row[ok].max()) + 1
+    # The run ends with the last sale (all candidates are sold by then).
+    n_rows = int(sched.exit_row[cand].max() if len(cand) else sched.entry_row[ok].max()) + 1
     grid = grid[:n_rows]
+    bench, warnings = benchmark_equity(benchmark, grid, spec.capital_hkd, spec.benchmark)
 
     table = rates_on(grid, spec.costs.overrides())
-    cost_model = CostModel(
-        enabled=spec.costs.enabled,
-        rates={f: table[f].to_numpy(dtype=float) for f in RATE_FIELDS},
-        commission_rate=spec.costs.commission_rate,
-        commission_min_hkd=spec.costs.commission_min_hkd,
-    )
     candidates = Candidates(
-        entry_row=entry_row[cand],
-        exit_row=exit_row[cand],
-        ticker_col=tcol[cand],
+        entry_row=sched.entry_row[cand],
+        exit_row=sched.exit_row[cand],
+        ticker_col=sched.tcol[cand],
         entry_price=entry["entry_price"].to_numpy(dtype=float)[cand],
-        exit_price=exit_price[cand],
+        exit_price=sched.exit_price[cand],
         weight=weight[cand],
         lot=np.nan_to_num(lot[cand]),
         exempt=exempt[cand],
@@ -412,49 +320,49 @@ def run_backtest(
         method=spec.sizing.method,
         max_positions=spec.sizing.max_positions,
         amount_hkd=spec.sizing.amount_hkd,
-        costs=cost_model,
+        costs=CostModel(
+            enabled=spec.costs.enabled,
+            rates={f: table[f].to_numpy(dtype=float) for f in RATE_FIELDS},
+            commission_rate=spec.costs.commission_rate,
+            commission_min_hkd=spec.costs.commission_min_hkd,
+        ),
     )
     reason[cand] = plan.skip_reason
     bought = plan.shares > 0
-    status[cand[bought]] = np.where(closed[cand[bought]], CLOSED, OPEN)
-
-    pos = cand[bought]  # call positions actually traded, by entry row
     sel = np.flatnonzero(bought)
+    pos = cand[sel]  # calls actually traded, by entry row
+    status = np.full(len(calls), SKIPPED, dtype=object)
+    status[pos] = np.where(sched.closed[pos], CLOSED, OPEN)
+
     column = (
-        pack_columns(entry_row[pos], exit_row[pos]) if pack else np.arange(len(pos), dtype=np.int64)
+        pack_columns(sched.entry_row[pos], sched.exit_row[pos]) if pack else np.arange(len(pos))
     )
     pf = simulate_orders(
         grid,
         column,
-        entry_row[pos],
-        exit_row[pos],
+        sched.entry_row[pos],
+        sched.exit_row[pos],
         candidates.entry_price[sel],
         candidates.exit_price[sel],
         plan.shares[sel],
         plan.entry_costs[sel].sum(axis=1),
         plan.exit_costs[sel].sum(axis=1),
         value_m[:n_rows],
-        tcol[pos],
+        sched.tcol[pos],
         spec.capital_hkd,
     )
-    trades_rec = _check_fills(pf, column, entry_row[pos], exit_row[pos], plan, sel)
-
-    bench, warnings = benchmark_equity(benchmark, grid, spec.capital_hkd, spec.benchmark)
-    value = pf.value()
+    trades_rec = _check_fills(pf, column, sched.entry_row[pos], sched.exit_row[pos], plan, sel)
     equity = pd.DataFrame(
         {
-            "portfolio": np.asarray(value, dtype=float).ravel(),
+            "portfolio": np.asarray(pf.value(), dtype=float).ravel(),
             "cash": np.asarray(pf.cash(), dtype=float).ravel(),
             "benchmark": bench.to_numpy(),
         },
-        index=grid,
+        index=pd.DatetimeIndex(grid, name="session"),
     )
-    equity.index.name = "session"
-
     frame = _trades_frame(
-        calls, entry, due_s, status, reason, exit_rule, exit_row, exit_price, lot, grid,
-        cand, plan, pos, trades_rec,
-    )  # fmt: skip
+        calls, entry, sched, status, reason, lot, grid, cand, plan, pos, trades_rec
+    )
     costs = {
         name: round(float(plan.entry_costs[:, k].sum() + plan.exit_costs[:, k].sum()), 2)
         for k, name in enumerate(COST_COMPONENTS)
@@ -472,6 +380,117 @@ def run_backtest(
         n_columns=int(column.max()) + 1 if len(column) else 0,
         final_cash_planned=plan.final_cash,
     )
+
+
+def _cut_panels(calls, closes, opens, benchmark, conv: str, as_of):
+    """The price frames restricted to the selected tickers, ``as_of`` and the last bar.
+
+    Returns ``(closes, fills, opens, benchmark)``; ``fills`` are the prices orders
+    fill at (``opens`` for next-open, else ``closes``).
+    """
+    tickers = list(dict.fromkeys(calls["ticker"]))
+    closes = closes.reindex(columns=tickers)
+    if opens is not None:
+        opens = opens.reindex(columns=tickers)
+    if conv == "next-open" and opens is None:
+        raise TrackerError("entry: next-open needs opening prices")
+    if as_of is not None:
+        cut = pd.Timestamp(as_of)
+        closes = closes[closes.index <= cut]
+        opens = opens[opens.index <= cut] if opens is not None else None
+        benchmark = benchmark[benchmark.index <= cut]
+    fills = opens if conv == "next-open" else closes
+    has_any = (fills.notna().any(axis=1) | closes.notna().any(axis=1)).to_numpy()
+    if not has_any.any():
+        raise DataUnavailable(
+            f"no prices for any of the {len(tickers)} selected tickers"
+            f" ({', '.join(tickers[:5])}{'...' if len(tickers) > 5 else ''}):"
+            " load them with `tracker prices update`"
+        )
+    data_end = closes.index[has_any][-1]
+    closes = closes[closes.index <= data_end]
+    fills = fills[fills.index <= data_end]
+    opens = opens[opens.index <= data_end] if opens is not None else None
+    return closes, fills, opens, benchmark
+
+
+@dataclass(frozen=True)
+class _Schedule:
+    """Per call (aligned with the calls): rows of the grid and exit prices."""
+
+    tcol: np.ndarray  # column of the ticker in the price frames
+    entry_row: np.ndarray
+    due: pd.DatetimeIndex  # exit due session (NaT: hold to the end)
+    exit_row: np.ndarray
+    exit_price: np.ndarray
+    closed: np.ndarray  # sold at a bar on or after the due session
+    exit_rule: np.ndarray  # why and how it was sold, in words
+
+
+def _schedule(calls, entry, ok, grid, closes, fills, value_m, spec, book) -> _Schedule:
+    """Entry rows and exits: the first bar on or after the due session, else (the
+    ticker's data or all data ending first) the due or last session at the last close."""
+    n_rows = len(grid)
+    tcol = closes.columns.get_indexer(calls["ticker"])
+    safe_t = np.maximum(tcol, 0)
+    fill_m = fills.reindex(grid).to_numpy(dtype=float)
+    due = scheduled_exits(calls, entry["entry_session"], spec.exit, spec.entry, book)
+    due_s = pd.DatetimeIndex(due["exit_due"])
+    due_row = np.where(due_s.isna(), n_rows, grid.searchsorted(due_s))
+    nxt = next_valid_rows(~np.isnan(fill_m))
+    nxt = np.vstack([nxt, np.full((1, nxt.shape[1]), n_rows)])  # row n_rows: "never"
+    exit_row = nxt[np.minimum(due_row, n_rows), safe_t]
+    closed = exit_row < n_rows
+    exit_row = np.where(closed, exit_row, np.minimum(due_row, n_rows - 1))
+    exit_price = np.where(closed, fill_m[exit_row, safe_t], value_m[exit_row, safe_t])
+
+    rule = due["exit_rule"].to_numpy(dtype=object).copy()
+    last_bar = last_valid_rows(~np.isnan(closes.reindex(grid).to_numpy(dtype=float)))
+    for i in np.flatnonzero(ok):
+        if closed[i] and exit_row[i] != due_row[i]:
+            rule[i] += f"; no bar on {due_s[i].date()}, sold {grid[exit_row[i]].date()}"
+        elif not closed[i] and due_row[i] >= n_rows:
+            rule[i] += "; still held when the data end"
+        elif not closed[i]:
+            lb = last_bar[n_rows - 1, tcol[i]]
+            seen = grid[lb].date() if lb >= 0 else "never"
+            rule[i] += (
+                f"; no bar on or after {due_s[i].date()} (last close {seen}): sold at that close"
+            )
+    entry_row = grid.get_indexer(pd.DatetimeIndex(entry["entry_session"]))
+    return _Schedule(tcol, entry_row, due_s, exit_row, exit_price, closed, rule)
+
+
+def _candidates(calls, entry, ok, sched: _Schedule, spec, lots, stamp_exempt):
+    """The calls that can be sized, in entry order, and why the others cannot.
+
+    Returns ``(cand, reason, lot, weight, exempt)``: positions of the candidates in
+    ``calls``; per call a skip reason ("" if none), board lot (NaN unknown, 0 when
+    lots are off), sizing weight and stamp-duty exemption.
+    """
+    tickers, ratings = calls["ticker"], calls["rating"]
+    reason = np.where(ok, "", entry["entry_reason"].to_numpy(dtype=object)).astype(object)
+    early = ok & (sched.exit_row <= sched.entry_row)
+    reason[early] = [
+        f"nothing to hold: exit ({r}) not after the entry session" for r in sched.exit_rule[early]
+    ]
+    weight = np.array([spec.sizing.weight(r) for r in ratings])
+    zero_w = ok & ~early & (weight <= 0)
+    reason[zero_w] = [f"rating weight 0 for {r} (sizing.rating_weights)" for r in ratings[zero_w]]
+    if spec.board_lots:
+        lot = np.array([float(x) if x else np.nan for x in ((lots or {}).get(t) for t in tickers)])
+        no_lot = ok & ~early & ~zero_w & np.isnan(lot)
+        reason[no_lot] = [
+            f"board lot of {t} unknown: import the HKEX list (`tracker registry import`)"
+            for t in tickers[no_lot]
+        ]
+    else:
+        lot = np.zeros(len(calls))
+        no_lot = np.zeros(len(calls), dtype=bool)
+    exempt = np.array([bool((stamp_exempt or {}).get(t, False)) for t in tickers])
+    cand = np.flatnonzero(ok & ~early & ~zero_w & ~no_lot)
+    cand = cand[np.argsort(sched.entry_row[cand], kind="stable")]
+    return cand, reason, lot, weight, exempt
 
 
 def _check_fills(pf, column, entry_row, exit_row, plan: OrderPlan, sel) -> np.ndarray:
@@ -502,9 +521,18 @@ def _check_fills(pf, column, entry_row, exit_row, plan: OrderPlan, sel) -> np.nd
 
 
 def _trades_frame(
-    calls, entry, due_s, status, reason, exit_rule, exit_row, exit_price, lot, grid,
-    cand, plan: OrderPlan, pos, trades_rec,
-) -> pd.DataFrame:  # fmt: skip
+    calls,
+    entry,
+    sched: _Schedule,
+    status,
+    reason,
+    lot,
+    grid,
+    cand,
+    plan: OrderPlan,
+    pos,
+    trades_rec,
+) -> pd.DataFrame:
     n = len(calls)
     shares = np.zeros(n)
     shares[cand] = plan.shares
@@ -519,11 +547,10 @@ def _trades_frame(
     pnl[pos] = trades_rec["pnl"]
     entry_price = entry["entry_price"].to_numpy(dtype=float)
     entry_value = np.where(traded, shares * entry_price, np.nan)
+    exit_price = sched.exit_price
     exit_value = np.where(traded, shares * exit_price, np.nan)
-    exit_session = np.where(traded, grid[np.minimum(exit_row, len(grid) - 1)], pd.NaT)
-    holding = np.where(
-        traded, exit_row - grid.get_indexer(pd.DatetimeIndex(entry["entry_session"])), -1
-    )
+    exit_session = np.where(traded, grid[np.minimum(sched.exit_row, len(grid) - 1)], pd.NaT)
+    holding = np.where(traded, sched.exit_row - sched.entry_row, -1)
     frame = pd.DataFrame(
         {
             "call_id": calls["call_id"],
@@ -537,7 +564,7 @@ def _trades_frame(
             "reason": reason,
             "entry_session": pd.DatetimeIndex(entry["entry_session"]),
             "entry_price": entry_price,
-            "exit_due": due_s,
+            "exit_due": sched.due,
             "exit_session": pd.DatetimeIndex(exit_session),
             "exit_price": np.where(traded, exit_price, np.nan),
             "shares": shares,
@@ -549,7 +576,7 @@ def _trades_frame(
             "pnl_hkd": pnl,
             "return_pct": 100.0 * pnl / (entry_value + entry_cost),
             "holding_sessions": np.where(traded, holding, np.nan),
-            "exit_rule": exit_rule,
+            "exit_rule": sched.exit_rule,
             "note": note,
         },
         columns=TRADE_COLUMNS,

@@ -28,7 +28,7 @@ RATING_RANK: dict[str, int] = {
 class EmptySelection(TrackerError):
     """A spec whose filters match no call."""
 
-    def __init__(self, spec_name: str, selection: Selection, total: int):
+    def __init__(self, spec_name: str, selection: Selection, total: int, as_of=None):
         given = {
             k: v
             for k, v in selection.model_dump(exclude_defaults=True).items()
@@ -38,8 +38,9 @@ class EmptySelection(TrackerError):
             f"{k}: {', '.join(map(str, v)) if isinstance(v, list | tuple) else v}"
             for k, v in given.items()
         )
+        known = f" known on {pd.Timestamp(as_of).date()}" if as_of is not None else ""
         super().__init__(
-            f"spec {spec_name!r} selects none of the {total} calls"
+            f"spec {spec_name!r} selects none of the {total} calls{known}"
             f"{f' ({shown})' if shown else ''}: check the names and dates with `tracker recs list`"
         )
 
@@ -66,10 +67,12 @@ def select_calls(
     )
     if selection.exclude_tickers:
         chosen = chosen[~chosen["ticker"].isin(selection.exclude_tickers)]
+    total = len(calls)
     if as_of is not None:
         chosen = chosen[chosen["start_date"] <= pd.Timestamp(as_of)]
+        total = int((calls["start_date"] <= pd.Timestamp(as_of)).sum())
     if chosen.empty:
-        raise EmptySelection(spec_name, selection, len(calls))
+        raise EmptySelection(spec_name, selection, total, as_of)
     return chosen.reset_index(drop=True)
 
 
