@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -93,7 +93,6 @@ class BacktestResult:
     warnings: tuple[str, ...] = ()
     n_columns: int = 0
     final_cash_planned: float = 0.0
-    extra: dict = field(default_factory=dict)
 
     @property
     def final_equity(self) -> float:

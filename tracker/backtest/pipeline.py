@@ -192,7 +192,8 @@ def run_spec_file(
         "price_fingerprint": fingerprint,
         "price_sources": dict(info.sources),
         "price_window": [start.date(), end.date() if end is not None else None],
-        "as_of": as_of or data_end,
+        # The cut-off: --as-of, else the latest price read.
+        "as_of": as_of or closes.dropna(how="all").index.max(),
         "data_end": data_end,
         "simulated": bool(info.simulated),
         "tracker_version": versions["tracker"],
