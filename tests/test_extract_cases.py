@@ -3,11 +3,14 @@ English and traditional Chinese, a report without definitions, an unknown compan
 
 from __future__ import annotations
 
+import functools
 import shutil
 from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from tracker.cli import app
@@ -187,6 +190,7 @@ def test_rating_without_a_company_is_flagged(registry):
     assert any("no company could be tied to it" in r.message for r in draft.review)
 
 
+@functools.cache
 def _scales():
     from tracker.recs import load_scales
 
@@ -479,3 +483,27 @@ def test_source_lines_and_original_script():
     i = src.text.index("买入")
     assert src.line(i) == 4
     assert src.original(src.text.index("腾讯"), i + 2) == "騰訊控股（00700.HK）維持「買入"
+
+
+# --------------------------------------------------------------------------- never raises
+
+_TOKENS = [
+    "维持", "“买入”", "评级", "目标价", "500", "港元", "HK$", "(00700)", "0700.HK", "腾讯控股", "美团-W",
+    "相关公司:", "建议关注", "、", ";", "。", "\n", "\n\n", "投资评级说明", "买入:", "增持", "中性", "减持",
+    "卖出", "领先", "落后", "15%以上", "5%至15%", "-5%~5%", "6-12个月", "恒生指数", "分析师:", "金荣",
+    "S0010521080002", "华安证券", "Maintain", "BUY", "TP", "upgrade", "to", "Overweight", "from", "免责声明",
+    "2025年5月6日", "的", "等", "維持", "買入", "評級", " ", ",", "(", ")", "±", "以下", "之间",
+]  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_TOKENS), st.text(max_size=8)), max_size=80))
+def test_any_text_gives_a_draft_that_renders(tokens):
+    """Whatever the text, the extractor returns a draft whose YAML parses; it never raises."""
+    registry = Registry.curated()
+    draft = extract_draft("".join(tokens), registry, today=TODAY, scales=_scales())
+    data = load_yaml(Path("draft.yaml"), draft_yaml(draft))
+    assert len(data["recommendations"]) == len(draft.calls)
+    for call, entry in zip(draft.calls, data["recommendations"], strict=True):
+        assert entry["ticker"] == (call.ticker or "TODO")
+        assert call.line >= 1

@@ -35,6 +35,8 @@ _BULLET = re.compile(
     r"|[一二三四五六七八九十]{1,3}\s*[、.)]\s*|[(][一二三四五六七八九十]{1,3}[)]\s*)+"
 )
 _SENTENCE_END = "。!?"
+#: Control characters, byte-order marks and Unicode line separators: blanks (YAML refuses them).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufeff\u2028\u2029\ufffe\uffff]")
 #: A line this much shorter than the text's usual line length ends its paragraph.
 SHORT_LINE_RATIO = 0.6
 
@@ -280,7 +282,8 @@ def read_source(text: str) -> Source:
     text : str
         The whole text; lines end with ``\\n`` (``\\r\\n`` is accepted).
     """
-    lines = tuple(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = tuple(_CONTROL.sub(" ", line) for line in text.split("\n"))
     norm = [_normalise_line(line) for line in lines]
     strings = ["".join(c for c, _ in chars) for chars, _ in norm]
     filled = sorted(len(s) for s in strings if s)
