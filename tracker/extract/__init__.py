@@ -11,9 +11,10 @@ Modules: ``draft`` (the extraction, field by field), ``text`` (normalised flow
 text with line numbers), ``vocab`` (brokers, rating words, indexes, headings),
 ``meta`` (broker, title, date, analysts), ``scale`` (投资评级说明 -> rating
 systems), ``phrases`` (rating phrases), ``lists`` (recommendation lists),
-``calls`` (which company each phrase rates, coded rows), ``targets`` (target
-prices), ``names`` (registry resolution), ``model`` (the Draft records),
-``writer`` (YAML).
+``calls`` (which company each phrase rates, coded rows), ``settle`` (names to
+tickers, merging, targets, review items), ``targets`` (target prices),
+``names`` (registry resolution), ``model`` (the Draft records), ``writer``
+(YAML).
 """
 
 from tracker.extract.draft import FALLBACK_SCALE, extract_draft
