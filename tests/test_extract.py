@@ -69,8 +69,8 @@ def test_huaan_report_fields(shared_dir, registry):
     assert draft.title.value == "海内外 AI 发展势头强劲，关注港股互联网反弹机会"
     assert [(a.name, a.registration) for a in draft.analysts] == [("金荣", "S0010521080002")]
     assert draft.language == "zh-Hans"
-    # The text carries no date: the extraction day stands in, and the reviewer is told.
-    assert draft.published.value == TODAY and draft.published.assumed
+    # The text carries no date: it is flagged, and the draft will say TODO.
+    assert draft.published.assumed
     assert [r.field for r in draft.review] == ["published"]
 
 
@@ -167,6 +167,8 @@ def test_cli_huaan_draft_validates_as_is(shared_dir, recs_dir):
             "recs",
             "extract",
             str(shared_dir / "reports" / "huaan-hk-internet-ai.txt"),
+            "--date",
+            "2025-05-06",
             "-o",
             str(out),
         ],
@@ -199,6 +201,8 @@ def test_cli_writes_a_new_scale_beside_the_draft(shared_dir, tmp_path, monkeypat
             "recs",
             "extract",
             str(shared_dir / "reports" / "huaan-hk-internet-ai.txt"),
+            "--date",
+            "2025-05-06",
             "-o",
             str(out),
         ],
@@ -216,6 +220,8 @@ def test_cli_writes_a_new_scale_beside_the_draft(shared_dir, tmp_path, monkeypat
             "recs",
             "extract",
             str(shared_dir / "reports" / "huaan-hk-internet-ai.txt"),
+            "--date",
+            "2025-05-06",
             "-o",
             str(out),
         ],
@@ -228,6 +234,8 @@ def test_cli_writes_a_new_scale_beside_the_draft(shared_dir, tmp_path, monkeypat
             "recs",
             "extract",
             str(shared_dir / "reports" / "huaan-hk-internet-ai.txt"),
+            "--date",
+            "2025-05-06",
             "-o",
             str(out),
             "--force",
@@ -246,6 +254,8 @@ def test_cli_caitong_draft_validates_with_the_fallback_scale(shared_dir, recs_di
             "recs",
             "extract",
             str(shared_dir / "reports" / "caitong-ai-race-usmart.txt"),
+            "--date",
+            "2025-09-15",
             "-o",
             str(out),
         ],
@@ -283,3 +293,20 @@ def test_cli_rejects_a_bad_date(shared_dir, recs_dir):
     result = CliRunner().invoke(app, ["recs", "extract", str(report), "--date", "15/09/2025"])
     assert result.exit_code == 2
     assert "'15/09/2025' is not a date in YYYY-MM-DD form" in result.stderr
+
+
+def test_cli_draft_without_a_date_does_not_validate(shared_dir, recs_dir):
+    """A date the text does not give is never guessed: the reviewer must write it."""
+    out = recs_dir / "huaan-draft.yaml"
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["recs", "extract", str(shared_dir / "reports" / "huaan-hk-internet-ai.txt"), "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "the draft does not validate yet" in result.stderr
+    assert "review: published: the text gives no date: write the report's publication date (or pass --date)" in result.stderr
+    text = out.read_text(encoding="utf-8")
+    assert "published: TODO # NOT IN THE TEXT: write the report's publication date (YYYY-MM-DD)" in text
+    check = runner.invoke(app, ["recs", "validate", str(out)])
+    assert check.exit_code == 1
+    assert f"{out}:" in check.stderr and ": published: Input should be a valid date" in check.stderr

@@ -60,8 +60,8 @@ def extract_draft(
     registry : Registry
         Resolves company names and codes to HKEX tickers.
     today : date
-        The extraction day: the placeholder ``published`` date when the text
-        gives none (flagged for review).
+        The extraction day: a date after it is flagged; when the text gives
+        no date, ``published`` is marked assumed and written as ``TODO``.
     scales : mapping of str to RatingScale, optional
         The scales already kept (``recs/scales``): a report whose definitions
         equal one of its broker's scales references it instead of a new file.
@@ -172,8 +172,8 @@ def _published(
     hit: Found | None = find_date(src, source)
     if hit is None:
         review.append(Review(field="published", message=(
-            f"the text gives no date: {today.isoformat()} (the extraction day) stands in;"
-            " put the report's publication date")))  # fmt: skip
+            "the text gives no date: write the report's publication date"
+            " (or pass --date)")))  # fmt: skip
         return SourcedDate(value=today, confidence="low", assumed=True)
     value: date = hit.value  # type: ignore[assignment]
     if hit.confidence != "high":

@@ -37,7 +37,7 @@ class SourcedDate(Record):
     line: int | None = None
     confidence: Confidence = "high"
     words: str | None = None
-    assumed: bool = False  # not in the text: the extraction day, to be replaced
+    assumed: bool = False  # not in the text: written as TODO for the reviewer
 
 
 class DraftAnalyst(Record):

@@ -115,10 +115,13 @@ def draft_yaml(draft: Draft, scales_dir_name: str = "scales") -> str:
         )
     else:
         missing.append("title: not found in the text")
-    data["published"] = draft.published.value
     pub = draft.published
+    # A date the text does not give is never filled in: a wrong publication date
+    # would score the calls from the wrong day, so the draft refuses to validate
+    # until the reviewer writes the real one.
+    data["published"] = "TODO" if pub.assumed else pub.value
     data.yaml_add_eol_comment(
-        "NOT IN THE TEXT: the extraction day, replace it"
+        "NOT IN THE TEXT: write the report's publication date (YYYY-MM-DD)"
         if pub.assumed
         else _where(pub.line, pub.confidence, pub.words),
         "published",
