@@ -208,8 +208,10 @@ def render_report(
         + (f" HKD {sz.amount_hkd:,.0f}" if sz.amount_hkd else "")
         + f", at most {sz.max_positions} open"
     )
+    from tracker.backtest.runs import jsonable
+
     manifest_rows = [
-        (k, manifest.get(k))
+        (k, jsonable(manifest.get(k)))
         for k in (
             "spec_file",
             "spec_sha256",
@@ -220,6 +222,7 @@ def render_report(
             "simulated",
             "tracker_version",
             "vectorbt_version",
+            "command",
             "created_utc",
         )
     ]

@@ -141,7 +141,11 @@ def run(
         offline=offline,
         runs_dir=runs_dir,
         progress=lambda msg: err.print(f"[dim]{msg}…[/dim]"),
-        command=" ".join(["tracker", *sys.argv[1:]]) if sys.argv else "",
+        command=" ".join(
+            ["tracker", "backtest", "run", str(spec)]
+            + (["--as-of", as_of] if as_of else [])
+            + (["--offline"] if offline else ["--source", source])
+        ),
     )
     render_outcome(outcome)
     if open_report:
