@@ -9,6 +9,7 @@ from __future__ import annotations
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_PARTIAL = 2
+EXIT_USAGE = 2
 #: Scorecard delivery, with the sysexits.h values that cron wrappers and systemd know:
 #: a transient SMTP failure that outlasted the retries, or another send still running
 #: (EX_TEMPFAIL: try again later).

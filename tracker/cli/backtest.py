@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import math
 import sys
-from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from tracker.cli._options import parse_date
 from tracker.config import Settings
 
 if TYPE_CHECKING:
@@ -27,17 +27,6 @@ DEFAULT_RUNS = Path("backtests") / "runs"
 class Format(StrEnum):
     table = "table"
     json = "json"
-
-
-def _parse_date(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        raise typer.BadParameter(
-            f"{value!r} is not a date in YYYY-MM-DD form", param_hint="--as-of"
-        ) from None
 
 
 def _pct(x: Any) -> str:
@@ -125,13 +114,13 @@ def run(
     from tracker.cli._render import stderr
 
     settings = Settings()
-    cutoff = _parse_date(as_of)
+    cutoff = parse_date(as_of, "--as-of")
     configure_numba_cache(settings.home)  # before vectorbt is imported
     src = None
     if not offline:
-        from tracker.cli.prices import _source
+        from tracker.prices import source_from_spec
 
-        src = _source(source, settings)
+        src = source_from_spec(source, settings.home)
     err = stderr()
     outcome = run_spec_file(
         spec,

@@ -3,24 +3,14 @@
 from __future__ import annotations
 
 import sys
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from tracker.cli._options import parse_date
 from tracker.config import Settings
-
-
-def _date(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        raise typer.BadParameter(
-            f"{value!r} is not a date in YYYY-MM-DD form", param_hint="--date"
-        ) from None
 
 
 def extract(
@@ -60,7 +50,7 @@ def extract(
     from tracker.yamlio import read_text
 
     settings = Settings()
-    day = _date(published)
+    day = parse_date(published, "--date")
     text = read_text(report)
     scales_dir = output.parent / "scales" if output is not None else settings.scales_dir
     scales = load_scales(scales_dir) if scales_dir.is_dir() else {}

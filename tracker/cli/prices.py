@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
 from enum import StrEnum
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from tracker.cli._options import parse_date
 from tracker.config import Settings
 from tracker.constants import DEFAULT_BENCHMARK, TOTAL_RETURN_BENCHMARK
 
@@ -35,43 +34,6 @@ def _symbol(raw: str) -> str:
     sym = raw.strip().upper()
     m = _SHORT_HK.match(sym)
     return f"{int(m[1]):04d}.HK" if m else sym
-
-
-def _parse_date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form", param_hint=option) from None
-
-
-def _source(spec: str, settings: Settings):
-    if spec == "yahoo":
-        import logging
-
-        from tracker.prices.yahoo import YahooSource
-
-        # Failures are reported per symbol in the summary; yfinance's own log
-        # lines on stderr would only repeat them.
-        logging.getLogger("yfinance").setLevel(logging.CRITICAL)
-
-        return YahooSource(cache_dir=settings.home / "cache" / "yfinance")
-    if spec == "simulated":
-        from tracker.prices.simulated import SimulatedSource
-
-        return SimulatedSource()
-    if spec.startswith("csv:") and len(spec) > 4:
-        from tracker.prices.csvsource import CsvFolderSource
-
-        folder = Path(spec[4:]).expanduser()
-        if not folder.is_dir():
-            raise typer.BadParameter(f"{folder} is not a folder", param_hint="--source")
-        return CsvFolderSource(folder)
-    raise typer.BadParameter(
-        f"{spec!r}: use yahoo, csv:DIR (a folder of <SYMBOL>.csv files) or simulated",
-        param_hint="--source",
-    )
 
 
 def _recs_symbols(settings: Settings) -> list[str]:
@@ -150,7 +112,7 @@ def update(
 
     from tracker.cli._render import stderr
     from tracker.errors import PartialFailure
-    from tracker.prices import PriceStore, update_prices
+    from tracker.prices import PriceStore, source_from_spec, update_prices
 
     settings = Settings()
     symbols = [_symbol(t) for t in tickers or []]
@@ -159,7 +121,7 @@ def update(
     symbols = list(dict.fromkeys(symbols))
     if not symbols:
         raise typer.BadParameter("give symbols (e.g. 0700.HK ^HSI) or --recs", param_hint="TICKERS")
-    since_d, until_d = _parse_date(since, "--since"), _parse_date(until, "--until")
+    since_d, until_d = parse_date(since, "--since"), parse_date(until, "--until")
     store = PriceStore(settings.home)
     err = stderr()
     if offline:
@@ -167,7 +129,7 @@ def update(
         for line in _staleness(store, symbols):
             err.print(line, markup=False, soft_wrap=True)
         return
-    src = _source(source, settings)
+    src = source_from_spec(source, settings.home)
     if getattr(src, "simulated", False):
         from tracker.prices.source import SIMULATED
 
@@ -211,7 +173,7 @@ def show(
     from tracker.prices import PriceStore
 
     sym = _symbol(ticker)
-    start_d, end_d = _parse_date(start, "--start"), _parse_date(end, "--end")
+    start_d, end_d = parse_date(start, "--start"), parse_date(end, "--end")
     store = PriceStore(Settings().home)
     meta = store.meta(sym)
     bars = store.read_bars(sym, start_d, end_d)

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from tracker.cli._options import parse_date
 from tracker.config import Settings
 
 app = typer.Typer(help="The calls kept as YAML in recs/.", no_args_is_help=True)
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     csv = "csv"
     json = "json"
@@ -54,15 +54,6 @@ def validate(
     )
 
 
-def _parse_date(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form") from None
-
-
 @app.command("list")
 def list_calls(
     broker: Annotated[list[str] | None, typer.Option(help="Broker (English or local name).")] = None,
@@ -89,8 +80,8 @@ def list_calls(
         analysts=analyst or [],
         ratings=rating or [],
         tickers=tickers,
-        since=_parse_date(since),
-        until=_parse_date(until),
+        since=parse_date(since, "--since"),
+        until=parse_date(until, "--until"),
     )[LIST_FIELDS]
     if fmt is Format.json:
         write_json(calls.to_dict(orient="records"))

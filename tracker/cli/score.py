@@ -1,25 +1,23 @@
 """``tracker score``: every call against its benchmark, by the report's own thresholds.
 
-This module glues the price store to the pure scoring core
-(:mod:`tracker.scoring`, :mod:`tracker.rollup`) and renders the result.
+The computation is :func:`tracker.scoring_run.run_score`; this module parses the
+options and renders the result.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from tracker.cli._options import parse_date
 from tracker.config import Settings
-from tracker.constants import DEFAULT_BENCHMARK, TOTAL_RETURN_BENCHMARK
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from tracker.scoring import Scores
+    from tracker.scoring_run import ScoreRun
 
 
 class Format(StrEnum):
@@ -46,133 +44,6 @@ class Entry(StrEnum):
 class Basis(StrEnum):
     price = "price"
     total = "total"
-
-
-@dataclass
-class ScoreRun:
-    """Everything ``tracker score`` computed, ready to render."""
-
-    scores: Scores
-    rollup: pd.DataFrame
-    confusion: pd.DataFrame
-    calendar: pd.DataFrame
-    by: str
-    positions: bool
-    basis: str
-    banner: str | None
-    notes: list[str] = field(default_factory=list)
-
-
-def _parse_date(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form", param_hint="--as-of") from None
-
-
-def _benchmarks(calls: pd.DataFrame, scales: dict, basis: str, override: str | None) -> list[str]:
-    """Each call's benchmark: the override, else its scale's (a total-return proxy for ^HSI)."""
-    if override:
-        return [override] * len(calls)
-    out = []
-    for scale_id in calls["scale"]:
-        bench = scales[scale_id].benchmark("HK")
-        out.append(TOTAL_RETURN_BENCHMARK if basis == "total" and bench == DEFAULT_BENCHMARK else bench)
-    return out
-
-
-def run_score(
-    settings: Settings,
-    as_of: date | None = None,
-    by: str = "broker",
-    entry: str = "next-close",
-    basis: str = "price",
-    benchmark: str | None = None,
-    positions: bool = False,
-    offline: bool = False,
-    source: str = "yahoo",
-    max_stale_sessions: int | None = None,
-) -> ScoreRun:
-    """Load the calls and prices, score, roll up. No printing."""
-    import pandas as pd
-
-    from tracker.prices import PriceStore, load_panel
-    from tracker.recs import load_book
-    from tracker.rollup import calendar_time, confusion_matrix, rollup
-    from tracker.scoring import DEFAULT_MAX_STALE_SESSIONS, score_calls, total_return_prices
-
-    stale = DEFAULT_MAX_STALE_SESSIONS if max_stale_sessions is None else max_stale_sessions
-    book = load_book(settings.recs_dir)
-    calls = book.calls()
-    if as_of is not None:
-        calls = calls.loc[calls["start_date"] <= pd.Timestamp(as_of)].reset_index(drop=True)
-    calls["benchmark"] = _benchmarks(calls, book.scales, basis, benchmark)
-    tickers = list(dict.fromkeys(calls["ticker"]))
-    benches = list(dict.fromkeys(calls["benchmark"])) or [benchmark or DEFAULT_BENCHMARK]
-    start = calls["start_date"].min() if len(calls) else None
-    src = None
-    if not offline:
-        from tracker.cli.prices import _source
-
-        src = _source(source, settings)
-    close, adj, info = load_panel(
-        settings.home, [*tickers, *benches], start, as_of, offline=offline, source=src
-    )
-    notes = list(info.staleness_lines()) if info.fetch_problem else []
-    if info.fetch_problem:
-        notes.insert(0, info.fetch_problem)
-    opens = None
-    if entry == "next-open":
-        opens = PriceStore(settings.home).read([*tickers, *benches], start, as_of, "open")
-    prices = close
-    if basis == "total":
-        empty = close.iloc[:, :0] if adj is None else adj
-        prices, fallback = total_return_prices(close, empty)
-        if fallback:
-            notes.append(
-                "total basis: no complete adj_close for " + ", ".join(fallback)
-                + "; their close is used (many sources already adjust close for dividends;"
-                " see docs/scoring.md)"
-            )
-            calls["basis_note"] = [
-                "close used (no adj_close)" if t in fallback or b in fallback else ""
-                for t, b in zip(calls["ticker"], calls["benchmark"], strict=True)
-            ]
-        if opens is not None:
-            # Put opens on the adjusted basis with the day's adjustment factor.
-            opens = opens * (prices / close).reindex_like(opens)
-    scores = score_calls(
-        calls,
-        prices.reindex(columns=tickers),
-        prices.reindex(columns=benches),
-        book.scales,
-        as_of,
-        opens=None if opens is None else opens.reindex(columns=tickers),
-        benchmark_opens=None if opens is None else opens.reindex(columns=benches),
-        entry=entry,
-        max_stale_sessions=stale,
-    )
-    if as_of is None and len(scores.grid) and scores.as_of_session.date() < info.as_of:
-        notes.append(
-            f"scored as of {scores.as_of_session.date()}, the last price in the store"
-            f" (the last closed session is {info.as_of}): run `tracker prices update --recs`"
-        )
-    _, summary = calendar_time(
-        scores.calls, scores.stock_returns, scores.benchmark_returns, by=by, positions=positions
-    )
-    return ScoreRun(
-        scores=scores,
-        rollup=rollup(scores.calls, by=by, positions=positions),
-        confusion=confusion_matrix(scores.calls, positions=positions),
-        calendar=summary,
-        by=by,
-        positions=positions,
-        basis=basis,
-        banner=info.banner(),
-        notes=notes,
-    )
 
 
 def _pct(x: float | None, signed: bool = True) -> str:
@@ -434,10 +305,14 @@ def score_cmd(
     Example: tracker score --as-of 2026-03-31 --by analyst --format json
     """
     from tracker.cli._render import stderr, write_csv
+    from tracker.prices import source_from_spec
+    from tracker.scoring_run import run_score
 
+    settings = Settings()
     run = run_score(
-        Settings(), _parse_date(as_of), (by or By.broker).value, entry.value, basis.value,
-        benchmark.strip().upper() if benchmark else None, positions, offline, source, max_stale,
+        settings, parse_date(as_of, "--as-of"), (by or By.broker).value, entry.value, basis.value,
+        benchmark.strip().upper() if benchmark else None, positions,
+        None if offline else source_from_spec(source, settings.home), max_stale,
     )  # fmt: skip
     err = stderr()
     for note in run.notes:

@@ -17,11 +17,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from tracker.cli._options import parse_date
 from tracker.config import Settings
 from tracker.constants import DEFAULT_BENCHMARK
 
 if TYPE_CHECKING:
     from tracker.mailer import MailConfig
+    from tracker.prices import PriceSource
     from tracker.scorecard import Scorecard
 
 HK_TZ = "Asia/Hong_Kong"
@@ -33,31 +35,27 @@ def _as_of(value: str | None) -> date:
         from zoneinfo import ZoneInfo
 
         return datetime.now(ZoneInfo(HK_TZ)).date()
-    try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form", param_hint="--as-of") from None
+    return parse_date(value, "--as-of")
 
 
-def build_card(settings: Settings, as_of: date, offline: bool, source: str) -> Scorecard:
-    """Score the calls as of ``as_of`` and read the index since the end of last year."""
+def build_card(settings: Settings, as_of: date, source: PriceSource | None) -> Scorecard:
+    """Score the calls as of ``as_of`` and read the index since the end of last year.
+
+    ``source`` fetches missing prices; ``None`` reads the store only.
+    """
     import pandas as pd
 
-    from tracker.cli.score import run_score
     from tracker.prices import load_panel
     from tracker.scorecard import build_scorecard
+    from tracker.scoring_run import run_score
 
-    run = run_score(settings, as_of, offline=offline, source=source)
+    run = run_score(settings, as_of, source=source)
     calls = run.scores.calls
     benches = set(calls["benchmark"]) if "benchmark" in calls else set()
     benchmark = benches.pop() if len(benches) == 1 else DEFAULT_BENCHMARK
-    src = None
-    if not offline:
-        from tracker.cli.prices import _source
-
-        src = _source(source, settings)
     close, _, info = load_panel(
-        settings.home, [benchmark], date(as_of.year - 1, 12, 1), as_of, offline=offline, source=src
+        settings.home, [benchmark], date(as_of.year - 1, 12, 1), as_of, offline=source is None,
+        source=source,
     )
     notes = list(run.notes)
     if info.fetch_problem and info.fetch_problem not in notes:
@@ -162,7 +160,9 @@ def scorecard_cmd(
             err.print(f"warning: {warning}", markup=False, soft_wrap=True)
     password = smtp_password(settings, mail.settings.smtp) if send and mail else None
 
-    card = build_card(settings, day, offline, source)
+    from tracker.prices import source_from_spec
+
+    card = build_card(settings, day, None if offline else source_from_spec(source, settings.home))
     if card.notice:
         err.print(card.notice, markup=False, soft_wrap=True)
     for note in card.notes:

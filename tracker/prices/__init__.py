@@ -16,6 +16,7 @@ from tracker.prices.source import (
     SymbolResult,
     UpdateSummary,
 )
+from tracker.prices.sources import SOURCE_SPECS, UnknownSource, source_from_spec
 from tracker.prices.store import PriceStore, SeriesMeta, StoreBusy
 from tracker.prices.update import DEFAULT_SINCE, load_panel, update_prices
 
@@ -23,6 +24,7 @@ __all__ = [
     "BAR_COLUMNS",
     "DEFAULT_SINCE",
     "SIMULATED",
+    "SOURCE_SPECS",
     "EmptyResult",
     "FetchFailed",
     "PanelInfo",
@@ -32,7 +34,9 @@ __all__ = [
     "SourceUnreachable",
     "StoreBusy",
     "SymbolResult",
+    "UnknownSource",
     "UpdateSummary",
     "load_panel",
+    "source_from_spec",
     "update_prices",
 ]

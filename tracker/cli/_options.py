@@ -1,0 +1,19 @@
+"""Option parsing shared by the command groups (shape checks only)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import typer
+
+
+def parse_date(value: str | None, option: str) -> date | None:
+    """``YYYY-MM-DD`` to a date; anything else is a usage error naming ``option``."""
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        raise typer.BadParameter(
+            f"{value!r} is not a date in YYYY-MM-DD form", param_hint=option
+        ) from None
