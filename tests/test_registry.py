@@ -23,16 +23,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tracker.errors import AmbiguousTicker, InputFileError, InvalidInput, TickerNotFound
-from tracker.registry import (
-    CURATED_PATH,
-    STORE_NAME,
-    DownloadFailed,
-    Registry,
-    import_hkex,
-    parse_code,
-    ticker_from_code,
-    update_registry,
-)
+from tracker.registry import CURATED_PATH, STORE_NAME, Registry, parse_code, ticker_from_code
+from tracker.registry_import import DownloadFailed, import_hkex, update_registry
 
 ROOT = Path(__file__).resolve().parents[1]
 ZH_ONLY = "securities_zh_only_2026-08-22.csv"

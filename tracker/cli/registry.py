@@ -15,7 +15,8 @@ from tracker.errors import AmbiguousTicker, PartialFailure, TickerNotFound, Trac
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from tracker.registry import ImportSummary, Security
+    from tracker.registry import Security
+    from tracker.registry_import import ImportSummary
 
 app = typer.Typer(
     help="The HKEX ticker registry: resolve company names to tickers, import HKEX's list.",
@@ -163,7 +164,7 @@ def import_(
 
     Example: tracker registry import ListOfSecurities.xlsx --names names_zh.csv
     """
-    from tracker.registry import import_hkex
+    from tracker.registry_import import import_hkex
 
     with _progress("reading") as progress:
         summary = import_hkex(file, names, Settings().home, progress)
@@ -182,7 +183,7 @@ def update(
 
     Example: tracker registry update --names names_zh.csv
     """
-    from tracker.registry import HKEX_LIST_URL, update_registry
+    from tracker.registry_import import HKEX_LIST_URL, update_registry
 
     with _progress("reading") as progress:
         summary = update_registry(Settings().home, url or HKEX_LIST_URL, names, progress)
