@@ -9,20 +9,24 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from harness import time_process, tracker_argv
+from harness import ROOT, time_process, tracker_argv
 
 HEAVY = ("vectorbt", "yfinance", "matplotlib", "numba")
 
 
 def heavy_modules_loaded(*args: str) -> list[str]:
+    """The heavy modules a `tracker ARGS` process has imported when it ends."""
     code = (
         "import sys, runpy; sys.argv = ['tracker', *sys.argv[1:]]\n"
         "try:\n    runpy.run_module('tracker', run_name='__main__')\n"
         "except SystemExit:\n    pass\n"
-        f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
+        f"print('HEAVY:' + ','.join(m for m in {HEAVY!r} if m in sys.modules), file=sys.stderr)"
     )
-    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
-    return [m for m in out.stdout.strip().splitlines()[-1].split(",") if m] if out.stdout.strip() else []
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=ROOT
+    )
+    line = next(ln for ln in reversed(out.stderr.splitlines()) if ln.startswith("HEAVY:"))
+    return [m for m in line[len("HEAVY:") :].split(",") if m]
 
 
 def run(quick: bool = False) -> dict:

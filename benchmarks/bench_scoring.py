@@ -170,9 +170,10 @@ def run(quick: bool = False) -> dict:
         "runs": 1,
         "measured_s": round(loop_s, 3),
     }
+    rows = [fast.as_row(), loop_row, *scaling(quick, scales)]
     return {
         "title": "Scoring (tracker.scoring.score_calls)",
-        "rows": [fast.as_row(), loop_row],
+        "rows": rows,
         "notes": [
             f"synthetic universe (benchmarks/synthetic.py, seed 0) built in {made_s:.2f} s;"
             f" {int(result['scores'].calls['verdict'].isin(['hit', 'right direction', 'miss']).sum()):,}"
@@ -182,6 +183,31 @@ def run(quick: bool = False) -> dict:
             " matured verdicts, months 6-12 window hits)",
         ],
     }
+
+
+def scaling(quick: bool, scales) -> list[dict]:
+    """How time grows with calls (tickers fixed) and with tickers (calls fixed): three sizes each."""
+    if quick:
+        base_tickers, years, base_calls = 200, 3, 10_000
+    else:
+        base_tickers, years, base_calls = 2000, 10, 100_000
+    sizes = [(base_tickers, base_calls // 4), (base_tickers, base_calls // 2)]
+    sizes += [(base_tickers // 4, base_calls), (base_tickers // 2, base_calls)]
+    rows = []
+    for n_tickers, n_calls in sizes:
+        calls, closes, index = make_universe(n_tickers, years, n_calls, seed=0)
+        as_of = closes.index[-1]
+        t = time_call(
+            f"scaling: {n_calls:,} calls x {n_tickers:,} tickers",
+            lambda c=calls, p=closes, i=index, a=as_of: score_calls(
+                c, p, i, scales, a, max_stale_sessions=MAX_STALE
+            ),
+            repeat=3,
+            trace_memory=False,
+        )
+        t.extra["us_per_call"] = round(t.median_s / n_calls * 1e6, 2)
+        rows.append(t.as_row())
+    return rows
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ because the machine is shared and noisy.
 from __future__ import annotations
 
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -92,14 +91,20 @@ def time_process(
     full_env = {**os.environ, **(env or {})}
 
     def once() -> tuple[float, float]:
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         t0 = time.perf_counter()
-        proc = subprocess.run(argv, cwd=cwd, env=full_env, capture_output=True, text=True)
+        proc = subprocess.Popen(
+            argv, cwd=cwd, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        stderr = proc.stderr.read() if proc.stderr else b""
+        # wait4 gives this child's own resource usage (RUSAGE_CHILDREN would be the
+        # maximum over every child so far).
+        _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - t0
-        if proc.returncode not in (0,):
-            raise RuntimeError(f"{' '.join(argv)} failed ({proc.returncode}): {proc.stderr[-2000:]}")
-        after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        return elapsed, max(before, after) / 1024
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            tail = stderr.decode("utf-8", "replace")[-2000:]
+            raise RuntimeError(f"{' '.join(argv)} failed ({proc.returncode}): {tail}")
+        return elapsed, usage.ru_maxrss / 1024
 
     for _ in range(warmup):
         once()
