@@ -12,7 +12,7 @@ import platform
 import sys
 import time
 import traceback
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         res["module"] = name
         results.append(res)
     meta = {
-        "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "profile": "quick" if args.quick else "full",
         "machine": f"{platform.machine()}, {platform.system()}, {__import__('os').cpu_count()} cores",
         "python": platform.python_version(),
