@@ -17,7 +17,8 @@ import pytest
 
 from tracker.errors import DataUnavailable
 from tracker.recs import CALL_COLUMNS, load_scales
-from tracker.scoring import ScoringInputError, score_calls, total_return_prices
+from tracker.scoring import ScoringInputError, score_calls
+from tracker.scoring_grid import total_return_prices
 
 ROOT = Path(__file__).resolve().parents[1]
 SCALES = load_scales(ROOT / "recs" / "scales")

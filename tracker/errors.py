@@ -78,6 +78,10 @@ class DataUnavailable(TrackerError):
     """Prices or other data needed for a computation are missing."""
 
 
+class ScoringInputError(TrackerError):
+    """The calls or prices handed to the scorer are not usable as given."""
+
+
 class PartialFailure(TrackerError):
     """Some items failed and were reported; the others finished."""
 

@@ -79,7 +79,8 @@ def run_score(
     from tracker.prices import PriceStore, load_panel
     from tracker.recs import load_book
     from tracker.rollup import calendar_time, confusion_matrix, rollup
-    from tracker.scoring import DEFAULT_MAX_STALE_SESSIONS, score_calls, total_return_prices
+    from tracker.scoring import DEFAULT_MAX_STALE_SESSIONS, score_calls
+    from tracker.scoring_grid import total_return_prices
 
     stale = DEFAULT_MAX_STALE_SESSIONS if max_stale_sessions is None else max_stale_sessions
     book = load_book(settings.recs_dir)

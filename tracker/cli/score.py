@@ -165,7 +165,7 @@ def rollup_table(run: ScoreRun) -> pd.DataFrame:
 
 def _json_document(run: ScoreRun) -> dict[str, Any]:
     from tracker.cli._render import jsonable
-    from tracker.scoring import SCHEMA, to_records
+    from tracker.scoring_records import SCHEMA, to_records
 
     s = run.scores
     calls = to_records(s)
