@@ -13,12 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracker.backtest.engine import (
-    BenchmarkNoData,
-    NothingToTrade,
-    pack_columns,
-    run_backtest,
-)
+from tracker.backtest.engine import BenchmarkNoData, NothingToTrade, run_backtest
+from tracker.backtest.portfolio import pack_columns
 from tracker.backtest_spec import BacktestSpec
 from tracker.errors import DataUnavailable
 

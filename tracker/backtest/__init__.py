@@ -2,7 +2,9 @@
 
 - :mod:`tracker.backtest.schedule`: which calls, and when each is bought and sold;
 - :mod:`tracker.backtest.orders`: sizes, board lots, cash and exact costs of every order;
-- :mod:`tracker.backtest.engine`: the vectorbt run (:func:`run_backtest`);
+- :mod:`tracker.backtest.engine`: the run, step by step (:func:`run_backtest`);
+- :mod:`tracker.backtest.portfolio`: the vectorbt run of the order plan, fills checked;
+- :mod:`tracker.backtest.trades`: the trades table (``trades.csv``);
 - :mod:`tracker.backtest.stats`: statistics from daily values, in numpy;
 - :mod:`tracker.backtest.report`: the self-contained HTML report;
 - :mod:`tracker.backtest.runs`: run folders, manifests, listing and comparing runs;

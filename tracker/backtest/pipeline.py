@@ -26,7 +26,7 @@ from tracker.backtest_spec import BacktestSpec, load_spec
 if TYPE_CHECKING:
     from tracker.backtest.engine import BacktestResult
     from tracker.config import Settings
-    from tracker.prices import PriceSource
+    from tracker.prices import PanelInfo, PriceSource
 
 #: Sub-folder of the tracker home holding numba's compiled-code cache.
 NUMBA_CACHE = "numba-cache"
@@ -121,30 +121,81 @@ def run_spec_file(
     EmptySelection, DataUnavailable, BenchmarkNoData
         Nothing to compute, before any computation.
     """
-    from tracker.backtest.engine import BenchmarkNoData, run_backtest
-    from tracker.backtest.report import render_report
-    from tracker.backtest.runs import csv_text, json_text, write_run
+    from tracker.backtest.engine import run_backtest
+    from tracker.backtest.runs import write_run
     from tracker.backtest.stats import run_stats
-    from tracker.prices import PriceStore, load_panel
-    from tracker.recs import load_book
-    from tracker.registry import Registry
 
     say = progress or (lambda _msg: None)
     spec = load_spec(spec_path)
     spec_text = spec_path.read_bytes()
+    inputs = _load_inputs(spec, settings, as_of, source, offline, say)
+    say(f"backtesting {len(inputs.calls)} calls")
+    result = run_backtest(
+        inputs.calls,
+        inputs.closes[inputs.tickers],
+        inputs.bench,
+        spec,
+        opens=inputs.opens[inputs.tickers] if inputs.opens is not None else None,
+        book=inputs.book,
+        lots=inputs.lots,
+        stamp_exempt=inputs.exempt,
+        as_of=as_of,
+    )
+    stats = run_stats(result.equity, result.trades, result.costs, spec.capital_hkd)
+    banner = inputs.info.banner()
+    notes = tuple(n for n in (inputs.info.fetch_problem,) if n)
+    now = now or datetime.now(UTC)
+    manifest = _manifest(spec, spec_path, spec_text, inputs, result, settings, as_of, command, now)
+    warnings = tuple(n for n in (*notes, *result.warnings))
+    say("writing the report")
+    files = _run_files(spec, stats, result, manifest, warnings, banner)
+    root = runs_dir if runs_dir is not None else spec_path.parent / "runs"
+    path = write_run(root, spec.name, files, now)
+    return RunOutcome(path, spec, result, stats, manifest, banner, warnings)
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """The calls of a run and the prices, board lots and stamp-duty exemptions they need."""
+
+    book: pd.DataFrame  # every call known by as_of (for the downgrade rule)
+    calls: pd.DataFrame  # the selected calls
+    tickers: list[str]
+    symbols: list[str]  # the tickers and the benchmark
+    lots: dict[str, int | None]
+    exempt: dict[str, bool]
+    start: pd.Timestamp
+    end: pd.Timestamp | None
+    closes: pd.DataFrame
+    bench: pd.Series
+    opens: pd.DataFrame | None
+    info: PanelInfo
+
+
+def _load_inputs(
+    spec: BacktestSpec,
+    settings: Settings,
+    as_of: date | None,
+    source: PriceSource | None,
+    offline: bool,
+    say: Callable[[str], None],
+) -> _Inputs:
+    """Select the calls, look up their lots and read (or fetch) their prices.
+
+    Raises
+    ------
+    EmptySelection, DataUnavailable, BenchmarkNoData
+    """
+    from tracker.backtest.engine import BenchmarkNoData
+    from tracker.prices import PriceStore, load_panel
+    from tracker.recs import load_book
+
     book = load_book(settings.recs_dir).calls()
     if as_of is not None:
         book = book[book["start_date"] <= pd.Timestamp(as_of)].reset_index(drop=True)
     calls = select_calls(book, spec.select, spec.name, as_of)
     tickers = list(dict.fromkeys(calls["ticker"]))
-    registry = Registry.load(settings.home)
-    lots, exempt = {}, {}
-    for t in tickers:
-        if registry.knows(t):
-            sec = registry.get(t)
-            lots[t] = sec.board_lot
-            exempt[t] = not sec.stamp_duty
-
+    lots, exempt = _lots_and_exemptions(tickers, settings.home)
     symbols = [*tickers, spec.benchmark] if spec.benchmark not in tickers else tickers
     # A month of history before the first call, so the benchmark has a starting close.
     start = sessions.sessions_months_after([calls["start_date"].min()], -1)[0]
@@ -159,55 +210,84 @@ def run_spec_file(
     opens = None
     if spec.entry == "next-open":
         opens = PriceStore(settings.home).read(symbols, start, end, field="open")
-
-    say(f"backtesting {len(calls)} calls")
-    result = run_backtest(
-        calls,
-        closes[tickers],
-        bench,
-        spec,
-        opens=opens[tickers] if opens is not None else None,
-        book=book,
-        lots=lots,
-        stamp_exempt=exempt,
-        as_of=as_of,
+    return _Inputs(
+        book, calls, tickers, symbols, lots, exempt, start, end, closes, bench, opens, info
     )
-    stats = run_stats(result.equity, result.trades, result.costs, spec.capital_hkd)
-    banner = info.banner()
-    notes = tuple(n for n in (info.fetch_problem,) if n)
-    data_end = result.equity.index[-1]
-    store = PriceStore(settings.home)
-    fingerprint = store.fingerprint(symbols, start, end)
+
+
+def _lots_and_exemptions(
+    tickers: list[str], home: Path
+) -> tuple[dict[str, int | None], dict[str, bool]]:
+    """Board lot and stamp-duty exemption of every ticker the registry knows."""
+    from tracker.registry import Registry
+
+    registry = Registry.load(home)
+    lots, exempt = {}, {}
+    for t in tickers:
+        if registry.knows(t):
+            sec = registry.get(t)
+            lots[t] = sec.board_lot
+            exempt[t] = not sec.stamp_duty
+    return lots, exempt
+
+
+def _manifest(
+    spec: BacktestSpec,
+    spec_path: Path,
+    spec_text: bytes,
+    inputs: _Inputs,
+    result: BacktestResult,
+    settings: Settings,
+    as_of: date | None,
+    command: str,
+    now: datetime,
+) -> dict:
+    """What the run used, for ``manifest.json``: spec, calls, prices, versions, command."""
+    from tracker.prices import PriceStore
+
+    fingerprint = PriceStore(settings.home).fingerprint(inputs.symbols, inputs.start, inputs.end)
     versions = _versions()
-    now = now or datetime.now(UTC)
-    manifest = {
+    end = inputs.end
+    return {
         "spec_name": spec.name,
         "spec_file": str(spec_path),
         "spec_sha256": spec.digest(),
         "spec_file_sha256": hashlib.sha256(spec_text).hexdigest(),
         "spec": spec.model_dump(mode="json"),
-        "calls": len(calls),
-        "calls_sha256": _calls_digest(calls),
-        "symbols": symbols,
+        "calls": len(inputs.calls),
+        "calls_sha256": _calls_digest(inputs.calls),
+        "symbols": inputs.symbols,
         "price_fingerprint": fingerprint,
-        "price_sources": dict(info.sources),
-        "price_window": [start.date(), end.date() if end is not None else None],
+        "price_sources": dict(inputs.info.sources),
+        "price_window": [inputs.start.date(), end.date() if end is not None else None],
         # The cut-off: --as-of, else the latest price read.
-        "as_of": as_of or closes.dropna(how="all").index.max(),
-        "data_end": data_end,
-        "simulated": bool(info.simulated),
+        "as_of": as_of or inputs.closes.dropna(how="all").index.max(),
+        "data_end": result.equity.index[-1],
+        "simulated": bool(inputs.info.simulated),
         "tracker_version": versions["tracker"],
         "vectorbt_version": versions["vectorbt"],
         "python": sys.version.split()[0],
         "command": command,
         "created_utc": now.isoformat(timespec="seconds"),
     }
-    warnings = tuple(n for n in (*notes, *result.warnings))
-    say("writing the report")
+
+
+def _run_files(
+    spec: BacktestSpec,
+    stats: dict,
+    result: BacktestResult,
+    manifest: dict,
+    warnings: tuple[str, ...],
+    banner: str | None,
+) -> dict[str, str]:
+    """The files of a run folder, by name."""
+    from tracker.backtest.report import render_report
+    from tracker.backtest.runs import csv_text, json_text
+
     html = render_report(
         spec, stats, result.equity, result.trades, result.costs, manifest, warnings, banner
     )
-    files = {
+    return {
         "stats.json": json_text(
             {"spec_name": spec.name, **stats, "warnings": list(warnings)}, banner
         ),
@@ -216,6 +296,3 @@ def run_spec_file(
         "report.html": html,
         "manifest.json": json_text(manifest, banner),
     }
-    root = runs_dir if runs_dir is not None else spec_path.parent / "runs"
-    path = write_run(root, spec.name, files, now)
-    return RunOutcome(path, spec, result, stats, manifest, banner, warnings)

@@ -9,7 +9,7 @@ Files of a run:
 ``stats.json``
     :func:`tracker.backtest.stats.run_stats`.
 ``trades.csv``
-    One row per selected call (:data:`tracker.backtest.engine.TRADE_COLUMNS`).
+    One row per selected call (:data:`tracker.backtest.trades.TRADE_COLUMNS`).
 ``equity.csv``
     ``session,portfolio,cash,benchmark`` in HKD.
 ``report.html``

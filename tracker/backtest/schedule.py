@@ -8,6 +8,7 @@ through :mod:`tracker.sessions`; the entry session and price come from
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -184,3 +185,80 @@ def last_valid_rows(ok: np.ndarray) -> np.ndarray:
     n = ok.shape[0]
     idx = np.where(ok, np.arange(n)[:, None], -1)
     return np.maximum.accumulate(idx, axis=0)
+
+
+def ffill_rows(values: np.ndarray) -> np.ndarray:
+    """Forward-fill NaNs down the rows of a 2-D array."""
+    last = last_valid_rows(~np.isnan(values))
+    out = values[np.maximum(last, 0), np.arange(values.shape[1])[None, :]]
+    out[last < 0] = np.nan
+    return out
+
+
+# --------------------------------------------------------------------------- on the price grid
+
+
+@dataclass(frozen=True)
+class ExitSchedule:
+    """Per call (aligned with the calls): rows of the grid and exit prices."""
+
+    tcol: np.ndarray  # column of the ticker in the price frames
+    entry_row: np.ndarray
+    due: pd.DatetimeIndex  # exit due session (NaT: hold to the end)
+    exit_row: np.ndarray
+    exit_price: np.ndarray
+    closed: np.ndarray  # sold at a bar on or after the due session
+    exit_rule: np.ndarray  # why and how it was sold, in words
+
+
+def exit_schedule(calls, entry, ok, grid, closes, fills, value_m, spec, book) -> ExitSchedule:
+    """Grid rows of each call's entry and exit, and its exit price.
+
+    A position is sold at the first bar of ``fills`` on or after its due
+    session; when the ticker's data or all data end first, on the due or the
+    last session, at the last close.
+
+    Parameters
+    ----------
+    calls, entry
+        The selected calls and their :func:`tracker.entry.entry_points`.
+    ok
+        The calls that can be entered; only theirs get notes on how they were sold.
+    grid
+        Sessions of the run.
+    closes, fills
+        Wide closes, and the prices orders fill at (opens for ``next-open``).
+    value_m
+        ``closes`` on ``grid``, forward-filled (rows x tickers).
+    spec, book
+        The spec (exit rule, entry convention) and every known call (for downgrades).
+    """
+    n_rows = len(grid)
+    tcol = closes.columns.get_indexer(calls["ticker"])
+    safe_t = np.maximum(tcol, 0)
+    fill_m = fills.reindex(grid).to_numpy(dtype=float)
+    due = scheduled_exits(calls, entry["entry_session"], spec.exit, spec.entry, book)
+    due_s = pd.DatetimeIndex(due["exit_due"])
+    due_row = np.where(due_s.isna(), n_rows, grid.searchsorted(due_s))
+    nxt = next_valid_rows(~np.isnan(fill_m))
+    nxt = np.vstack([nxt, np.full((1, nxt.shape[1]), n_rows)])  # row n_rows: "never"
+    exit_row = nxt[np.minimum(due_row, n_rows), safe_t]
+    closed = exit_row < n_rows
+    exit_row = np.where(closed, exit_row, np.minimum(due_row, n_rows - 1))
+    exit_price = np.where(closed, fill_m[exit_row, safe_t], value_m[exit_row, safe_t])
+
+    rule = due["exit_rule"].to_numpy(dtype=object).copy()
+    last_bar = last_valid_rows(~np.isnan(closes.reindex(grid).to_numpy(dtype=float)))
+    for i in np.flatnonzero(ok):
+        if closed[i] and exit_row[i] != due_row[i]:
+            rule[i] += f"; no bar on {due_s[i].date()}, sold {grid[exit_row[i]].date()}"
+        elif not closed[i] and due_row[i] >= n_rows:
+            rule[i] += "; still held when the data end"
+        elif not closed[i]:
+            lb = last_bar[n_rows - 1, tcol[i]]
+            seen = grid[lb].date() if lb >= 0 else "never"
+            rule[i] += (
+                f"; no bar on or after {due_s[i].date()} (last close {seen}): sold at that close"
+            )
+    entry_row = grid.get_indexer(pd.DatetimeIndex(entry["entry_session"]))
+    return ExitSchedule(tcol, entry_row, due_s, exit_row, exit_price, closed, rule)

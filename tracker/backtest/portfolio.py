@@ -1,0 +1,145 @@
+"""The vectorbt side of a backtest: columns for the positions, the orders run, fills checked.
+
+``vectorbt.Portfolio.from_orders`` runs the book (cash, positions, value,
+trade records) with the sizes and per-order ``fixed_fees`` of the order plan
+(:mod:`tracker.backtest.orders`); :func:`check_fills` then checks that it
+filled every order as planned.
+
+Positions are packed into vectorbt columns: a column holds one position at a
+time and is reused only by a call entered on a later session than the previous
+one's exit, so two positions open at the same time never share a column
+(results are the same as with one column per call). vectorbt is imported
+inside :func:`simulate_orders` only.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+import numpy as np
+import pandas as pd
+
+from tracker.backtest.orders import OrderPlan
+from tracker.backtest.schedule import ffill_rows
+from tracker.errors import TrackerError
+
+
+class EngineMismatch(TrackerError):
+    """vectorbt did not fill the orders as planned (a bug: please report it)."""
+
+
+def pack_columns(entry_row: np.ndarray, exit_row: np.ndarray) -> np.ndarray:
+    """A vectorbt column per call, reusing a column once its call is sold.
+
+    A column is reused only by a call entered strictly after the session its
+    previous call was sold on, so no column ever has two orders on one session.
+    ``entry_row`` must be sorted ascending.
+    """
+    free: list[tuple[int, int]] = []  # (exit row of the column's last call, column)
+    cols = np.empty(len(entry_row), dtype=np.int64)
+    n_cols = 0
+    for i, (e, x) in enumerate(zip(entry_row.tolist(), exit_row.tolist(), strict=True)):
+        if free and free[0][0] < e:
+            _, c = heapq.heappop(free)
+        else:
+            c, n_cols = n_cols, n_cols + 1
+        cols[i] = c
+        heapq.heappush(free, (x, c))
+    return cols
+
+
+def simulate_orders(
+    grid: pd.DatetimeIndex,
+    column: np.ndarray,
+    entry_row: np.ndarray,
+    exit_row: np.ndarray,
+    entry_price: np.ndarray,
+    exit_price: np.ndarray,
+    shares: np.ndarray,
+    entry_fees: np.ndarray,
+    exit_fees: np.ndarray,
+    value_close: np.ndarray,
+    ticker_col: np.ndarray,
+    capital: float,
+):
+    """Run the planned orders through ``vectorbt.Portfolio.from_orders``.
+
+    Every input array is per position (aligned); ``value_close`` (rows ×
+    tickers, forward-filled) values the open positions. Arrays passed to
+    vectorbt always have the same dtypes and shapes (2-D float), so its
+    numba-compiled kernels are compiled once and then loaded from the cache.
+
+    Returns
+    -------
+    vectorbt.Portfolio
+        One group (cash shared), one column per packed column.
+    """
+    import vectorbt as vbt
+
+    n_rows = len(grid)
+    n_cols = int(column.max()) + 1 if len(column) else 1
+    close = np.full((n_rows, n_cols), np.nan)
+    size = np.full((n_rows, n_cols), np.nan)
+    price = np.full((n_rows, n_cols), np.nan)
+    fees = np.zeros((n_rows, n_cols))
+    for c, e, x, t in zip(
+        column.tolist(), entry_row.tolist(), exit_row.tolist(), ticker_col.tolist(), strict=True
+    ):
+        close[e : x + 1, c] = value_close[e : x + 1, t]
+    if len(column):
+        # A position is worth its entry price until its ticker has a close.
+        first = close[entry_row, column]
+        close[entry_row, column] = np.where(np.isnan(first), entry_price, first)
+        size[entry_row, column] = shares
+        size[exit_row, column] = -shares
+        price[entry_row, column] = entry_price
+        price[exit_row, column] = exit_price
+        fees[entry_row, column] = entry_fees
+        fees[exit_row, column] = exit_fees
+    close = ffill_rows(close)
+    close[np.isnan(close)] = 1.0  # no position there: any finite price values it at 0
+    price[np.isnan(price)] = np.inf  # unused (no order); np.inf means "the close"
+    frame = pd.DataFrame(close, index=grid)
+    return vbt.Portfolio.from_orders(
+        frame,
+        size=size,
+        size_type="amount",
+        direction="longonly",
+        price=price,
+        fees=np.zeros((n_rows, n_cols)),
+        fixed_fees=fees,
+        init_cash=float(capital),
+        cash_sharing=True,
+        group_by=np.zeros(n_cols, dtype=np.int64),
+        call_seq="auto",
+        allow_partial=False,
+        raise_reject=True,
+        freq="1D",
+    )
+
+
+def check_fills(pf, column, entry_row, exit_row, plan: OrderPlan, sel) -> np.ndarray:
+    """vectorbt's trade records, one per traded call (aligned with ``sel``), checked
+    against the plan: every order filled at its size, price and fees."""
+    orders = pf.orders.values
+    expected = 2 * len(sel)
+    if len(orders) != expected:
+        raise EngineMismatch(f"vectorbt filled {len(orders)} orders; the plan has {expected}")
+    trades = pf.trades.values
+    if len(trades) != len(sel):
+        raise EngineMismatch(f"vectorbt made {len(trades)} trades; the plan has {len(sel)}")
+    key = {(int(c), int(e)): k for k, (c, e) in enumerate(zip(column, entry_row, strict=True))}
+    order = np.array(
+        [key[(int(c), int(e))] for c, e in zip(trades["col"], trades["entry_idx"], strict=True)],
+        dtype=np.int64,
+    )
+    aligned = np.empty_like(trades)
+    aligned[order] = trades
+    if not (
+        np.array_equal(aligned["exit_idx"], exit_row)
+        and np.allclose(aligned["size"], plan.shares[sel], rtol=0, atol=1e-9)
+        and np.allclose(aligned["entry_fees"], plan.entry_costs[sel].sum(axis=1), atol=1e-9)
+        and np.allclose(aligned["exit_fees"], plan.exit_costs[sel].sum(axis=1), atol=1e-9)
+    ):
+        raise EngineMismatch("vectorbt's trades differ from the order plan")
+    return aligned
