@@ -18,16 +18,19 @@ demo: $(STAMP)
 test: $(STAMP) chromium
 	$(BIN)/python -m pytest -q
 
-# The scorecard's rendering test draws the HTML with headless Chromium. Install Debian's
-# package when it is missing and this is root with apt; never fail the build over it (the
-# test then skips with a message, except under CI=true where it fails).
+# The scorecard's rendering test draws the HTML with headless Chromium, and Chinese names need
+# a CJK font (for Chromium and for the chart's labels). Install Debian's packages when missing and
+# this is root with apt; never fail the build over it (the test then skips with a message, except
+# under CI=true where it fails).
+CHROMIUM_PACKAGES := chromium fonts-wqy-zenhei
 chromium:
-	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+	@{ command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; } \
+	  && { ! command -v fc-list >/dev/null 2>&1 || [ -n "$$(fc-list :lang=zh 2>/dev/null)" ]; } || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	      || echo "make: could not install chromium; the HTML rendering test will not run"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(CHROMIUM_PACKAGES) >/dev/null) \
+	      || echo "make: could not install $(CHROMIUM_PACKAGES); the HTML rendering test will not run"; \
 	  else \
-	    echo "make: chromium is missing (installing it needs root and apt); the HTML rendering test will not run"; \
+	    echo "make: chromium or a CJK font is missing (installing needs root and apt); the HTML rendering test will not run"; \
 	  fi; }
 
 lint: $(STAMP)
