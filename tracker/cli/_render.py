@@ -23,6 +23,12 @@ def stderr() -> Console:
     return Console(stderr=True, highlight=False)
 
 
+def say(console: Console, *lines: str) -> None:
+    """Print each line as it is: no markup, no wrapping (lines quote paths and user text)."""
+    for line in lines:
+        console.print(line, markup=False, soft_wrap=True)
+
+
 def _cell(value: Any) -> str:
     import pandas as pd
 

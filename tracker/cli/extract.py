@@ -5,12 +5,17 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tracker.cli._options import parse_date
+from tracker.cli._render import say
 from tracker.config import Settings
+
+if TYPE_CHECKING:
+    from tracker.errors import Problem
+    from tracker.extract import Draft
 
 
 def extract(
@@ -42,10 +47,9 @@ def extract(
     Example: tracker recs extract report.txt -o recs/2025-05-06-huaan-hk-internet-ai.yaml
     """
     from tracker.cli._render import stderr
-    from tracker.errors import InvalidInput
     from tracker.extract import extract_draft
-    from tracker.extract.writer import draft_yaml, write_draft
-    from tracker.recs import load_report, load_scales
+    from tracker.extract.writer import draft_problems, draft_yaml, write_draft
+    from tracker.recs import load_scales
     from tracker.registry import Registry
     from tracker.yamlio import read_text
 
@@ -62,33 +66,28 @@ def extract(
     console = stderr()
     if output is None:
         sys.stdout.write(draft_yaml(draft, scales_dir.name))
-        if draft.scale.status == "new":
-            console.print(
-                f"note: the report defines a new scale {draft.scale.id!r}; run with -o FILE to write"
-                f" it to scales/{draft.scale.id}.yaml beside the draft",
-                markup=False,
-                soft_wrap=True,
-            )
+        say(console, *_new_scale_note(draft))
     else:
-        for path in write_draft(draft, output, scales_dir, overwrite=force):
-            console.print(f"wrote {path}", markup=False, soft_wrap=True)
-        try:
-            load_report(output, load_scales(scales_dir), registry)
-        except InvalidInput as exc:
-            n = len(exc.problems)
-            console.print(
-                f"the draft does not validate yet ({n} problem(s)); settle the review items:",
-                markup=False,
-                soft_wrap=True,
-            )
-            for problem in exc.problems:
-                console.print(f"  {problem}", markup=False, soft_wrap=True)
-        else:
-            console.print(
-                "the draft validates as it is; review it against the report",
-                markup=False,
-                soft_wrap=True,
-            )
-    console.print(draft.summary(), markup=False, soft_wrap=True)
-    for item in draft.review:
-        console.print(f"  review: {item}", markup=False, soft_wrap=True)
+        written = write_draft(draft, output, scales_dir, overwrite=force)
+        say(console, *(f"wrote {path}" for path in written))
+        say(console, *_validation_lines(draft_problems(output, scales_dir, registry)))
+    say(console, draft.summary(), *(f"  review: {item}" for item in draft.review))
+
+
+
+def _new_scale_note(draft: Draft) -> list[str]:
+    if draft.scale.status != "new":
+        return []
+    return [
+        f"note: the report defines a new scale {draft.scale.id!r}; run with -o FILE to write"
+        f" it to scales/{draft.scale.id}.yaml beside the draft"
+    ]
+
+
+def _validation_lines(problems: tuple[Problem, ...]) -> list[str]:
+    if not problems:
+        return ["the draft validates as it is; review it against the report"]
+    return [
+        f"the draft does not validate yet ({len(problems)} problem(s)); settle the review items:",
+        *(f"  {problem}" for problem in problems),
+    ]

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tracker.cli._options import parse_date
+from tracker.cli._render import say
 from tracker.config import Settings
 from tracker.constants import DEFAULT_BENCHMARK, TOTAL_RETURN_BENCHMARK
 
 if TYPE_CHECKING:
-    from tracker.prices import PriceStore, UpdateSummary
+    from rich.console import Console
+
+    from tracker.prices import PriceSource, PriceStore, UpdateSummary
 
 app = typer.Typer(
     help="Daily prices: fetch them into the local store, show them, check how fresh they are.",
@@ -108,32 +112,58 @@ def update(
 
     Example: tracker prices update --recs --since 2024-01-01
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     from tracker.cli._render import stderr
     from tracker.errors import PartialFailure
-    from tracker.prices import PriceStore, source_from_spec, update_prices
+    from tracker.prices import PriceStore, source_from_spec
 
     settings = Settings()
-    symbols = [_symbol(t) for t in tickers or []]
-    if recs:
-        symbols += _recs_symbols(settings)
-    symbols = list(dict.fromkeys(symbols))
-    if not symbols:
-        raise typer.BadParameter("give symbols (e.g. 0700.HK ^HSI) or --recs", param_hint="TICKERS")
+    symbols = _symbols(tickers, recs, settings)
     since_d, until_d = parse_date(since, "--since"), parse_date(until, "--until")
     store = PriceStore(settings.home)
     err = stderr()
     if offline:
         err.print("offline: nothing fetched; the store holds:")
-        for line in _staleness(store, symbols):
-            err.print(line, markup=False, soft_wrap=True)
+        say(err, *_staleness(store, symbols))
         return
     src = source_from_spec(source, settings.home)
     if getattr(src, "simulated", False):
         from tracker.prices.source import SIMULATED
 
         typer.echo(f"SIMULATED DATA: {SIMULATED} source, seeded one-factor model, not market prices")
+    summary = _fetch(store, src, symbols, since_d, until_d, err)
+    _render_summary(summary)
+    if summary.unreachable:
+        err.print(f"{src.name} is unreachable; the store was used as it is:", markup=False)
+        say(err, *_staleness(store, symbols))
+    if summary.failed:
+        n = len(summary.failed)
+        raise PartialFailure(f"{n} of {len(symbols)} symbol{'s' if len(symbols) != 1 else ''} failed")
+
+
+def _symbols(tickers: list[str] | None, recs: bool, settings: Settings) -> list[str]:
+    """The symbols asked for, normalised, without repeats; at least one."""
+    symbols = [_symbol(t) for t in tickers or []]
+    if recs:
+        symbols += _recs_symbols(settings)
+    symbols = list(dict.fromkeys(symbols))
+    if not symbols:
+        raise typer.BadParameter("give symbols (e.g. 0700.HK ^HSI) or --recs", param_hint="TICKERS")
+    return symbols
+
+
+def _fetch(
+    store: PriceStore,
+    src: PriceSource,
+    symbols: list[str],
+    since_d: date | None,
+    until_d: date | None,
+    err: Console,
+) -> UpdateSummary:
+    """:func:`tracker.prices.update_prices` with a progress bar on stderr."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from tracker.prices import update_prices
+
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
         console=err, transient=True,
@@ -143,15 +173,8 @@ def update(
         def advance(result, done: int, total: int) -> None:
             bar.update(task, completed=done, description=f"{src.name}: {result.symbol}")
 
-        summary = update_prices(store, src, symbols, since=since_d, until=until_d, progress=advance)
-    _render_summary(summary)
-    if summary.unreachable:
-        err.print(f"{src.name} is unreachable; the store was used as it is:", markup=False)
-        for line in _staleness(store, symbols):
-            err.print(line, markup=False, soft_wrap=True)
-    if summary.failed:
-        n = len(summary.failed)
-        raise PartialFailure(f"{n} of {len(symbols)} symbol{'s' if len(symbols) != 1 else ''} failed")
+        return update_prices(store, src, symbols, since=since_d, until=until_d, progress=advance)
+
 
 
 @app.command()

@@ -11,12 +11,15 @@ out (validation names them) rather than filled with a guess.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tracker.errors import InputFileError
+from tracker.errors import InputFileError, InvalidInput, Problem
 from tracker.extract.model import Draft, DraftCall
 from tracker.models import Band, Horizon, RatingScale, RatingSystem
 from tracker.yamlio import dump_yaml, write_atomic
+
+if TYPE_CHECKING:
+    from tracker.registry import Registry
 
 #: Placeholder ticker of a call whose company did not resolve; validation rejects it.
 UNRESOLVED_TICKER = "TODO"
@@ -260,3 +263,18 @@ def write_draft(
     write_atomic(path, draft_yaml(draft, scales_dir.name))
     written.append(path)
     return written
+
+
+def draft_problems(path: Path, scales_dir: Path, registry: Registry) -> tuple[Problem, ...]:
+    """What :func:`tracker.recs.load_report` finds wrong in a written draft; empty if it validates.
+
+    A fresh draft usually has problems: the review items (``ticker: TODO``,
+    missing fields) are left for a person to settle.
+    """
+    from tracker.recs import load_report, load_scales
+
+    try:
+        load_report(path, load_scales(scales_dir), registry)
+    except InvalidInput as exc:
+        return tuple(exc.problems)
+    return ()

@@ -1,0 +1,90 @@
+"""The week's scorecard from the price store, and its preview files: the glue
+between the store and the pure scorecard core (:mod:`tracker.scorecard`).
+
+``tracker scorecard`` prints, writes or sends what :func:`build_card` returns.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tracker.constants import DEFAULT_BENCHMARK
+
+if TYPE_CHECKING:
+    from tracker.config import Settings
+    from tracker.mailer import MailConfig
+    from tracker.prices import PriceSource
+    from tracker.scorecard import Scorecard
+
+#: The files :func:`write_preview` writes, in order.
+PREVIEW_FILES = ("scorecard.html", "scorecard.txt", "scorecard.eml")
+
+
+def build_card(settings: Settings, as_of: date, source: PriceSource | None) -> Scorecard:
+    """Score the calls as of ``as_of`` and read the index since the end of last year.
+
+    ``source`` fetches missing prices; ``None`` reads the store only. The
+    benchmark is the one every call was scored against, else
+    :data:`tracker.constants.DEFAULT_BENCHMARK`.
+    """
+    import pandas as pd
+
+    from tracker.prices import load_panel
+    from tracker.scorecard import build_scorecard
+    from tracker.scoring_run import run_score
+
+    run = run_score(settings, as_of, source=source)
+    calls = run.scores.calls
+    benches = set(calls["benchmark"]) if "benchmark" in calls else set()
+    benchmark = benches.pop() if len(benches) == 1 else DEFAULT_BENCHMARK
+    close, _, info = load_panel(
+        settings.home, [benchmark], date(as_of.year - 1, 12, 1), as_of, offline=source is None,
+        source=source,
+    )  # fmt: skip
+    notes = list(run.notes)
+    if info.fetch_problem and info.fetch_problem not in notes:
+        notes.append(info.fetch_problem)
+    return build_scorecard(
+        calls,
+        close[benchmark] if benchmark in close.columns else pd.Series(dtype="float64"),
+        as_of,
+        benchmark=benchmark,
+        notice=run.banner or info.banner(),
+        notes=tuple(notes),
+    )
+
+
+def write_preview(
+    out: Path, card: Scorecard, chart: bytes, config: MailConfig | None
+) -> list[Path]:
+    """Write :data:`PREVIEW_FILES` into ``out``: the HTML (chart inlined), the text, the message.
+
+    The message is addressed as it would be sent to the first recipient of
+    ``config``, or from and to a placeholder address without settings.
+
+    Returns
+    -------
+    list of Path
+        The files written, in the order of :data:`PREVIEW_FILES`.
+    """
+    import base64
+
+    from tracker.mailer import Mailbox, build_message, new_message_id
+    from tracker.scorecard import mail_content, render_html, render_text
+    from tracker.yamlio import write_atomic
+
+    out.mkdir(parents=True, exist_ok=True)
+    data_uri = "data:image/png;base64," + base64.b64encode(chart).decode("ascii")
+    write_atomic(out / "scorecard.html", render_html(card, data_uri))
+    write_atomic(out / "scorecard.txt", render_text(card))
+    preview = Mailbox(address="scorecard@tracker.invalid", name="Tracker preview")
+    sender = config.settings.sender if config else preview
+    to = config.settings.recipients[0] if config else preview
+    prefix = config.settings.subject_prefix if config else ""
+    content = mail_content(card, chart, prefix)
+    message = build_message(content, sender, to, new_message_id(card.week, sender),
+                            datetime.now().astimezone())  # fmt: skip
+    (out / "scorecard.eml").write_bytes(message.as_bytes())
+    return [out / name for name in PREVIEW_FILES]
