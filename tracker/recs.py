@@ -62,7 +62,9 @@ def _validate(model: type, path: Path, context: dict[str, Any]) -> tuple[Any, li
         return None, [Problem(str(path), 1, "", "expected a mapping of fields at the top level")]
     ctx = dict(context)
     if model is Report:
-        ctx["scale"] = (context.get("scales") or {}).get(data.get("scale"))
+        scale_id = data.get("scale")  # a list or mapping here is reported by validation
+        scales = context.get("scales") or {}
+        ctx["scale"] = scales.get(scale_id) if isinstance(scale_id, str) else None
     try:
         return model.model_validate(data, context=ctx), []
     except ValidationError as exc:

@@ -120,8 +120,37 @@ def load_yaml(path: Path, text: str | None = None) -> Any:
     except YAMLError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "malformed YAML"
         raise InputFileError(path, f"YAML: {first}") from None
+    except (ValueError, KeyError, OverflowError) as exc:
+        # A scalar the safe constructor cannot build: 2025-02-30, `!!int abc`,
+        # `!!bool maybe`, an integer of more than 4300 digits.
+        raise _unbuildable(text, path, exc) from None
     except RecursionError:
         raise InputFileError(path, f"nested deeper than {MAX_DEPTH} levels") from None
+
+
+def _unbuildable(text: str, path: Path, exc: Exception) -> InputFileError:
+    """The problem for the first scalar of ``text`` that the safe loader cannot construct."""
+    from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+    # A KeyError (`!!bool maybe`) only names the value; a ValueError says what is wrong.
+    reason = "not a value of its type" if isinstance(exc, KeyError) else str(exc).split(";")[0]
+    stack = [_yaml("safe").compose(io.StringIO(text))]
+    constructor = _yaml("safe").constructor
+    while stack:
+        node = stack.pop()
+        if isinstance(node, MappingNode):
+            stack += [n for pair in reversed(node.value) for n in reversed(pair)]
+        elif isinstance(node, SequenceNode):
+            stack += list(reversed(node.value))
+        elif isinstance(node, ScalarNode):
+            try:
+                constructor.construct_object(node, deep=True)
+            except (ValueError, KeyError, OverflowError):
+                value = node.value if len(node.value) <= 40 else node.value[:40] + "..."
+                return InputFileError(
+                    path, f"YAML: cannot read {value!r}: {reason}", line=node.start_mark.line + 1
+                )
+    return InputFileError(path, f"YAML: cannot read a value: {reason}")
 
 
 def line_of(data: Any, loc: Sequence[str | int]) -> int | None:
@@ -162,7 +191,8 @@ def problems_from(exc: ValidationError, path: Path, data: Any) -> list[Problem]:
             msg = f"unknown field {loc[-1]!r}: check the spelling"
         elif err["type"] == "missing":
             msg = "required field is missing"
-        field = ".".join(str(p) for p in loc)
+        # A key holding a line break or control character must not split the line.
+        field = ".".join(str(p) if str(p).isprintable() else repr(str(p)) for p in loc)
         problems.append(Problem(str(path), line_of(data, loc), field, msg))
     return sorted(problems, key=lambda p: p.line or 0)
 
