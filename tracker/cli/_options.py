@@ -3,8 +3,23 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from tracker.config import Settings
+
+
+def load_settings() -> Settings:
+    """The settings from the environment (``TRACKER_*``).
+
+    Imported here, not at module level, so that ``tracker --help`` does not pay
+    for pydantic-settings.
+    """
+    from tracker.config import Settings
+
+    return Settings()
 
 
 def parse_date(value: str | None, option: str) -> date | None:

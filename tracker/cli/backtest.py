@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tracker.cli._options import parse_date
-from tracker.config import Settings
+from tracker.cli._options import load_settings, parse_date
 
 if TYPE_CHECKING:
     from tracker.backtest.pipeline import RunOutcome
@@ -113,7 +112,7 @@ def run(
     from tracker.backtest.pipeline import configure_numba_cache, run_spec_file
     from tracker.cli._render import stderr
 
-    settings = Settings()
+    settings = load_settings()
     cutoff = parse_date(as_of, "--as-of")
     configure_numba_cache(settings.home)  # before vectorbt is imported
     src = None

@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tracker.cli._options import parse_date
+from tracker.cli._options import load_settings, parse_date
 from tracker.cli._render import say
-from tracker.config import Settings
 
 if TYPE_CHECKING:
     from tracker.errors import Problem
@@ -53,7 +52,7 @@ def extract(
     from tracker.registry import Registry
     from tracker.yamlio import read_text
 
-    settings = Settings()
+    settings = load_settings()
     day = parse_date(published, "--date")
     text = read_text(report)
     scales_dir = output.parent / "scales" if output is not None else settings.scales_dir

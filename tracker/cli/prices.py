@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tracker.cli._options import parse_date
+from tracker.cli._options import load_settings, parse_date
 from tracker.cli._render import say
-from tracker.config import Settings
 from tracker.constants import DEFAULT_BENCHMARK, TOTAL_RETURN_BENCHMARK
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from tracker.config import Settings
     from tracker.prices import PriceSource, PriceStore, UpdateSummary
 
 app = typer.Typer(
@@ -116,7 +116,7 @@ def update(
     from tracker.errors import PartialFailure
     from tracker.prices import PriceStore, source_from_spec
 
-    settings = Settings()
+    settings = load_settings()
     symbols = _symbols(tickers, recs, settings)
     since_d, until_d = parse_date(since, "--since"), parse_date(until, "--until")
     store = PriceStore(settings.home)
@@ -197,7 +197,7 @@ def show(
 
     sym = _symbol(ticker)
     start_d, end_d = parse_date(start, "--start"), parse_date(end, "--end")
-    store = PriceStore(Settings().home)
+    store = PriceStore(load_settings().home)
     meta = store.meta(sym)
     bars = store.read_bars(sym, start_d, end_d)
     if meta is None or bars.empty:
@@ -229,7 +229,7 @@ def status(
     from tracker.cli._render import print_table, stderr, write_csv
     from tracker.prices import PriceStore
 
-    store = PriceStore(Settings().home)
+    store = PriceStore(load_settings().home)
     frame = store.status()
     if frame.empty:
         stderr().print("the price store is empty: run `tracker prices update --recs`")

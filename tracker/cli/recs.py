@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tracker.cli._options import parse_date
-from tracker.config import Settings
+if TYPE_CHECKING:
+    from tracker.config import Settings
+
+from tracker.cli._options import load_settings, parse_date
 
 app = typer.Typer(help="The calls kept as YAML in recs/.", no_args_is_help=True)
 
@@ -46,7 +48,7 @@ def validate(
     from tracker.cli._render import stderr
     from tracker.recs import load_book
 
-    settings = Settings()
+    settings = load_settings()
     book = load_book(settings.recs_dir, paths, registry=_registry(settings))
     calls = sum(len(r.report.recommendations) for r in book.reports)
     stderr().print(
@@ -71,7 +73,7 @@ def list_calls(
     from tracker.cli._render import print_table, write_csv, write_json
     from tracker.recs import filter_calls, load_book
 
-    settings = Settings()
+    settings = load_settings()
     registry = _registry(settings)
     tickers = [registry.resolve(t) for t in ticker or []]
     calls = filter_calls(
@@ -108,7 +110,7 @@ def add(
     from tracker.cli._render import stderr
     from tracker.recs import append_recommendation, load_scales
 
-    settings = Settings()
+    settings = load_settings()
     entry = append_recommendation(
         report_file,
         load_scales(settings.scales_dir),

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tracker.config import Settings
+from tracker.cli._options import load_settings
 from tracker.errors import AmbiguousTicker, PartialFailure, TickerNotFound, TrackerError
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ def resolve(
     """
     from tracker.registry import Registry
 
-    registry = Registry.load(Settings().home)
+    registry = Registry.load(load_settings().home)
     failures: list[TrackerError] = []
     for name in names:
         try:
@@ -92,7 +92,7 @@ def show(
     """
     from tracker.registry import Registry
 
-    registry = Registry.load(Settings().home)
+    registry = Registry.load(load_settings().home)
     sec = registry.get(registry.resolve(ticker))
     sys.stdout.write("\n".join(_show_lines(sec)) + "\n")
 
@@ -167,7 +167,7 @@ def import_(
     from tracker.registry_import import import_hkex
 
     with _progress("reading") as progress:
-        summary = import_hkex(file, names, Settings().home, progress)
+        summary = import_hkex(file, names, load_settings().home, progress)
     sys.stderr.write("\n".join(summary_lines(summary)) + "\n")
 
 
@@ -186,5 +186,5 @@ def update(
     from tracker.registry_import import HKEX_LIST_URL, update_registry
 
     with _progress("reading") as progress:
-        summary = update_registry(Settings().home, url or HKEX_LIST_URL, names, progress)
+        summary = update_registry(load_settings().home, url or HKEX_LIST_URL, names, progress)
     sys.stderr.write("\n".join(summary_lines(summary)) + "\n")

@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tracker.cli._options import parse_date
-from tracker.config import Settings
+from tracker.cli._options import load_settings, parse_date
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -308,7 +307,7 @@ def score_cmd(
     from tracker.prices import source_from_spec
     from tracker.scoring_run import run_score
 
-    settings = Settings()
+    settings = load_settings()
     run = run_score(
         settings, parse_date(as_of, "--as-of"), (by or By.broker).value, entry.value, basis.value,
         benchmark.strip().upper() if benchmark else None, positions,

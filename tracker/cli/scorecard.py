@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tracker.cli._options import parse_date
+from tracker.cli._options import load_settings, parse_date
 from tracker.cli._render import say
-from tracker.config import Settings
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
     from rich.console import Console
 
+    from tracker.config import Settings
     from tracker.mailer import MailConfig
     from tracker.scorecard import Scorecard
 
@@ -98,7 +98,7 @@ def scorecard_cmd(
     if force and not send:
         raise typer.BadParameter("--force only applies with --send", param_hint="--force")
     err = stderr()
-    settings = Settings()
+    settings = load_settings()
     day = _as_of(as_of)
     # Read (and check) the mail settings before the slow part, so a typo fails fast.
     mail = _mail_config(config, err) if send or (out is not None and config.exists()) else None
