@@ -91,6 +91,35 @@ def _check_size(node: Any, path: Path) -> None:
         expanded(node, 0)
 
 
+#: Tags the safe loader constructs: YAML's standard types. Anything else
+#: (``!!python/object/apply:...``, local ``!tags``) is refused before construction.
+SAFE_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}"
+    for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp",
+                 "merge", "omap", "pairs", "set", "binary")
+)  # fmt: skip
+
+
+def _check_tags(node: Any, path: Path) -> None:
+    """Refuse any node whose tag would need a constructor beyond the standard types."""
+    from ruamel.yaml.nodes import MappingNode, SequenceNode
+
+    seen: set[int] = set()
+    stack = [node] if node is not None else []
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        tag = str(getattr(n.tag, "value", n.tag))
+        if tag not in SAFE_TAGS:
+            raise InputFileError(path, f"YAML: tag not allowed: {tag!r}", line=n.start_mark.line + 1)
+        if isinstance(n, MappingNode):
+            stack += [part for pair in n.value for part in pair]
+        elif isinstance(n, SequenceNode):
+            stack += n.value
+
+
 def load_yaml(path: Path, text: str | None = None) -> Any:
     """Parse a YAML file safely; return round-trip data that keeps line numbers.
 
@@ -105,9 +134,14 @@ def load_yaml(path: Path, text: str | None = None) -> Any:
     if text is None:
         text = read_text(path)
     try:
-        _check_size(_yaml("safe").compose(io.StringIO(text)), path)
-        _yaml("safe").load(io.StringIO(text))
-        return _yaml("rt").load(io.StringIO(text))
+        # One pass: compose the node graph, refuse what the safe loader would
+        # refuse (tags beyond YAML's standard types), then construct round-trip
+        # data, which keeps line numbers and comments.
+        loader = _yaml("rt")
+        node = loader.compose(io.StringIO(text))
+        _check_size(node, path)
+        _check_tags(node, path)
+        return None if node is None else loader.constructor.construct_document(node)
     except InputFileError:
         raise
     except MarkedYAMLError as exc:
