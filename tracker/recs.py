@@ -7,13 +7,12 @@ problems of all files at once as ``file:line: field: message``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from pydantic import ValidationError
 
 from tracker.errors import InputFileError, InvalidInput, Problem
@@ -21,6 +20,8 @@ from tracker.models import RatingScale, Report
 from tracker.yamlio import dump_yaml, load_yaml, problems_from, read_text, write_atomic
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from tracker.registry import Registry
 
 #: Columns of the calls frame, one row per recommendation.
@@ -50,6 +51,9 @@ class CallBook:
 
     def calls(self) -> pd.DataFrame:
         return calls_frame(self.reports, self.scales)
+
+    def call_records(self) -> list[dict]:
+        return call_records(self.reports, self.scales)
 
 
 def _validate(model: type, path: Path, context: dict[str, Any]) -> tuple[Any, list[Problem]]:
@@ -158,8 +162,12 @@ def load_book(
     return CallBook(tuple(reports), scales)
 
 
-def calls_frame(reports: Iterable[LoadedReport], scales: dict[str, RatingScale]) -> pd.DataFrame:
-    """One row per recommendation, with the report's fields and the effective horizon."""
+def call_records(reports: Iterable[LoadedReport], scales: dict[str, RatingScale]) -> list[dict]:
+    """One plain dict per recommendation (dates as ``datetime.date``), ordered by publication.
+
+    The report's fields are repeated on each call, with the effective horizon
+    (the call's override, else its scale's horizon for the rating).
+    """
     rows = []
     for loaded in reports:
         rep = loaded.report
@@ -174,9 +182,9 @@ def calls_frame(reports: Iterable[LoadedReport], scales: dict[str, RatingScale])
                     "broker": rep.broker,
                     "broker_local": rep.broker_local,
                     "analysts": [a.name for a in rep.analysts],
-                    "published": pd.Timestamp(rep.published),
-                    "seen": pd.Timestamp(rep.seen) if rep.seen else pd.NaT,
-                    "start_date": pd.Timestamp(rep.start_date),
+                    "published": rep.published,
+                    "seen": rep.seen,
+                    "start_date": rep.start_date,
                     "scale": rep.scale,
                     "name": rec.name,
                     "ticker": rec.ticker,
@@ -188,12 +196,21 @@ def calls_frame(reports: Iterable[LoadedReport], scales: dict[str, RatingScale])
                     "note": rec.note,
                 }
             )
-    frame = pd.DataFrame(rows, columns=CALL_COLUMNS)
-    return frame.sort_values(["published", "report"], kind="stable").reset_index(drop=True)
+    # Stable: calls of one report keep their order in the file.
+    return sorted(rows, key=lambda r: (r["published"], r["report"]))
 
 
-def filter_calls(
-    calls: pd.DataFrame,
+def calls_frame(reports: Iterable[LoadedReport], scales: dict[str, RatingScale]) -> pd.DataFrame:
+    """:func:`call_records` as a frame, dates as naive ``Timestamp`` (``seen``: NaT if none)."""
+    import pandas as pd
+
+    frame = pd.DataFrame(call_records(reports, scales), columns=CALL_COLUMNS)
+    for col in ("published", "seen", "start_date"):
+        frame[col] = pd.to_datetime(frame[col])
+    return frame
+
+
+def call_matcher(
     brokers: Sequence[str] = (),
     analysts: Sequence[str] = (),
     ratings: Sequence[str] = (),
@@ -201,31 +218,38 @@ def filter_calls(
     reports: Sequence[str] = (),
     since: date | None = None,
     until: date | None = None,
-) -> pd.DataFrame:
-    """Calls matching every given filter (each list matches any of its values).
+) -> Callable[[Mapping[str, Any]], bool]:
+    """A predicate on one call record: true when it matches every given filter.
 
-    Broker and analyst match case-insensitively, against the English or local name.
+    Each list matches any of its values; broker and analyst match
+    case-insensitively, against the English or the local name.
     """
-    mask = pd.Series(True, index=calls.index)
-    if brokers:
-        wanted = {b.casefold() for b in brokers}
-        mask &= calls["broker"].str.casefold().isin(wanted) | calls["broker_local"].fillna(
-            ""
-        ).str.casefold().isin(wanted)
-    if analysts:
-        wanted = {a.casefold() for a in analysts}
-        mask &= calls["analysts"].map(lambda names: any(n.casefold() in wanted for n in names))
-    if ratings:
-        mask &= calls["rating"].isin(ratings)
-    if tickers:
-        mask &= calls["ticker"].isin(tickers)
-    if reports:
-        mask &= calls["report"].isin(reports)
-    if since is not None:
-        mask &= calls["published"] >= pd.Timestamp(since)
-    if until is not None:
-        mask &= calls["published"] <= pd.Timestamp(until)
-    return calls[mask].reset_index(drop=True)
+    want_brokers = {b.casefold() for b in brokers}
+    want_analysts = {a.casefold() for a in analysts}
+
+    def day(value: Any) -> date:
+        return value.date() if hasattr(value, "date") and callable(value.date) else value
+
+    def match(call: Mapping[str, Any]) -> bool:
+        names = {call["broker"].casefold(), (call.get("broker_local") or "").casefold()}
+        return (
+            (not want_brokers or bool(names & want_brokers))
+            and (not want_analysts or any(n.casefold() in want_analysts for n in call["analysts"]))
+            and (not ratings or call["rating"] in ratings)
+            and (not tickers or call["ticker"] in tickers)
+            and (not reports or call["report"] in reports)
+            and (since is None or day(call["published"]) >= since)
+            and (until is None or day(call["published"]) <= until)
+        )
+
+    return match
+
+
+def filter_calls(calls: pd.DataFrame, **filters: Any) -> pd.DataFrame:
+    """The rows of a calls frame matching :func:`call_matcher` ``(**filters)``."""
+    match = call_matcher(**filters)
+    keep = [match(row) for row in calls.to_dict(orient="records")]
+    return calls[keep].reset_index(drop=True)
 
 
 def append_recommendation(

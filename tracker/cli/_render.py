@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -29,22 +30,25 @@ def say(console: Console, *lines: str) -> None:
         console.print(line, markup=False, soft_wrap=True)
 
 
-def _cell(value: Any) -> str:
-    import pandas as pd
+def _missing(value: Any) -> bool:
+    """None, NaN and NaT (NaN and NaT are the values not equal to themselves)."""
+    try:
+        return value is None or bool(value != value)
+    except (TypeError, ValueError):
+        return False
 
-    if value is None:
+
+def _cell(value: Any) -> str:
+    if _missing(value):
         return ""
     if isinstance(value, float):
-        return "" if pd.isna(value) else f"{value:,.4g}"
-    if isinstance(value, pd.Timestamp):
-        return "" if pd.isna(value) else value.date().isoformat()
+        return f"{value:,.4g}"
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
-    try:
-        if pd.isna(value):
-            return ""
-    except (TypeError, ValueError):
-        pass
     return str(value)
 
 
@@ -62,26 +66,61 @@ def print_table(frame: pd.DataFrame, title: str | None = None, console: Console 
 
 
 def jsonable(value: Any) -> Any:
-    import numpy as np
-    import pandas as pd
-
+    """Plain JSON values: dates as ISO strings, NaN/NaT as null, numpy scalars as Python ones."""
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
-    if isinstance(value, pd.Timestamp):
-        return None if pd.isna(value) else value.date().isoformat()
-    if isinstance(value, np.generic):
+    if type(value).__module__ == "numpy" and hasattr(value, "item"):
         value = value.item()
-    if isinstance(value, float) and (value != value):
+    if _missing(value):
         return None
-    if value is pd.NaT:
-        return None
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
     return value
 
 
 def write_json(records: Any) -> None:
     sys.stdout.write(json.dumps(jsonable(records), ensure_ascii=False, indent=2) + "\n")
+
+
+def print_rows(
+    rows: list[dict], columns: list[str], title: str | None = None, console: Console | None = None
+) -> None:
+    """Render plain records as a rich table on stdout (no pandas needed)."""
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=False)
+    for col in columns:
+        numeric = all(isinstance(r.get(col), int | float) for r in rows if not _missing(r.get(col)))
+        table.add_column(col, justify="right" if numeric and rows else "left", overflow="fold")
+    for row in rows:
+        table.add_row(*(_cell(row.get(c)) for c in columns))
+    (console or stdout()).print(table)
+
+
+def write_csv_rows(rows: list[dict], columns: list[str]) -> None:
+    """Plain records as CSV on stdout: lists joined with "; ", dates ISO, missing empty."""
+    import csv
+
+    out = csv.writer(sys.stdout, lineterminator="\n")
+    out.writerow(columns)
+    for row in rows:
+        cells = []
+        for col in columns:
+            value = row.get(col)
+            cells.append("; ".join(value) if isinstance(value, list | tuple) else _cell_csv(value))
+        out.writerow(cells)
+
+
+def _cell_csv(value: Any) -> str:
+    if _missing(value):
+        return ""
+    if isinstance(value, date):
+        return _cell(value)
+    return str(value)
 
 
 def write_csv(frame: pd.DataFrame) -> None:

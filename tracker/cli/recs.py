@@ -70,28 +70,27 @@ def list_calls(
 
     Example: tracker recs list --broker "Huaan Securities" --format json
     """
-    from tracker.cli._render import print_table, write_csv, write_json
-    from tracker.recs import filter_calls, load_book
+    from tracker.cli._render import print_rows, write_csv_rows, write_json
+    from tracker.recs import call_matcher, load_book
 
     settings = load_settings()
     registry = _registry(settings)
-    tickers = [registry.resolve(t) for t in ticker or []]
-    calls = filter_calls(
-        load_book(settings.recs_dir).calls(),
+    match = call_matcher(
         brokers=broker or [],
         analysts=analyst or [],
         ratings=rating or [],
-        tickers=tickers,
+        tickers=[registry.resolve(t) for t in ticker or []],
         since=parse_date(since, "--since"),
         until=parse_date(until, "--until"),
-    )[LIST_FIELDS]
+    )
+    calls = [c for c in load_book(settings.recs_dir).call_records() if match(c)]
     if fmt is Format.json:
-        write_json(calls.to_dict(orient="records"))
+        write_json([{k: c[k] for k in LIST_FIELDS} for c in calls])
     elif fmt is Format.csv:
-        write_csv(calls)
+        write_csv_rows(calls, LIST_FIELDS)
     else:
-        shown = calls[["published", "broker", "name", "ticker", "rating", "target_price", "report"]]
-        print_table(shown, title=f"{len(calls)} call(s)")
+        shown = ["published", "broker", "name", "ticker", "rating", "target_price", "report"]
+        print_rows(calls, shown, title=f"{len(calls)} call(s)")
 
 
 @app.command()
