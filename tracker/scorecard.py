@@ -448,8 +448,10 @@ def cjk_font_path(sample: str = "腾讯控股聯想集團") -> str | None:
 
     hints = ("cjk", "han", "hei", "song", "ming", "kai", "gothic", "wqy", "wenquan", "noto",
              "droid", "yahei", "pingfang", "simsun", "fallback", "unifont")  # fmt: skip
+    # matplotlib's font cache may predate a font installed since: scan the system too.
+    known = {f.fname for f in font_manager.fontManager.ttflist}
     fonts = sorted(
-        {f.fname for f in font_manager.fontManager.ttflist},
+        known | set(font_manager.findSystemFonts()),
         key=lambda p: not any(h in p.lower() for h in hints),
     )
     wanted = {ord(c) for c in sample}
