@@ -25,19 +25,12 @@ def project_root() -> Path:
     return ROOT
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shared_dir() -> Path:
-    """The real data beside the repository; its absence fails under CI=true."""
-    if not SHARED.is_dir():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"shared data folder {SHARED} is missing (required in CI)")
-        pytest.skip(f"shared data folder {SHARED} is missing; CI requires it")
-    return SHARED
+    """The real data beside the repository; its absence fails under CI=true.
 
-
-@pytest.fixture(scope="module")
-def shared_dir_module() -> Path:
-    """``shared_dir`` for module-scoped fixtures (an expensive import done once per file)."""
+    Session-scoped, so module-scoped fixtures (a store filled once per file) can use it.
+    """
     if not SHARED.is_dir():
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"shared data folder {SHARED} is missing (required in CI)")

@@ -8,7 +8,6 @@ trading days are the rows of the files themselves, not the HKEX calendar.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -24,17 +23,8 @@ NOW = pd.Timestamp("2026-11-22 12:00", tz="UTC")
 runner = CliRunner()
 
 
-def _prices_dir() -> Path:
-    # Same rule as the shared_dir fixture of conftest.py, usable at module scope.
-    if not SHARED.is_dir():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"shared data folder {SHARED} is missing (required in CI)")
-        pytest.skip(f"shared data folder {SHARED} is missing; CI requires it")
-    return SHARED / "data" / "prices"
-
-
 @pytest.fixture(scope="module")
-def store_home(tmp_path_factory) -> Path:
+def store_home(tmp_path_factory, shared_dir) -> Path:
     """A price store holding every call's ticker, ^HSI and 2800.HK from the CSV files."""
     from tracker.prices import PriceStore, update_prices
     from tracker.prices.csvsource import CsvFolderSource
@@ -43,7 +33,7 @@ def store_home(tmp_path_factory) -> Path:
     home = tmp_path_factory.mktemp("score-home")
     tickers = sorted(set(load_book(ROOT / "recs").calls()["ticker"]))
     summary = update_prices(
-        PriceStore(home), CsvFolderSource(_prices_dir()), [*tickers, "^HSI", "2800.HK"],
+        PriceStore(home), CsvFolderSource(shared_dir / "data" / "prices"), [*tickers, "^HSI", "2800.HK"],
         since="2024-01-01", now=NOW,
     )  # fmt: skip
     assert summary.ok, summary.failed
@@ -68,7 +58,8 @@ def score_json(*args: str) -> dict:
 
 
 def read_close(name: str) -> pd.DataFrame:
-    return pd.read_csv(_prices_dir() / f"{name}.csv", parse_dates=["date"]).set_index("date")
+    # Only called by tests that use `home`, which already required the shared folder.
+    return pd.read_csv(SHARED / "data" / "prices" / f"{name}.csv", parse_dates=["date"]).set_index("date")
 
 
 def plain_excess(ticker: str, bench: str, published: str, months: int):

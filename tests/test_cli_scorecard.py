@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import email
 import email.policy
-import os
 import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import SHARED
 from smtp_server import USERNAME, Mailroom, authenticator_for, smtp_server
 from typer.testing import CliRunner
 
@@ -29,13 +27,8 @@ pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiri
 
 
 @pytest.fixture(scope="module")
-def shared() -> Path:
-    """The real data beside the repository (module-wide; as conftest's ``shared``)."""
-    if not SHARED.is_dir():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"shared data folder {SHARED} is missing (required in CI)")
-        pytest.skip(f"shared data folder {SHARED} is missing; CI requires it")
-    return SHARED
+def shared(shared_dir) -> Path:
+    return shared_dir
 
 
 @pytest.fixture(scope="module")

@@ -311,8 +311,8 @@ def test_load_is_fast_and_lazy_about_opencc(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def hkex_dir(shared_dir_module) -> Path:
-    return shared_dir_module / "data" / "hkex"
+def hkex_dir(shared_dir) -> Path:
+    return shared_dir / "data" / "hkex"
 
 
 @pytest.fixture(scope="module")
