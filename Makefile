@@ -41,3 +41,8 @@ clean:
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# The reliability suite's long profile (thousands of fuzz cases, more kills); writes
+# docs/RELIABILITY.md. `make test` runs its quick profile.
+reliability: $(STAMP)
+	$(BIN)/python scripts/reliability_report.py --profile long

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -151,3 +152,18 @@ def kill(proc: subprocess.Popen) -> bool:
         os.kill(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=60)
     return running
+
+
+def run_files(k: int) -> dict[str, str]:
+    """The content of run number ``k``: every file names ``k`` and is about 1 MB."""
+    pad = f"run {k} " * 125_000
+    return {
+        "stats.json": json.dumps(
+            {"run": k, "total_return": 0.01 * k, "sharpe": 1.0, "trades": k,
+             "benchmark": {"total_return": 0.005 * k}, "pad": pad}
+        ),  # fmt: skip
+        "trades.csv": "call_id,run\n" + f"c{k},{k}\n" * 100_000,
+        "equity.csv": "session,portfolio,cash,benchmark\n" + f"2025-01-02,{k},0,{k}\n" * 40_000,
+        "report.html": f"<html><body><p>run {k}</p><!-- {pad} --></body></html>\n",
+        "manifest.json": json.dumps({"run": k, "as_of": "2025-12-31", "simulated": False, "pad": pad}),
+    }

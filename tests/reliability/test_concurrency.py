@@ -3,7 +3,8 @@
 Two ``tracker prices update`` processes (CSV source on a copy of the shared
 files) start together, at random offsets: the store's lock must serialise
 them, and the store must end exactly as after one uninterrupted run. While an
-update runs, ``tracker score --offline`` runs beside it and the test reads
+update runs, ``tracker scorecard --offline`` and ``tracker score --offline``
+run beside it and the test reads
 every symbol over and over: each read must see a symbol either entirely
 before or entirely after its update, and the scoring must finish cleanly.
 """
@@ -32,7 +33,7 @@ from reliability.ledger import CRASH, DATA_LOST, DUPLICATE, INTACT, check
 from reliability.profile import cases, rng
 
 UPDATES = "concurrency: two price updates"
-READERS = "concurrency: scoring during an update"
+READERS = "concurrency: scorecard and scoring during an update"
 
 
 def test_two_updates_at_once(price_homes, tmp_path):
@@ -59,7 +60,7 @@ def test_two_updates_at_once(price_homes, tmp_path):
               f"differs from one uninterrupted run: {wrong}" if wrong else f"exit codes {codes}")  # fmt: skip
 
 
-def test_scoring_and_reads_during_an_update(price_homes, tmp_path):
+def test_scorecard_scoring_and_reads_during_an_update(price_homes, tmp_path):
     h = price_homes
     before = store_state(h.base, h.symbols)
     after = store_state(h.reference, h.symbols)
@@ -73,8 +74,9 @@ def test_scoring_and_reads_during_an_update(price_homes, tmp_path):
         score = tracker_process(
             ["score", "--offline", "--as-of", "2025-12-31", "--format", "json"], work, cwd=project
         )
+        card = tracker_process(["scorecard", "--offline", "--as-of", "2025-12-31"], work, cwd=project)
         reads = mixed = 0
-        while update.poll() is None or score.poll() is None:
+        while update.poll() is None or score.poll() is None or card.poll() is None:
             state = store_state(work, h.symbols)
             reads += 1
             mixed += sum(
@@ -84,13 +86,16 @@ def test_scoring_and_reads_during_an_update(price_homes, tmp_path):
             if reads > 2000:
                 break
         out, err = score.communicate(timeout=300)
+        card_out, card_err = card.communicate(timeout=300)
         update.communicate(timeout=300)
-        name = f"update {k + 1} with {reads} store reads and one scoring"
+        name = f"update {k + 1} with {reads} store reads, a scoring and a scorecard"
         try:
             scored = json.loads(out)
         except json.JSONDecodeError:
             scored = None
         if score.returncode != 0 or scored is None or "Traceback" in err:
             check(READERS, CRASH, name, f"score exit {score.returncode}: {last_lines(err)}")
+        if card.returncode != 0 or "Traceback" in card_err or not card_out.strip():
+            check(READERS, CRASH, name, f"scorecard exit {card.returncode}: {last_lines(card_err)}")
         check(READERS, DATA_LOST if mixed else INTACT, name,
               f"{mixed} half-updated symbol reads" if mixed else f"{reads} consistent reads")  # fmt: skip
