@@ -7,6 +7,7 @@ because the machine is shared and noisy.
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
@@ -78,6 +79,20 @@ def time_call(
     )
 
 
+_LAUNCHER = """
+import json, resource, subprocess, sys, time
+argv = json.loads(sys.argv[1])
+t0 = time.perf_counter()
+proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+elapsed = time.perf_counter() - t0
+if proc.returncode != 0:
+    sys.stderr.write(proc.stderr.decode("utf-8", "replace")[-2000:])
+    sys.exit(1)
+maxrss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"elapsed_s": elapsed, "maxrss_kb": maxrss}))
+"""
+
+
 def time_process(
     name: str,
     argv: list[str],
@@ -91,20 +106,17 @@ def time_process(
     full_env = {**os.environ, **(env or {})}
 
     def once() -> tuple[float, float]:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(
-            argv, cwd=cwd, env=full_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
-        stderr = proc.stderr.read() if proc.stderr else b""
-        # wait4 gives this child's own resource usage (RUSAGE_CHILDREN would be the
-        # maximum over every child so far).
-        _, status, usage = os.wait4(proc.pid, 0)
-        elapsed = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        # A small launcher runs the command and reports its wall time and peak RSS:
+        # a child forked straight from this (possibly large) process would count the
+        # parent's memory in its ru_maxrss.
+        proc = subprocess.run(
+            [sys.executable, "-c", _LAUNCHER, json.dumps(argv)],
+            cwd=cwd, env=full_env, capture_output=True, text=True,
+        )  # fmt: skip
         if proc.returncode != 0:
-            tail = stderr.decode("utf-8", "replace")[-2000:]
-            raise RuntimeError(f"{' '.join(argv)} failed ({proc.returncode}): {tail}")
-        return elapsed, usage.ru_maxrss / 1024
+            raise RuntimeError(f"{' '.join(argv)} failed: {proc.stderr[-2000:]}")
+        report = json.loads(proc.stdout.strip().splitlines()[-1])
+        return report["elapsed_s"], report["maxrss_kb"] / 1024
 
     for _ in range(warmup):
         once()
