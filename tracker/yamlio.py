@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -129,7 +130,7 @@ def load_yaml(path: Path, text: str | None = None) -> Any:
         Unreadable file, not UTF-8, too large, malformed YAML, a duplicate key,
         a tag that would construct an object, too deep or too large once expanded.
     """
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError, YAMLFutureWarning, YAMLWarning
 
     if text is None:
         text = read_text(path)
@@ -138,10 +139,15 @@ def load_yaml(path: Path, text: str | None = None) -> Any:
         # refuse (tags beyond YAML's standard types), then construct round-trip
         # data, which keeps line numbers and comments.
         loader = _yaml("rt")
-        node = loader.compose(io.StringIO(text))
-        _check_size(node, path)
-        _check_tags(node, path)
-        return None if node is None else loader.constructor.construct_document(node)
+        with warnings.catch_warnings():
+            # ruamel warns about legal YAML (a reused anchor: the later one counts);
+            # a warning would print several lines and a library path to stderr.
+            warnings.simplefilter("ignore", YAMLWarning)
+            warnings.simplefilter("ignore", YAMLFutureWarning)
+            node = loader.compose(io.StringIO(text))
+            _check_size(node, path)
+            _check_tags(node, path)
+            return None if node is None else loader.constructor.construct_document(node)
     except InputFileError:
         raise
     except MarkedYAMLError as exc:
