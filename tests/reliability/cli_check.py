@@ -11,9 +11,27 @@ split over lines) is a crash.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from reliability.ledger import CLEAN_ERROR, CRASH, VALID
+
+
+@contextmanager
+def user_visible_warnings() -> Iterator[list[warnings.WarningMessage]]:
+    """Record the warnings a user would see on stderr, as Python's default filters show them.
+
+    Under pytest, warnings are captured and never reach a command's stderr; in a
+    real process they print several lines (and a library path) to stderr.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.resetwarnings()
+        warnings.simplefilter("default")
+        for hidden in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
+            warnings.simplefilter("ignore", hidden)
+        yield caught
+
 
 _PROBLEM = re.compile(r"^(?P<file>[^:]+)(?::(?P<line>\d+))?: (?P<msg>\S.*)$")
 _COUNT = re.compile(r"^error: (\d+) problems? found$")

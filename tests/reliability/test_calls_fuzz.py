@@ -23,7 +23,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from reliability.cli_check import classify
+from reliability.cli_check import classify, user_visible_warnings
 from reliability.ledger import CODE_RUN, CRASH, OVER_BUDGET, check
 from reliability.profile import LONG, fuzz
 from reliability.yaml_fuzz import SPECIALS, dump, mutated_text, values
@@ -78,7 +78,8 @@ def validate(path: str = TARGET, measure_memory: bool = False) -> tuple[str, str
     recursion tenfold, so slower cases are measured in a process, long profile).
     """
     t0 = time.perf_counter()
-    result = runner.invoke(app, ["recs", "validate", path])
+    with user_visible_warnings() as printed:
+        result = runner.invoke(app, ["recs", "validate", path])
     seconds = time.perf_counter() - t0
     peak_mb = None
     if measure_memory and seconds < 1.0:
@@ -92,6 +93,8 @@ def validate(path: str = TARGET, measure_memory: bool = False) -> tuple[str, str
         result.exit_code, result.stdout, result.stderr, [path, *SCALE_PATHS],
         exception=result.exception,
     )  # fmt: skip
+    if printed and outcome != CRASH:
+        outcome, detail = CRASH, f"a Python warning printed to stderr: {printed[0].message!s:.200}"
     if any(Path(m).exists() for m in MARKERS):
         outcome, detail = CODE_RUN, f"marker created; {detail}"
     elif outcome != CRASH and seconds > CASE_BUDGET_S:
@@ -158,6 +161,8 @@ def test_random_bytes(project, fast_scales, raw):
 
 # --------------------------------------------------------------------------- hand-made attacks
 
+#: A valid report's fields without its calls; attacks add a ``padding`` key (an unknown
+#: field, reported only once the whole file is read) or calls.
 HEAD = REPORT_SEEDS[0].split("recommendations:")[0]
 
 
@@ -191,36 +196,37 @@ SIZE = 100_000 if LONG else 20_000
 
 ATTACKS = {
     # Tags that would construct Python objects (and so run code): refused, nothing created.
-    "tag-object-apply-mkdir": HEAD + "industry: !!python/object/apply:os.mkdir [PWNED-DIR]\n",
-    "tag-object-apply-open": HEAD + "industry: !!python/object/apply:builtins.open [PWNED-FILE, w]\n",
-    "tag-object-new": HEAD + "industry: !!python/object/new:os.mkdir [PWNED-DIR]\n",
-    "tag-name": HEAD + "industry: !!python/name:os.system\n",
+    "tag-object-apply-mkdir": HEAD + "padding: !!python/object/apply:os.mkdir [PWNED-DIR]\n",
+    "tag-object-apply-open": HEAD + "padding: !!python/object/apply:builtins.open [PWNED-FILE, w]\n",
+    "tag-object-new": HEAD + "padding: !!python/object/new:os.mkdir [PWNED-DIR]\n",
+    "tag-name": HEAD + "padding: !!python/name:os.system\n",
     "tag-in-key": HEAD + "? !!python/object/apply:os.mkdir [PWNED-DIR]\n: 1\n",
-    "tag-verbatim": HEAD + "industry: !<tag:yaml.org,2002:python/object/apply:os.mkdir> [PWNED-DIR]\n",
+    "tag-verbatim": HEAD + "padding: !<tag:yaml.org,2002:python/object/apply:os.mkdir> [PWNED-DIR]\n",
     "tag-directive": "%TAG !p! tag:yaml.org,2002:python/object/apply:\n---\n"
-    + HEAD + "industry: !p!os.mkdir [PWNED-DIR]\n",
+    + HEAD + "padding: !p!os.mkdir [PWNED-DIR]\n",
     # Alias bombs: 10**9 values from a few hundred bytes.
     "billion-laughs-lists": _laughs(9, 10),
     "billion-laughs-mappings": _laughs(9, 10, mapping=True),
     "wide-alias": HEAD + "a: &a [" + ", ".join(["x"] * 2000) + "]\nb: [" + ", ".join(["*a"] * 2000) + "]\n",
     "self-alias": HEAD + "a: &a [*a]\n",
+    "reused-anchor": HEAD + "padding: &a [1]\nmore: &a [2]\nthird: *a\n",
     "merge-bomb": HEAD + "a: &a {x: 1, y: 2}\n" + "".join(f"m{i}: {{<<: *a}}\n" for i in range(200)),
     # Nesting.
     "deep-block": HEAD + "".join("  " * i + f"k{i}:\n" for i in range(60)) + "  " * 60 + "v\n",
-    "deep-flow-seq": HEAD + "industry: " + "[" * 50_000 + "]" * 50_000 + "\n",
-    "deep-flow-map": HEAD + "industry: " + "{a: " * 20_000 + "1" + "}" * 20_000 + "\n",
+    "deep-flow-seq": HEAD + "padding: " + "[" * 50_000 + "]" * 50_000 + "\n",
+    "deep-flow-map": HEAD + "padding: " + "{a: " * 20_000 + "1" + "}" * 20_000 + "\n",
     # Sizes.
     "over-limit-by-one": "# " + "x" * (MAX_INPUT_BYTES - 2) + "\n",
     "over-limit-far": HEAD + "note: " + "x" * (3 * MAX_INPUT_BYTES) + "\n",
     f"many-calls-{SIZE // 1000}k": _calls(SIZE),
-    f"long-list-{SIZE // 1000}k": HEAD + "industry:\n" + "- x\n" * (SIZE // 4),
-    f"long-scalar-{SIZE // 1000}k": HEAD + "industry: " + "x" * SIZE + "\n",
+    f"long-list-{SIZE // 1000}k": HEAD + "padding:\n" + "- x\n" * (SIZE // 4),
+    f"long-scalar-{SIZE // 1000}k": HEAD + "padding: " + "x" * SIZE + "\n",
     # Numbers and types.
-    "int-4400-digits": HEAD + "industry: " + "9" * 4400 + "\n",
+    "int-4400-digits": HEAD + "padding: " + "9" * 4400 + "\n",
     "float-overflow": HEAD.replace("scale: huaan", "scale: huaan") + "recommendations:\n"
     "  - {name: 腾讯控股, ticker: 0700.HK, rating: buy, target: {value: 1e999}}\n",
     "date-feb-30": HEAD.replace("published: 2025-05-06", "published: 2025-02-30"),
-    "bool-maybe": HEAD + "industry: !!bool maybe\n",
+    "bool-maybe": HEAD + "padding: !!bool maybe\n",
     "scale-as-list": HEAD.replace("scale: huaan", "scale: [huaan]"),
     "scale-as-map": HEAD.replace("scale: huaan", "scale: {id: huaan}"),
     "duplicate-nested-key": HEAD + "recommendations:\n  - name: a\n    name: b\n    ticker: 0700.HK\n"
@@ -233,7 +239,7 @@ ATTACKS = {
 }
 if LONG:
     # Each takes seconds (the parser recurses to Python's limit, or scans 200k brackets).
-    ATTACKS["unclosed-flow"] = HEAD + "industry: " + "[" * 200_000 + "\n"
+    ATTACKS["unclosed-flow"] = HEAD + "padding: " + "[" * 200_000 + "\n"
 
 
 @pytest.mark.parametrize("name", list(ATTACKS))
@@ -249,7 +255,7 @@ def test_hand_made_attack(project, fast_scales, name):
         pytest.param("latin-1", HEAD.replace("华安证券", "Huaan").encode() + "note: café\n".encode("latin-1"), id="latin-1"),
         pytest.param("utf-16", HEAD.encode("utf-16"), id="utf-16-bom"),
         pytest.param("gbk", HEAD.encode("gbk", errors="replace"), id="gbk"),
-        pytest.param("nul", HEAD.encode() + b"industry: a\x00b\n", id="nul-byte"),
+        pytest.param("nul", HEAD.encode() + b"padding: a\x00b\n", id="nul-byte"),
     ],
 )  # fmt: skip
 def test_not_utf8(project, fast_scales, name, raw):
@@ -261,10 +267,10 @@ def test_not_utf8(project, fast_scales, name, raw):
 # The worst shapes just under the size limit take seconds each to parse (pure-Python
 # YAML): in the long profile only, each in its own process, measuring its peak memory.
 NEAR_LIMIT = {
-    "near-limit-list": HEAD + "industry:\n" + "- x\n" * ((MAX_INPUT_BYTES - len(HEAD.encode()) - 20) // 4),
-    "near-limit-flow": HEAD + "industry: [" + "1, " * ((MAX_INPUT_BYTES - len(HEAD.encode()) - 20) // 3) + "]\n",
+    "near-limit-list": HEAD + "padding:\n" + "- x\n" * ((MAX_INPUT_BYTES - len(HEAD.encode()) - 20) // 4),
+    "near-limit-flow": HEAD + "padding: [" + "1, " * ((MAX_INPUT_BYTES - len(HEAD.encode()) - 20) // 3) + "]\n",
     "near-limit-calls": _calls(MAX_INPUT_BYTES),
-    "near-limit-scalar": HEAD + "industry: " + "x" * (MAX_INPUT_BYTES - len(HEAD.encode()) - 20) + "\n",
+    "near-limit-scalar": HEAD + "padding: " + "x" * (MAX_INPUT_BYTES - len(HEAD.encode()) - 20) + "\n",
 }  # fmt: skip
 #: A process-wide budget: the interpreter and pandas alone take about 100 MB.
 PROCESS_BUDGET_MB = 1024.0
