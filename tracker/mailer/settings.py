@@ -49,9 +49,11 @@ def check_header_value(value: str, what: str) -> str:
     A CR or LF would let a value add headers or recipients (header injection);
     other control characters have no place in a header either.
     """
-    if "\r" in value or "\n" in value:
+    # NEL and the Unicode line/paragraph separators count as line breaks too: the
+    # email package splits headers on them (str.splitlines) and refuses to send.
+    if any(c in "\r\n\x85\u2028\u2029" for c in value):
         raise HeaderInjection(f"{what} {value!r} contains a line break: refused (header injection)")
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in value):
         raise HeaderInjection(f"{what} {value!r} contains a control character: refused")
     return value
 
