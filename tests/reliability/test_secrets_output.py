@@ -23,6 +23,7 @@ import json
 import os
 import secrets
 import shutil
+from datetime import datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -258,7 +259,7 @@ def test_secret_in_config_is_warned_and_not_echoed(project, tracker_home, fast_c
 
 _header_text = st.text(
     alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"])
-    | st.sampled_from(["\r", "\n", "\x00", "\x0b", "\x1b", "\x7f", "\u2028", "\x85", ":", "<", ">", ",", '"']),
+    | st.sampled_from(["\r", "\n", "\x00", "\x0b", "\x1b", "\x7f", "\u2028", "\u2029", "\x85", "\x9f", ":", "<", ">", ",", '"']),
     max_size=40,
 )  # fmt: skip
 _address = st.sampled_from(["ops@example.com", "a.b+c@example.org", "ops@example.com\r\nBcc: x@evil.example",
@@ -283,8 +284,10 @@ def test_header_values_are_refused_or_stay_in_their_header(tmp_path_factory, pre
         encoding="utf-8",
     )  # fmt: skip
     case = f"prefix={prefix!r} name={name!r} sender={sender_name!r} address={address!r}"
-    dangerous = any(c in prefix + name + sender_name + address for c in "\r\n") or any(
-        ord(c) < 32 or ord(c) == 127 for c in prefix + name + sender_name + address
+    # Line breaks as the email package sees them (str.splitlines), and C0/C1 controls.
+    dangerous = any(
+        c in "\r\n\x85\u2028\u2029" or ord(c) < 32 or 127 <= ord(c) < 160
+        for c in prefix + name + sender_name + address
     )
     try:
         config = load_mail_config(path).settings
@@ -299,8 +302,11 @@ def test_header_values_are_refused_or_stay_in_their_header(tmp_path_factory, pre
         check(HEADERS, LEAK, case, "a line break or control character was accepted")
     content = MailContent(subject=config.subject_prefix + " 荐股记分卡", text="t", html="<p>t</p>")
     to = config.recipients[0]
-    raw = build_message(content, config.sender, to, new_message_id("2026-W01", config.sender),
-                        __import__("datetime").datetime(2026, 1, 5, 8, 0).astimezone()).as_bytes()  # fmt: skip
+    try:
+        raw = build_message(content, config.sender, to, new_message_id("2026-W01", config.sender),
+                            datetime(2026, 1, 5, 8, 0).astimezone()).as_bytes()  # fmt: skip
+    except Exception as exc:  # accepted settings must make a message
+        check(HEADERS, CRASH, case, f"accepted, then {type(exc).__name__}: {exc}")
     msg = email.message_from_bytes(raw, policy=email.policy.default)
     names = sorted({k.lower() for k in msg.keys()})
     expected = sorted(["auto-submitted", "content-transfer-encoding", "content-type", "date", "from",
@@ -324,6 +330,8 @@ def test_header_values_are_refused_or_stay_in_their_header(tmp_path_factory, pre
         pytest.param("subject_prefix", "[tracker]\r\nBcc: victim@evil.example", id="subject-crlf-bcc"),
         pytest.param("recipients", ["Ops\nBcc: victim@evil.example <ops@example.com>"], id="name-lf-bcc"),
         pytest.param("sender", "Tracker <tracker@example.com>\r\nReply-To: x@evil.example", id="sender-crlf"),
+        pytest.param("subject_prefix", "[tracker]\x85Bcc: victim@evil.example", id="subject-nel"),
+        pytest.param("recipients", ["Ops\u2028Bcc: v@evil.example <ops@example.com>"], id="name-line-separator"),
     ],
 )
 def test_header_injection_through_the_command_sends_nothing(project, fast_card, monkeypatch, field, value):
