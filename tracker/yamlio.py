@@ -153,7 +153,8 @@ def load_yaml(path: Path, text: str | None = None) -> Any:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
-        problem = (exc.problem or exc.context or "malformed YAML").strip()
+        # ruamel quotes values raw: a line break in one (U+2028 too) must not split the line.
+        problem = _printable((exc.problem or exc.context or "malformed YAML").strip())
         if "could not determine a constructor" in problem:
             problem = problem.replace("could not determine a constructor for the tag", "tag not allowed:")
         raise InputFileError(path, f"YAML: {problem}", line=line) from None
@@ -166,6 +167,11 @@ def load_yaml(path: Path, text: str | None = None) -> Any:
         raise _unbuildable(text, path, exc) from None
     except RecursionError:
         raise InputFileError(path, f"nested deeper than {MAX_DEPTH} levels") from None
+
+
+def _printable(text: str) -> str:
+    """``text`` with each non-printable character (line breaks, controls) as its escape."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 def _unbuildable(text: str, path: Path, exc: Exception) -> InputFileError:
