@@ -117,7 +117,7 @@ def run_case(kind: str, content: str | bytes, path: str = TARGET) -> None:
 # --------------------------------------------------------------------------- fuzzing
 
 
-@fuzz(quick=80, long=1500)
+@fuzz(quick=60, long=1500)
 @given(text=mutated_text(REPORT_SEEDS))
 def test_mutated_report_files(project, fast_scales, text):
     run_case("mutated report", text)

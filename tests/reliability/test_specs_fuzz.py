@@ -33,6 +33,7 @@ from reliability.ledger import (
     OVER_BUDGET,
     VALID,
     check,
+    record,
 )
 from reliability.profile import LONG, fuzz
 from reliability.yaml_fuzz import SPECIALS, dump, mutated_text, values
@@ -230,13 +231,47 @@ def test_valid_odd_specs_run_to_the_end(priced_project, data):
         outcome, detail = CLEAN_ERROR, lines[-1]
     else:
         outcome, detail = CRASH, f"exit {result.exit_code}: {result.stderr[-300:]!r}"
+    if outcome == CRASH and "RejectedOrderError" in detail:
+        # The known gap of test_tiny_amount_without_board_lots_ends_cleanly: counted, not failed.
+        record(CATEGORY, CRASH, f"whole run: {data}", detail + " (known gap)", seconds=seconds)
+        return
     check(CATEGORY, outcome, f"whole run: {data}", detail, seconds=seconds)
+
+
+def whole_run(spec_text: str) -> tuple[str, str]:
+    """Run a spec file through ``tracker backtest run --offline``: (outcome, detail)."""
+    from tracker.backtest.runs import is_complete
+
+    Path(TARGET).write_text(spec_text, encoding="utf-8")
+    result = runner.invoke(app, ["backtest", "run", TARGET, "--offline"])
+    lines = result.stderr.strip().splitlines()
+    report = [line for line in result.stdout.splitlines() if line.startswith("report: ")]
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        return CRASH, f"{type(result.exception).__name__}: {result.exception}"
+    if result.exit_code == 0 and report and is_complete(Path(report[0][len("report: "):]).parent):
+        return VALID, "complete run"
+    if result.exit_code in (1, 2) and lines and lines[-1].startswith("error: "):
+        return CLEAN_ERROR, lines[-1]
+    return CRASH, f"exit {result.exit_code}: {result.stderr[-300:]!r}"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="known gap in the backtest engine: a fixed amount too small for the commission minimum "
+    "(amount_hkd: 0.01, board_lots: false) ends in vectorbt's RejectedOrderError traceback",
+)
+def test_tiny_amount_without_board_lots_ends_cleanly(priced_project):
+    spec = "name: tiny\nboard_lots: false\nsizing: {method: fixed, amount_hkd: 0.01}\n"
+    outcome, detail = whole_run(spec)
+    record(CATEGORY, outcome, "whole run: fixed amount_hkd 0.01, no board lots", detail)
+    assert outcome in (VALID, CLEAN_ERROR), detail
 
 
 # --------------------------------------------------------------------------- output paths
 
 
-@fuzz(quick=60, long=2000)
+@fuzz(quick=40, long=2000)
 @given(name=st.text(max_size=30) | st.sampled_from(
     ["..", "../x", "../../etc", "a/b", "/abs", "x/..", ".hidden", "․․", "%2e%2e", "a\\b", "a\x00b",
      "CON", "x" * 81, "ok-name", "a..b", "_x", "-x"]))  # fmt: skip
@@ -294,6 +329,7 @@ def test_dot_dot_spec_name_through_the_command(spec_project, name):
 
 @pytest.mark.xfail(
     strict=True,
+    raises=pytest.fail.Exception,
     reason="known gap in tracker.backtest_spec: capital_hkd accepts .inf / 1e999; the run then "
     "reports infinite equity, NaN statistics and every call untraded as a complete run",
 )
