@@ -192,6 +192,49 @@ def test_cash_runs_out_orders_are_reduced_then_skipped():
     assert t.loc["a#3", "reason"] == "cash exhausted: HKD 968.59 left"
 
 
+def test_orders_whose_costs_exceed_their_value():
+    closes = flat({"0001.HK": 10.0, "0002.HK": 10.0})
+    closes.loc["2025-07-21":, "0002.HK"] = 1.0  # b#1 loses 90% before its exit
+    calls = make_calls(
+        [("a#1", "A", "0001.HK", "buy", "2025-07-02", 12),
+         ("b#1", "A", "0002.HK", "buy", "2025-07-02", 12)]
+    )  # fmt: skip
+    s = spec(
+        exit={"rule": "fixed", "months": 1},
+        sizing={"method": "fixed", "amount_hkd": 2},
+        costs={"commission_rate": 0.0003, "commission_min_hkd": 3},
+        board_lots=False,
+    )
+    # HKD 2.00 on 2025-07-03: commission max(0.0006, 3) = 3, stamp ceil(0.002) = 1, the
+    # levies and fees round to 0.00 -> 4.00 >= 2.00: both skipped, nothing traded.
+    res = run_backtest(calls, closes, bench(), s)
+    t = res.trades.set_index("call_id")
+    assert t["status"].tolist() == ["skipped", "skipped"]
+    assert set(t["reason"]) == {"costs HKD 4.00 would exceed the order's value HKD 2.00"}
+    assert res.final_equity == 1_000_000
+
+    s20 = spec(
+        exit={"rule": "fixed", "months": 1},
+        sizing={"method": "fixed", "amount_hkd": 20},
+        costs={"commission_rate": 0.0003, "commission_min_hkd": 3},
+        board_lots=False,
+    )
+    res = run_backtest(calls[calls["call_id"] == "b#1"], closes, bench(), s20)
+    t = res.trades.set_index("call_id")
+    # Buy 2 shares × 10 = 20.00 for 3 + ceil(0.02) = 4.00; sell 2 × 1.00 = 2.00 on 2025-08-04,
+    # whose costs (3 + 1 = 4.00) exceed it: charged the 2.00 proceeds instead.
+    assert t.loc["b#1", "shares"] == 2
+    assert t.loc["b#1", "entry_costs_hkd"] == pytest.approx(4.0, abs=1e-9)
+    assert t.loc["b#1", "exit_costs_hkd"] == pytest.approx(2.0, abs=1e-8)
+    assert (
+        t.loc["b#1", "note"]
+        == "exit costs HKD 4.00 exceed the proceeds HKD 2.00: charged the proceeds"
+    )
+    # pnl = 2 - 20 - 4 - 2 = -24
+    assert t.loc["b#1", "pnl_hkd"] == pytest.approx(-24.0, abs=1e-6)
+    assert res.final_equity == pytest.approx(1_000_000 - 24.0, abs=1e-6)
+
+
 def test_max_positions_and_equal_weight_on_previous_close():
     closes = flat({f"000{i}.HK": 10.0 for i in range(1, 5)})
     calls = make_calls(

@@ -45,7 +45,8 @@ def problems(path: Path) -> list[str]:
         ),
         pytest.param(
             "name: x\ncapital_hkd: -5000\n",
-            ["spec.yaml:2: capital_hkd: initial capital must be a positive amount of HKD, got -5000"],
+            ["spec.yaml:2: capital_hkd: initial capital must be a positive amount of HKD below"
+             " 1,000,000,000,000, got -5000"],
             id="negative-capital",
         ),
         pytest.param(
@@ -101,7 +102,7 @@ def test_every_problem_of_a_file_is_reported_at_once(tmp_path):
         "  max_positions: 0\n"
     )
     assert problems(write(tmp_path, text)) == [
-        "spec.yaml:2: capital_hkd: initial capital must be a positive amount of HKD, got 0",
+        "spec.yaml:2: capital_hkd: initial capital must be a positive amount of HKD below 1,000,000,000,000, got 0",
         "spec.yaml:3: entry: Input should be 'next-close', 'next-open' or 'same-close'",
         "spec.yaml:5: select.ratings.1: Input should be 'buy', 'overweight', 'neutral',"
         " 'underweight', 'sell' or 'attention'",

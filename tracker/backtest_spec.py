@@ -77,9 +77,17 @@ def _positive_months(value: int) -> int:
     return value
 
 
+#: The largest initial capital accepted, HKD: far above any real book, and small
+#: enough that cash, costs and statistics stay exact in floating point.
+MAX_CAPITAL_HKD = 1e12
+
+
 def _positive_capital(value: float) -> float:
-    if not value > 0:
-        raise ValueError(f"initial capital must be a positive amount of HKD, got {value:g}")
+    if not 0 < value < MAX_CAPITAL_HKD:  # also refuses .inf, 1e999 and .nan
+        raise ValueError(
+            f"initial capital must be a positive amount of HKD below {MAX_CAPITAL_HKD:,.0f},"
+            f" got {value:g}"
+        )
     return value
 
 

@@ -11,11 +11,14 @@ order, and on each one:
 3. buys the day's new calls in book order. Each gets a target value —
    ``equal``: value ÷ ``max_positions``; ``rating``: that times the rating's
    weight; ``fixed``: the amount — rounded **down** to whole board lots.
-   A call whose target buys less than one lot is skipped. When
+   A call whose target buys less than one lot, or whose costs would exceed
+   its value, is skipped. When
    ``max_positions`` positions are open the call is skipped. When cash does
    not cover the order and its costs, the order is **reduced** to the most
    whole lots cash allows (costs included); if not even one lot fits it is
-   skipped. Every skip and reduction is reported with its reason.
+   skipped. Every skip and reduction is reported with its reason. A sale
+   whose costs would exceed its proceeds (a position that lost nearly all its
+   value) is charged its proceeds, and its note says so.
 
 The result (shares and the exact cost of every buy and sell) goes to
 ``vectorbt.Portfolio.from_orders`` as order sizes and per-order
@@ -120,6 +123,34 @@ def _fit_to_cash(
     return float(lo * lot), best
 
 
+def _cap_exit_costs(
+    c: np.ndarray, proceeds: np.ndarray, leaving: np.ndarray, note: np.ndarray
+) -> np.ndarray:
+    """Exit costs no larger than the sale's proceeds, noting each capped sale.
+
+    A position that has lost nearly all its value can be worth less than the
+    minimum commission; a sale cannot cost more than it brings in (vectorbt
+    would refuse it), so such a sale is charged its proceeds (less a hair, so
+    that vectorbt's own arithmetic never finds the fees a cent too high) and
+    the call's note says what was left uncharged.
+    """
+    total = c.sum(axis=1)
+    over = (total > 0) & (total >= proceeds)
+    if not over.any():
+        return c
+    c = c.copy()
+    for k in np.flatnonzero(over):
+        charged = proceeds[k] * (1 - 1e-9)
+        c[k] = c[k] * (charged / total[k])
+        i = leaving[k]
+        text = (
+            f"exit costs HKD {total[k]:,.2f} exceed the proceeds HKD {proceeds[k]:,.2f}:"
+            " charged the proceeds"
+        )
+        note[i] = f"{note[i]}; {text}" if note[i] else text
+    return c
+
+
 def plan_orders(
     cand: Candidates,
     value_close: np.ndarray,
@@ -183,6 +214,7 @@ def plan_orders(
         if len(leaving):
             proceeds = shares[leaving] * cand.exit_price[leaving]
             c = costs(proceeds, t, cand.exempt[leaving])
+            c = _cap_exit_costs(c, proceeds, leaving, note)
             exit_costs[leaving] = c
             cash += float(proceeds.sum() - c.sum())
             moved += float(proceeds.sum())
@@ -223,6 +255,12 @@ def plan_orders(
                     continue
                 if q < want[j] * (1 - 1e-6):
                     note[i] = f"reduced from {want[j]:g} to {q:g} shares: cash"
+            if c.sum() >= q * price[j]:
+                reason[i] = (
+                    f"costs HKD {c.sum():,.2f} would exceed the order's value"
+                    f" HKD {q * price[j]:,.2f}"
+                )
+                continue
             shares[i] = q
             entry_costs[i] = c
             cash -= q * price[j] + float(c.sum())
