@@ -492,3 +492,19 @@ def test_packing_columns_changes_nothing():
 def test_pack_columns(entries, exits, expected):
     got = pack_columns(np.array(entries), np.array(exits))
     assert got.tolist() == expected
+
+
+def test_an_order_vectorbt_refuses_is_a_clean_engine_error():
+    from tracker.backtest.portfolio import EngineMismatch, simulate_orders
+
+    grid = JULY_AUG_2025[:3]
+    one = np.array([0])
+    # 1,000 shares × 10 = HKD 10,000 against HKD 100 of cash: vectorbt (no partial fills)
+    # refuses the buy.
+    with pytest.raises(EngineMismatch, match=r"vectorbt refused an order of the plan \(Final size is less"):
+        simulate_orders(
+            grid, column=one, entry_row=one, exit_row=np.array([2]),
+            entry_price=np.array([10.0]), exit_price=np.array([10.0]), shares=np.array([1000.0]),
+            entry_fees=np.zeros(1), exit_fees=np.zeros(1), value_close=np.full((3, 1), 10.0),
+            ticker_col=one, capital=100.0,
+        )  # fmt: skip

@@ -100,22 +100,31 @@ def simulate_orders(
     close[np.isnan(close)] = 1.0  # no position there: any finite price values it at 0
     price[np.isnan(price)] = np.inf  # unused (no order); np.inf means "the close"
     frame = pd.DataFrame(close, index=grid)
-    return vbt.Portfolio.from_orders(
-        frame,
-        size=size,
-        size_type="amount",
-        direction="longonly",
-        price=price,
-        fees=np.zeros((n_rows, n_cols)),
-        fixed_fees=fees,
-        init_cash=float(capital),
-        cash_sharing=True,
-        group_by=np.zeros(n_cols, dtype=np.int64),
-        call_seq="auto",
-        allow_partial=False,
-        raise_reject=True,
-        freq="1D",
-    )
+    from vectorbt.portfolio.enums import RejectedOrderError
+
+    try:
+        return vbt.Portfolio.from_orders(
+            frame,
+            size=size,
+            size_type="amount",
+            direction="longonly",
+            price=price,
+            fees=np.zeros((n_rows, n_cols)),
+            fixed_fees=fees,
+            init_cash=float(capital),
+            cash_sharing=True,
+            group_by=np.zeros(n_cols, dtype=np.int64),
+            call_seq="auto",
+            allow_partial=False,
+            raise_reject=True,
+            freq="1D",
+        )
+    except RejectedOrderError as exc:
+        # The plan sizes every order to fit; a refusal means the plan and vectorbt disagree.
+        raise EngineMismatch(
+            f"vectorbt refused an order of the plan ({exc}); this is a bug in tracker:"
+            " please report it with the spec"
+        ) from None
 
 
 def check_fills(pf, column, entry_row, exit_row, plan: OrderPlan, sel) -> np.ndarray:
