@@ -190,6 +190,45 @@ def test_resume_after_sending_row_reuses_message_id(outbox):
     assert got.rcpt_tos == ["b@example.com"] and got.message["Message-ID"] == "<b.1@example.com>"
 
 
+def test_unsynced_committing_mark_survives_a_kill(outbox):
+    # The mark is written without a sync on the run's open connection; a process killed
+    # right after writing it must leave it for the next run, and the file must stay sound.
+    script = textwrap.dedent(
+        f"""
+        import os, signal, sys
+        from pathlib import Path
+        from tracker.outbox import Outbox
+        outbox = Outbox(Path(sys.argv[1]))
+        with outbox.locked():
+            outbox.record("{WEEK}", 0, "a@example.com", "<a.1@example.com>", "sending")
+            outbox.record("{WEEK}", 0, "a@example.com", "<a.1@example.com>", "committing",
+                          sync=False)
+            os.kill(os.getpid(), signal.SIGKILL)
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", script, str(outbox.path)], timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    (row,) = outbox.rows(WEEK)
+    assert (row.status, row.message_id, row.attempts) == (COMMITTING, "<a.1@example.com>", 0)
+    conn = sqlite3.connect(outbox.path)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.close()
+
+
+def test_one_connection_per_locked_run_syncs_all_but_the_mark(outbox):
+    with outbox.locked():
+        conn = outbox._held
+        outbox.record(WEEK, 0, "a@example.com", "<a.1@example.com>", SENDING)
+        outbox.record(WEEK, 0, "a@example.com", "<a.1@example.com>", COMMITTING, sync=False)
+        # Visible to another connection at once; the run's connection is back to FULL (2).
+        other = sqlite3.connect(outbox.path)
+        assert other.execute("SELECT status FROM outbox").fetchall() == [(COMMITTING,)]
+        other.close()
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2
+        assert outbox._held is conn
+    assert outbox._held is None
+
+
 def test_committing_row_is_in_doubt_and_not_resent(outbox, caplog):
     outbox.record(WEEK, 0, "a@example.com", "<a.1@example.com>", COMMITTING)
     handler = Mailroom()

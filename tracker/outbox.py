@@ -2,9 +2,10 @@
 
 One row per (ISO week, round, recipient) with the Message-ID, the status and
 timestamps (UTC, ISO 8601). ``round`` is 0 for a week's normal sends and
-grows by one with each ``--force``. Every status change is committed
-(``synchronous=FULL``, WAL journal) before the next network step, so the
-ledger survives a SIGKILL at any instant.
+grows by one with each ``--force``. Every status change is committed (WAL
+journal) before the next network step, so the ledger survives a SIGKILL at
+any instant; all but ``committing`` are also synced to disk
+(``synchronous=FULL``) before that step.
 
 Statuses, in the order a send moves through them:
 
@@ -15,7 +16,7 @@ Statuses, in the order a send moves through them:
 ``committing``
     Recorded just before the final "."; after the server's 250 it becomes
     ``sent``. A row left here by a crash is *in doubt*: the server may or may
-    not have accepted it. It counts as served (see :func:`tracker.mailer.send_week`).
+    not have accepted it. It counts as served (see :func:`send_week`).
 ``sent``
     The server accepted the message.
 ``failed``
@@ -146,6 +147,7 @@ class Outbox:
 
     def __init__(self, path: Path):
         self.path = path
+        self._held: sqlite3.Connection | None = None  # open while locked()
 
     @classmethod
     def in_home(cls, home: Path) -> Outbox:
@@ -196,14 +198,30 @@ class Outbox:
                 f"another scorecard send is running (lock {lock.lock_file}); try again when it ends"
             ) from None
         try:
+            # One connection for the whole run: a status change then costs one write,
+            # not an open, a sync and a checkpoint (see send_week on the commit window).
+            self._held = self._connect()
             yield self
         finally:
+            if self._held is not None:
+                self._held.close()
+                self._held = None
             lock.release()
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        if self._held is not None:
+            yield self._held
+            return
+        conn = self._connect()
+        try:
+            yield conn
+        finally:
+            conn.close()
 
     def rows(self, week: str | None = None) -> list[OutboxRow]:
         """Every row (of one week), oldest round first."""
-        conn = self._connect()
-        try:
+        with self._connection() as conn:
             sql = "SELECT * FROM outbox"
             args: tuple = ()
             if week is not None:
@@ -211,8 +229,6 @@ class Outbox:
                 args = (week,)
             cur = conn.execute(sql + " ORDER BY week, round, created_at, recipient", args)
             return [OutboxRow(**dict(r)) for r in cur.fetchall()]
-        finally:
-            conn.close()
 
     def plan(self, week: str, recipients: Sequence[str], force: bool = False) -> Plan:
         """The round to work in and its rows.
@@ -221,8 +237,7 @@ class Outbox:
         an interrupted run — forced or not — resumes where it stopped. With
         ``force``: a new, empty round.
         """
-        conn = self._connect()
-        try:
+        with self._connection() as conn:
             latest = conn.execute(
                 "SELECT MAX(round) FROM outbox WHERE week = ?", (week,)
             ).fetchone()[0]
@@ -230,13 +245,9 @@ class Outbox:
                 return Plan(week, 0, {})
             if force:
                 return Plan(week, latest + 1, {})
-            cur = conn.execute(
-                "SELECT * FROM outbox WHERE week = ? AND round = ?", (week, latest)
-            )
+            cur = conn.execute("SELECT * FROM outbox WHERE week = ? AND round = ?", (week, latest))
             rows = {r["recipient"]: OutboxRow(**dict(r)) for r in cur.fetchall()}
             return Plan(week, latest, {k: v for k, v in rows.items() if k in set(recipients)})
-        finally:
-            conn.close()
 
     def record(
         self,
@@ -247,40 +258,47 @@ class Outbox:
         status: str,
         error: str | None = None,
         attempt: bool = False,
+        sync: bool = True,
     ) -> None:
         """Insert or update one recipient's row, committed before returning.
 
         ``attempt=True`` adds one to the row's attempt count; ``error`` replaces
         the last error (``None`` keeps it unless the status is ``sent``).
+        ``sync=False`` commits without waiting for the disk: the row survives
+        a killed process but not a power cut until the next synced commit.
         """
         if status not in STATUSES:
             raise ValueError(f"unknown outbox status {status!r}")
         now = _utc_now()
-        conn = self._connect()
-        try:
-            with conn:
-                conn.execute(
-                    """
-                    INSERT INTO outbox (week, round, recipient, message_id, status, attempts,
-                                        error, created_at, updated_at, sent_at)
-                    VALUES (:week, :round, :rcpt, :mid, :status, :inc, :error, :now, :now, :sent)
-                    ON CONFLICT (week, round, recipient) DO UPDATE SET
-                        message_id = excluded.message_id,
-                        status = excluded.status,
-                        attempts = attempts + :inc,
-                        error = CASE WHEN :status = 'sent' THEN NULL
-                                     ELSE COALESCE(excluded.error, error) END,
-                        updated_at = excluded.updated_at,
-                        sent_at = COALESCE(excluded.sent_at, sent_at)
-                    """,
-                    {
-                        "week": week, "round": round, "rcpt": recipient, "mid": message_id,
-                        "status": status, "inc": int(attempt), "error": error, "now": now,
-                        "sent": now if status == SENT else None,
-                    },
-                )  # fmt: skip
-        finally:
-            conn.close()
+        with self._connection() as conn:
+            if not sync:
+                conn.execute("PRAGMA synchronous=NORMAL")
+            try:
+                with conn:
+                    conn.execute(
+                        """
+                        INSERT INTO outbox (week, round, recipient, message_id, status, attempts,
+                                            error, created_at, updated_at, sent_at)
+                        VALUES (:week, :round, :rcpt, :mid, :status, :inc, :error, :now, :now,
+                                :sent)
+                        ON CONFLICT (week, round, recipient) DO UPDATE SET
+                            message_id = excluded.message_id,
+                            status = excluded.status,
+                            attempts = attempts + :inc,
+                            error = CASE WHEN :status = 'sent' THEN NULL
+                                         ELSE COALESCE(excluded.error, error) END,
+                            updated_at = excluded.updated_at,
+                            sent_at = COALESCE(excluded.sent_at, sent_at)
+                        """,
+                        {
+                            "week": week, "round": round, "rcpt": recipient, "mid": message_id,
+                            "status": status, "inc": int(attempt), "error": error, "now": now,
+                            "sent": now if status == SENT else None,
+                        },
+                    )  # fmt: skip
+            finally:
+                if not sync:
+                    conn.execute("PRAGMA synchronous=FULL")
 
 
 # --------------------------------------------------------------------------- sending
@@ -339,10 +357,19 @@ def send_week(
     served again with the same Message-ID: the server never saw the end of
     that message, and a server discards a transaction whose data did not end
     (RFC 5321 §4.1.1.4), so nothing was delivered. A ``committing`` row is *in
-    doubt* and counts as delivered: the window is one 3-byte write and one
-    reply, a duplicate is what this ledger exists to prevent, and the log names
-    the Message-ID so the user can check the server's log; ``--force`` resends
-    the whole week. A run with nothing to send does not connect at all.
+    doubt* and counts as delivered: a duplicate is what this ledger exists to
+    prevent, and the log names the Message-ID so the user can check the
+    server's log; ``--force`` resends the whole week.
+
+    No ledger beside an SMTP session can be exact at every instant: the ".",
+    which lets the server accept, and the ledger's record of it are two
+    separate writes. A row is marked ``committing`` on the run's open
+    connection without waiting for the disk, and the "." is handed to the
+    kernel at once (which delivers it even if the process is then killed), so
+    a kill leaves a recipient unserved only if it lands in the tens of
+    microseconds between the two writes. (A power cut before the server's
+    reply can lose the unsynced mark: the recipient is then sent the message
+    again.) A run with nothing to send does not connect at all.
 
     Parameters
     ----------
@@ -456,7 +483,9 @@ def _send_to(
     try:
         attempts = send_one(
             transport, config.sender.address, rcpt.address, data,
-            before_final_dot=lambda: outbox.record(week, rnd, key, message_id, COMMITTING),
+            before_final_dot=lambda: outbox.record(
+                week, rnd, key, message_id, COMMITTING, sync=False
+            ),
             on_retry=retrying, sleep=sleep,
         )  # fmt: skip
     except DeliveryInDoubt as exc:

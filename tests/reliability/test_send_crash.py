@@ -77,12 +77,12 @@ def commit_window_note(losses: list[str]) -> str:
     """Why a recipient can go unserved: the known gap of the outbox, reported to its owner.
 
     ``tracker.outbox`` records "committing" before the final "." and counts such
-    a row as served after a crash. Its docs put the window at one 3-byte write,
-    but the row is visible from the moment SQLite writes it, and ``record``
-    then still syncs, closes and checkpoints (about 2 ms here) before the "."
-    goes out: a kill in those milliseconds leaves a recipient who is never
-    served. Such a case is recorded as data lost in the figures and makes the
-    test an expected failure; any other loss fails it.
+    a row as served after a crash. The mark and the "." are two writes; the mark
+    goes out unsynced on the run's open connection and the "." right after, so
+    the window is tens of microseconds (it was about 1.5 ms while the mark was
+    synced and its file closed first). A kill inside it leaves a recipient who
+    is never served: recorded as data lost in the figures, and the test becomes
+    an expected failure naming it; any other loss fails it.
     """
     return f"known outbox commit window, {len(losses)} recipient(s) never served: {losses}"
 
