@@ -8,7 +8,7 @@ import os
 import shutil
 import struct
 import subprocess
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -259,6 +259,21 @@ def test_chart_falls_back_to_matured_calls_and_to_tickers():
     # Without a CJK font the labels are tickers, never boxes.
     if cjk_font_path() is None:
         assert render_chart(card) == render_chart(card, font_path=False)
+
+
+def test_chart_falls_back_to_every_matured_call():
+    # A week later (2026-11-24..30) nothing is open or matures: the chart shows every matured
+    # call with an excess, best first: A +0.20, E -0.08, B -0.10 (F has no prices).
+    frame = calls_frame()
+    frame = frame.loc[frame["status"] != "open"]
+    card = build_scorecard(frame, hsi(), AS_OF + timedelta(days=7))
+    assert card.matured_this_week == () and card.open_calls == ()
+    title, shown = chart_calls(card)
+    assert title == "All matured calls: excess return vs ^HSI at the horizon (pp)"
+    assert [c.call_id for c in shown] == ["A", "E", "B"]
+    # Without any call to chart, the title stays the open calls' and the chart says so.
+    empty = build_scorecard(frame.iloc[:0], hsi(), AS_OF)
+    assert chart_calls(empty) == ("Open calls: excess return vs ^HSI so far (pp)", ())
 
 
 def test_mail_content_references_its_image(card):

@@ -147,6 +147,8 @@ class Scorecard:
     by_broker: tuple[LeaderRow, ...]
     by_analyst: tuple[LeaderRow, ...]
     notes: tuple[str, ...] = ()
+    #: Every matured call, best excess first (for the chart when nothing is open).
+    matured_calls: tuple[CallLine, ...] = ()
 
     def subject(self, prefix: str = "") -> str:
         """One line, with Chinese, e.g. ``荐股记分卡 Scorecard 2026-W48: 19 calls, ...``."""
@@ -329,6 +331,9 @@ def build_scorecard(
 
     open_calls = calls.loc[is_open & ~no_data].sort_values("excess", ascending=False,
                                                             na_position="last", kind="stable")  # fmt: skip
+    matured_calls = calls.loc[is_matured & ~no_data].sort_values(
+        "excess", ascending=False, na_position="last", kind="stable"
+    )
     headline = Headline(
         calls_tracked=len(calls),
         new_this_week=int(is_new.sum()),
@@ -364,6 +369,7 @@ def build_scorecard(
         by_broker=_leaders(calls, "broker"),
         by_analyst=_leaders(calls, "analyst"),
         notes=tuple(notes),
+        matured_calls=_lines(matured_calls),
     )
 
 
@@ -468,12 +474,22 @@ def cjk_font_path(sample: str = "腾讯控股聯想集團") -> str | None:
 
 
 def chart_calls(card: Scorecard) -> tuple[str, tuple[CallLine, ...]]:
-    """The chart's title and bars: open calls' interim excess, else matured calls'."""
-    shown = tuple(c for c in card.open_calls if c.excess is not None)
-    title = f"Open calls: excess return vs {card.benchmark} so far (pp)"
-    if not shown:
-        shown = tuple(c for c in card.matured_this_week if c.excess is not None)
-        title = f"Matured this week: excess return vs {card.benchmark} at the horizon (pp)"
+    """The chart's title and bars: open calls' interim excess, else the calls matured this
+    week, else every matured call (at most :data:`MAX_CHART_BARS`: the best and the worst)."""
+    choices = (
+        (card.open_calls, f"Open calls: excess return vs {card.benchmark} so far (pp)"),
+        (card.matured_this_week,
+         f"Matured this week: excess return vs {card.benchmark} at the horizon (pp)"),
+        (card.matured_calls,
+         f"All matured calls: excess return vs {card.benchmark} at the horizon (pp)"),
+    )  # fmt: skip
+    shown: tuple[CallLine, ...] = ()
+    title = choices[0][1]
+    for lines, heading in choices:
+        candidates = tuple(c for c in lines if c.excess is not None)
+        if candidates:
+            shown, title = candidates, heading
+            break
     if len(shown) > MAX_CHART_BARS:
         ranked = sorted(shown, key=lambda c: c.excess or 0.0, reverse=True)
         half = MAX_CHART_BARS // 2
