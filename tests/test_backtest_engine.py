@@ -213,6 +213,14 @@ def test_orders_whose_costs_exceed_their_value():
     assert set(t["reason"]) == {"costs HKD 4.00 would exceed the order's value HKD 2.00"}
     assert res.final_equity == 1_000_000
 
+    # HKD 5 of capital for a HKD 100 order: cash allows 5 - costs(5) = 5 - (3 + 1) = 1.00,
+    # whose own costs (3 + ceil(0.001) = 4.00) exceed it: skipped, not "reduced".
+    res = run_backtest(calls.iloc[:1], closes, bench(), s.model_copy(update={
+        "capital_hkd": 5.0, "sizing": s.sizing.model_copy(update={"amount_hkd": 100.0})}))  # fmt: skip
+    t = res.trades.set_index("call_id")
+    assert t.loc["a#1", "reason"] == "costs HKD 4.00 would exceed the order's value HKD 1.00"
+    assert t.loc["a#1", "note"] == ""
+
     s20 = spec(
         exit={"rule": "fixed", "months": 1},
         sizing={"method": "fixed", "amount_hkd": 20},

@@ -253,14 +253,14 @@ def plan_orders(
                 if q <= 0:
                     reason[i] = f"cash exhausted: HKD {cash:,.2f} left"
                     continue
-                if q < want[j] * (1 - 1e-6):
-                    note[i] = f"reduced from {want[j]:g} to {q:g} shares: cash"
             if c.sum() >= q * price[j]:
                 reason[i] = (
                     f"costs HKD {c.sum():,.2f} would exceed the order's value"
                     f" HKD {q * price[j]:,.2f}"
                 )
                 continue
+            if q < want[j] * (1 - 1e-6):
+                note[i] = f"reduced from {want[j]:g} to {q:g} shares: cash"
             shares[i] = q
             entry_costs[i] = c
             cash -= q * price[j] + float(c.sum())
