@@ -329,11 +329,13 @@ def build_scorecard(
     dx = directional_excess(calls)
     mx, ox = dx[is_matured].dropna(), dx[is_open].dropna()
 
-    open_calls = calls.loc[is_open & ~no_data].sort_values("excess", ascending=False,
-                                                            na_position="last", kind="stable")  # fmt: skip
-    matured_calls = calls.loc[is_matured & ~no_data].sort_values(
-        "excess", ascending=False, na_position="last", kind="stable"
-    )
+    def by_excess(mask) -> pd.DataFrame:
+        """The calls of ``mask`` that have prices, best excess first (ties in book order)."""
+        return calls.loc[mask & ~no_data].sort_values(
+            "excess", ascending=False, na_position="last", kind="stable"
+        )
+
+    open_calls, matured_calls = by_excess(is_open), by_excess(is_matured)
     headline = Headline(
         calls_tracked=len(calls),
         new_this_week=int(is_new.sum()),
