@@ -4,19 +4,43 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench reliability lint clean chromium
+# The lock: every direct and transitive dependency at an exact version with its hashes, made
+# by uv (`make lock`). uv is pinned here and installed into the venv by pip; it then installs
+# exactly the lock (`uv pip sync` removes anything else) and the project itself without deps.
+UV_VERSION := 0.13.9
+UV := $(BIN)/uv
+LOCK := requirements.lock
+LOCK_ARGS := --extra dev --generate-hashes --universal --python-version 3.11
 
-$(STAMP): pyproject.toml
+.PHONY: demo test bench reliability lint format lock test-latest clean chromium
+
+$(STAMP): $(LOCK) pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes $(LOCK)
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+# Refresh the lock on purpose: the newest versions that pyproject.toml's ranges allow.
+lock:
+	test -x $(UV) || { $(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet uv==$(UV_VERSION); }
+	$(UV) pip compile pyproject.toml $(LOCK_ARGS) --upgrade --quiet -o $(LOCK)
 
 demo: $(STAMP)
 	bash scripts/demo.sh
 
-test: $(STAMP) chromium
+test: $(STAMP) chromium lint
 	$(BIN)/python -m pytest -q
+
+# The same suite against the newest versions pyproject.toml allows, in a throwaway venv.
+# Not part of CI: it tells early what the next `make lock` would break.
+LATEST := .venv-latest
+test-latest: $(STAMP) chromium
+	rm -rf $(LATEST)
+	$(UV) venv --quiet --python $(BIN)/python $(LATEST)
+	$(UV) pip install --quiet --python $(LATEST)/bin/python --upgrade -e '.[dev]'
+	$(LATEST)/bin/python -m pip freeze 2>/dev/null | grep -iE '^(pandas|numpy|vectorbt|numba|yfinance|exchange.calendars|pydantic|typer)==' || true
+	$(LATEST)/bin/python -m pytest -q -p no:cacheprovider; rc=$$?; rm -rf $(LATEST); exit $$rc
 
 # The scorecard's rendering test draws the HTML with headless Chromium, and Chinese names need
 # a CJK font (for Chromium and for the chart's labels). Install Debian's packages when missing and
@@ -35,9 +59,14 @@ chromium:
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) $(LATEST) .pytest_cache build *.egg-info
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py

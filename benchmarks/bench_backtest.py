@@ -213,21 +213,34 @@ def numba_cold_warm(repeat_cold: int, repeat_warm: int) -> list[Timing]:
     cold_times = []
     for _ in range(repeat_cold):
         with tempfile.TemporaryDirectory() as cache:
-            t = time_process("engine process, cold numba cache", argv, repeat=1, warmup=0,
-                             env={"NUMBA_CACHE_DIR": cache})  # fmt: skip
+            t = time_process(
+                "engine process, cold numba cache",
+                argv,
+                repeat=1,
+                warmup=0,
+                env={"NUMBA_CACHE_DIR": cache},
+            )
             cold_times.append(t)
     cache = tempfile.mkdtemp(prefix="numba-warm-")
     try:
-        warm = time_process("engine process, warm numba cache (500 calls x 50 tickers x 2 y)",
-                            argv, repeat=repeat_warm, warmup=1, env={"NUMBA_CACHE_DIR": cache})  # fmt: skip
+        warm = time_process(
+            "engine process, warm numba cache (500 calls x 50 tickers x 2 y)",
+            argv,
+            repeat=repeat_warm,
+            warmup=1,
+            env={"NUMBA_CACHE_DIR": cache},
+        )
     finally:
         shutil.rmtree(cache, ignore_errors=True)
     times = [c.median_s for c in cold_times]
     cold = Timing(
         "engine process, cold numba cache (500 calls x 50 tickers x 2 y)",
-        float(np.median(times)), min(times), max(times), len(times),
+        float(np.median(times)),
+        min(times),
+        max(times),
+        len(times),
         max(c.peak_mb or 0 for c in cold_times),
-    )  # fmt: skip
+    )
     cold.extra["cold_over_warm"] = round(cold.median_s / warm.median_s, 1)
     return [cold, warm]
 
@@ -240,8 +253,11 @@ def end_to_end(repeat_cold: int, repeat_warm: int) -> tuple[list[Timing], list[s
     try:
         fill = subprocess.run(
             tracker_argv("prices", "update", "--recs", "--source", "simulated"),
-            cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True,
-        )  # fmt: skip
+            cwd=ROOT,
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+        )
         if fill.returncode not in (0, 2):
             raise RuntimeError(f"filling the store failed: {fill.stderr[-2000:]}")
         argv = tracker_argv("backtest", "run", HUAAN, "--offline", "--runs-dir", str(runs))
@@ -255,21 +271,30 @@ def end_to_end(repeat_cold: int, repeat_warm: int) -> tuple[list[Timing], list[s
                 )
         cache = home / "numba-cache"
         warm = time_process(
-            f"tracker backtest run {HUAAN}, warm", argv, repeat=repeat_warm, warmup=1,
-            env={**env, "NUMBA_CACHE_DIR": str(cache)}, target_s=2.0,
-        )  # fmt: skip
+            f"tracker backtest run {HUAAN}, warm",
+            argv,
+            repeat=repeat_warm,
+            warmup=1,
+            env={**env, "NUMBA_CACHE_DIR": str(cache)},
+            target_s=2.0,
+        )
         times = [c.median_s for c in cold_times]
         cold = Timing(
             f"tracker backtest run {HUAAN}, cold (empty numba cache)",
-            float(np.median(times)), min(times), max(times), len(times),
+            float(np.median(times)),
+            min(times),
+            max(times),
+            len(times),
             max(c.peak_mb or 0 for c in cold_times),
-        )  # fmt: skip
+        )
         # Where the warm time goes: importing vectorbt alone, in a fresh process.
         imp = time_process(
             "python -c 'import vectorbt' (floor of any process that uses it)",
-            [sys.executable, "-c", "import vectorbt"], repeat=repeat_warm, warmup=1,
+            [sys.executable, "-c", "import vectorbt"],
+            repeat=repeat_warm,
+            warmup=1,
             env={"NUMBA_CACHE_DIR": str(cache)},
-        )  # fmt: skip
+        )
         notes.append(
             f"end to end warm: {warm.median_s:.2f} s, of which importing vectorbt takes"
             f" {imp.median_s:.2f} s in a fresh process on this machine"
@@ -298,8 +323,12 @@ def run(quick: bool = False) -> dict:
 
     u = universe(n_tickers, years, n_calls)
     label = f"{n_calls:,} calls x {n_tickers} tickers x {years} y"
-    engine = time_call(f"engine (vectorbt from_orders), {label}, warm", lambda: engine_run(u, spec),
-                       repeat=repeat, target_s=5.0)  # fmt: skip
+    engine = time_call(
+        f"engine (vectorbt from_orders), {label}, warm",
+        lambda: engine_run(u, spec),
+        repeat=repeat,
+        target_s=5.0,
+    )
     result = engine_run(u, spec)
     engine.extra["trades"] = int((result.trades["status"] != "skipped").sum())
     engine.extra["final_equity_hkd"] = round(result.final_equity, 2)
@@ -319,13 +348,21 @@ def run(quick: bool = False) -> dict:
 
     for n in calls_sizes:
         uu = universe(n_tickers, years, n)
-        t = time_call(f"scaling: {n:,} calls x {n_tickers} tickers", lambda uu=uu: engine_run(uu, spec),
-                      repeat=3, trace_memory=False)  # fmt: skip
+        t = time_call(
+            f"scaling: {n:,} calls x {n_tickers} tickers",
+            lambda uu=uu: engine_run(uu, spec),
+            repeat=3,
+            trace_memory=False,
+        )
         rows.append(t)
     for k in ticker_sizes:
         uu = universe(k, years, n_calls)
-        t = time_call(f"scaling: {n_calls:,} calls x {k} tickers", lambda uu=uu: engine_run(uu, spec),
-                      repeat=3, trace_memory=False)  # fmt: skip
+        t = time_call(
+            f"scaling: {n_calls:,} calls x {k} tickers",
+            lambda uu=uu: engine_run(uu, spec),
+            repeat=3,
+            trace_memory=False,
+        )
         rows.append(t)
 
     rows += numba_cold_warm(repeat_cold=1 if quick else 2, repeat_warm=3 if quick else 5)

@@ -31,10 +31,14 @@ def heavy_modules_loaded(*args: str) -> list[str]:
 
 def run(quick: bool = False) -> dict:
     repeat = 3 if quick else 7
-    python = time_process("python -c pass (baseline)", [sys.executable, "-c", "pass"], repeat=repeat)
+    python = time_process(
+        "python -c pass (baseline)", [sys.executable, "-c", "pass"], repeat=repeat
+    )
     rows = [python]
     for args in (["--help"], ["recs", "list"]):
-        t = time_process(f"tracker {' '.join(args)}", tracker_argv(*args), repeat=repeat, target_s=0.5)
+        t = time_process(
+            f"tracker {' '.join(args)}", tracker_argv(*args), repeat=repeat, target_s=0.5
+        )
         t.extra["vs_bare_python"] = round(t.median_s / python.median_s, 2)
         t.extra["heavy_imports"] = ",".join(heavy_modules_loaded(*args)) or "none"
         t.passed = bool(t.passed) and t.extra["heavy_imports"] == "none"

@@ -47,8 +47,16 @@ def _bar(series: pd.Series, every: pd.DatetimeIndex, at: pd.Timestamp) -> tuple[
 
 
 def _in_band(x_pp: float, band) -> bool:
-    lo_ok = band.lower_pp is None or x_pp > band.lower_pp or (band.lower_inclusive and x_pp == band.lower_pp)
-    hi_ok = band.upper_pp is None or x_pp < band.upper_pp or (band.upper_inclusive and x_pp == band.upper_pp)
+    lo_ok = (
+        band.lower_pp is None
+        or x_pp > band.lower_pp
+        or (band.lower_inclusive and x_pp == band.lower_pp)
+    )
+    hi_ok = (
+        band.upper_pp is None
+        or x_pp < band.upper_pp
+        or (band.upper_inclusive and x_pp == band.upper_pp)
+    )
     return lo_ok and hi_ok
 
 
@@ -90,14 +98,20 @@ def score_one_by_one(calls, closes, index, scales, as_of) -> pd.DataFrame:
         if ok and horizon <= as_of_session and not np.isnan(x):
             x_pp = round(x * 100, 9)
             d = 1 if (band.lower_pp or -1) >= 0 else (-1 if (band.upper_pp or 1) <= 0 else 0)
-            out["verdict"] = "hit" if _hit(x_pp, band) else ("right direction" if d * x_pp > 0 else "miss")
+            out["verdict"] = (
+                "hit" if _hit(x_pp, band) else ("right direction" if d * x_pp > 0 else "miss")
+            )
         reached = None
         if ok and call.horizon_min_months < call.horizon_max_months and start <= as_of_session:
             reached = False
             for t in every[(every >= start) & (every <= min(horizon, as_of_session))]:
                 p, _ = _bar(series, every, t)
                 b, _ = _bar(index, every, t)
-                if not np.isnan(p) and not np.isnan(b) and _hit(round(((p / p0) - (b / b0)) * 100, 9), band):
+                if (
+                    not np.isnan(p)
+                    and not np.isnan(b)
+                    and _hit(round(((p / p0) - (b / b0)) * 100, 9), band)
+                ):
                     reached = True
                     break
         out["window_hit"] = reached
@@ -141,12 +155,16 @@ def run(quick: bool = False) -> dict:
     result = {}
 
     def vectorised():
-        result["scores"] = score_calls(calls, closes, index, scales, as_of, max_stale_sessions=MAX_STALE)
+        result["scores"] = score_calls(
+            calls, closes, index, scales, as_of, max_stale_sessions=MAX_STALE
+        )
 
     fast = time_call(
         f"score_calls: {n_calls:,} calls x {n_tickers:,} tickers x {len(closes):,} sessions",
-        vectorised, repeat=3 if quick else 5, target_s=None if quick else 2.0,
-    )  # fmt: skip
+        vectorised,
+        repeat=3 if quick else 5,
+        target_s=None if quick else 2.0,
+    )
     sample = calls.sample(n_loop, random_state=1)
     t0 = time.perf_counter()
     looped = score_one_by_one(sample, closes, index, scales, as_of)

@@ -35,18 +35,22 @@ def run(quick: bool = False) -> dict:
         frame = store.read(symbols, START, END)
         rows = int(frame.notna().sum().sum())
         wide = time_call(
-            f"read close, {len(symbols)} symbols x 3 years", lambda: store.read(symbols, START, END),
-            repeat=repeat, target_s=0.100,
-        )  # fmt: skip
+            f"read close, {len(symbols)} symbols x 3 years",
+            lambda: store.read(symbols, START, END),
+            repeat=repeat,
+            target_s=0.100,
+        )
         wide.extra.update({"bars": rows, "shape": f"{frame.shape[0]}x{frame.shape[1]}"})
         one = time_call(
-            "read_bars, 1 symbol x 3 years", lambda: store.read_bars("0700.HK", START, END),
+            "read_bars, 1 symbol x 3 years",
+            lambda: store.read_bars("0700.HK", START, END),
             repeat=repeat,
-        )  # fmt: skip
+        )
         fp = time_call(
             f"fingerprint, {len(symbols)} symbols x 3 years",
-            lambda: store.fingerprint(symbols, START, END), repeat=repeat,
-        )  # fmt: skip
+            lambda: store.fingerprint(symbols, START, END),
+            repeat=repeat,
+        )
     return {
         "title": "Price store reads",
         "rows": [t.as_row() for t in (wide, one, fp)],

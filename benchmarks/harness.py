@@ -111,8 +111,11 @@ def time_process(
         # parent's memory in its ru_maxrss.
         proc = subprocess.run(
             [sys.executable, "-c", _LAUNCHER, json.dumps(argv)],
-            cwd=cwd, env=full_env, capture_output=True, text=True,
-        )  # fmt: skip
+            cwd=cwd,
+            env=full_env,
+            capture_output=True,
+            text=True,
+        )
         if proc.returncode != 0:
             raise RuntimeError(f"{' '.join(argv)} failed: {proc.stderr[-2000:]}")
         report = json.loads(proc.stdout.strip().splitlines()[-1])

@@ -86,10 +86,15 @@ def main(argv: list[str] | None = None) -> int:
         "elapsed_s": time.perf_counter() - started,
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps({"meta": meta, "results": results}, indent=2, default=str))
+    (args.out / "results.json").write_text(
+        json.dumps({"meta": meta, "results": results}, indent=2, default=str)
+    )
     (args.out / "RESULTS.md").write_text(render(results, meta))
     failed = [r["module"] for r in results if r.get("error")]
-    print(f"wrote {args.out / 'RESULTS.md'}; errors in: {', '.join(failed) or 'none'}", file=sys.stderr)
+    print(
+        f"wrote {args.out / 'RESULTS.md'}; errors in: {', '.join(failed) or 'none'}",
+        file=sys.stderr,
+    )
     return 1 if failed else 0
 
 

@@ -23,9 +23,13 @@ from tracker.recs import CALL_COLUMNS
 #: The universe ends on this date, so that it never depends on the clock.
 END = pd.Timestamp("2025-12-31")
 RATING_WEIGHTS = {
-    "buy": 0.40, "overweight": 0.25, "neutral": 0.10, "underweight": 0.03, "sell": 0.02,
+    "buy": 0.40,
+    "overweight": 0.25,
+    "neutral": 0.10,
+    "underweight": 0.03,
+    "sell": 0.02,
     "attention": 0.20,
-}  # fmt: skip
+}
 
 
 def universe_sessions(n_sessions_or_years: int, end: pd.Timestamp = END) -> pd.DatetimeIndex:

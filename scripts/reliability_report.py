@@ -81,8 +81,17 @@ def scrub(text: str) -> str:
 
 def run_suite(profile: str, log: Path, junit: Path, extra: list[str]) -> tuple[int, float]:
     env = {**os.environ, PROFILE_ENV: profile, LOG_ENV: str(log)}
-    cmd = [sys.executable, "-m", "pytest", "tests/reliability", "-q", "-p", "no:cacheprovider",
-           f"--junitxml={junit}", *extra]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "tests/reliability",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        f"--junitxml={junit}",
+        *extra,
+    ]
     t0 = time.monotonic()
     code = subprocess.call(cmd, cwd=ROOT, env=env)
     return code, time.monotonic() - t0
@@ -129,7 +138,9 @@ def render(rows: list[dict], junit: dict, profile: str, seconds: float) -> str:
             times[r["category"]].append(r["seconds"])
         if "peak_mb" in r and r["peak_mb"] == r["peak_mb"]:
             memory[r["category"]].append(r["peak_mb"])
-    order = [c for c in CATEGORIES if c in by_cat] + sorted(c for c in by_cat if c not in CATEGORIES)
+    order = [c for c in CATEGORIES if c in by_cat] + sorted(
+        c for c in by_cat if c not in CATEGORIES
+    )
     good = [o for o in GOOD if any(by_cat[c][o] for c in order)]
     total = Counter()
     for c in order:
@@ -169,21 +180,27 @@ def render(rows: list[dict], junit: dict, profile: str, seconds: float) -> str:
     cells = [_cell(total[o]) for o in (*good, *BAD)]
     lines.append(f"| **total** | **{sum(total.values()):,}** | " + " | ".join(cells) + " |")
 
-    lines += ["", "## Time and memory", "",
-              "Wall time per case as measured by the tests (in process unless the category runs "
-              "processes); peak memory is Python's allocations (tracemalloc) for in-process cases "
-              "and the peak resident size of the process for the long profile's process cases.",
-              "", "| category | cases timed | median s | slowest s | peak MB |", "|---|---:|---:|---:|---:|"]  # fmt: skip
+    lines += [
+        "",
+        "## Time and memory",
+        "",
+        "Wall time per case as measured by the tests (in process unless the category runs "
+        "processes); peak memory is Python's allocations (tracemalloc) for in-process cases "
+        "and the peak resident size of the process for the long profile's process cases.",
+        "",
+        "| category | cases timed | median s | slowest s | peak MB |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for c in order:
         t = times.get(c) or []
         m = memory.get(c) or []
         if not t and not m:
             continue
         lines.append(
-            f"| {c} | {len(t)} | {statistics.median(t):.3f} | {max(t):.2f} | "
-            f"{max(m):.0f} |" if m else
-            f"| {c} | {len(t)} | {statistics.median(t):.3f} | {max(t):.2f} | · |"
-        )  # fmt: skip
+            f"| {c} | {len(t)} | {statistics.median(t):.3f} | {max(t):.2f} | {max(m):.0f} |"
+            if m
+            else f"| {c} | {len(t)} | {statistics.median(t):.3f} | {max(t):.2f} | · |"
+        )
 
     lines += ["", "## What each category tries", ""]
     lines += [f"- **{c}**: {CATEGORIES[c]}." for c in order if c in CATEGORIES]
@@ -193,7 +210,9 @@ def render(rows: list[dict], junit: dict, profile: str, seconds: float) -> str:
     if not bad_rows:
         lines.append("None.")
     for r in bad_rows[:40]:
-        lines.append(f"- {r['category']}: **{r['outcome']}**: {scrub(r['case'])}: {scrub(r['detail'])}")
+        lines.append(
+            f"- {r['category']}: **{r['outcome']}**: {scrub(r['case'])}: {scrub(r['detail'])}"
+        )
     if len(bad_rows) > 40:
         lines.append(f"- ... and {len(bad_rows) - 40} more (see the log).")
     if junit["xfailed"]:

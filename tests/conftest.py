@@ -6,6 +6,13 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# The main suite is deterministic: hypothesis draws the same cases every run and keeps no
+# example database. The reliability suite's long profile (tests/reliability/profile.py) sets
+# its own settings per test and draws fresh cases.
+settings.register_profile("deterministic", derandomize=True, database=None, print_blob=True)
+settings.load_profile("deterministic")
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

@@ -28,10 +28,22 @@ runner = CliRunner()
 
 #: Board lots of the 15 Huaan names (HKEX, as in the bundled registry).
 LOTS = {
-    "0700.HK": 100, "9988.HK": 100, "1810.HK": 200, "1024.HK": 100, "3690.HK": 100,
-    "9961.HK": 50, "0780.HK": 400, "9999.HK": 100, "1698.HK": 100, "0772.HK": 200,
-    "9899.HK": 50, "0241.HK": 2000, "0268.HK": 1000, "2556.HK": 100, "0992.HK": 2000,
-}  # fmt: skip
+    "0700.HK": 100,
+    "9988.HK": 100,
+    "1810.HK": 200,
+    "1024.HK": 100,
+    "3690.HK": 100,
+    "9961.HK": 50,
+    "0780.HK": 400,
+    "9999.HK": 100,
+    "1698.HK": 100,
+    "0772.HK": 200,
+    "9899.HK": 50,
+    "0241.HK": 2000,
+    "0268.HK": 1000,
+    "2556.HK": 100,
+    "0992.HK": 2000,
+}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -169,9 +181,15 @@ def test_list_compare_and_as_of(env, prices_dir):
     assert equity["session"].iloc[-1] == "2025-08-29"
 
     cmp = run_cli(
-        "backtest", "compare", full["path"], cut["path"], "--runs-dir", str(env["runs"]),
-        "--format", "json",
-    )  # fmt: skip
+        "backtest",
+        "compare",
+        full["path"],
+        cut["path"],
+        "--runs-dir",
+        str(env["runs"]),
+        "--format",
+        "json",
+    )
     assert cmp.exit_code == 0, cmp.output
     diff = json.loads(cmp.stdout)
     changed = {row["input"] for row in diff["inputs"]}

@@ -19,12 +19,34 @@ from tracker.backtest_spec import BacktestSpec
 from tracker.errors import DataUnavailable
 
 JULY_AUG_2025 = pd.DatetimeIndex(
-    ["2025-07-02", "2025-07-03", "2025-07-04", "2025-07-07", "2025-07-08", "2025-07-09",
-     "2025-07-10", "2025-07-11", "2025-07-14", "2025-07-15", "2025-07-16", "2025-07-17",
-     "2025-07-18", "2025-07-21", "2025-07-22", "2025-07-23", "2025-07-24", "2025-07-25",
-     "2025-07-28", "2025-07-29", "2025-07-30", "2025-07-31", "2025-08-01", "2025-08-04",
-     "2025-08-05"]
-)  # fmt: skip
+    [
+        "2025-07-02",
+        "2025-07-03",
+        "2025-07-04",
+        "2025-07-07",
+        "2025-07-08",
+        "2025-07-09",
+        "2025-07-10",
+        "2025-07-11",
+        "2025-07-14",
+        "2025-07-15",
+        "2025-07-16",
+        "2025-07-17",
+        "2025-07-18",
+        "2025-07-21",
+        "2025-07-22",
+        "2025-07-23",
+        "2025-07-24",
+        "2025-07-25",
+        "2025-07-28",
+        "2025-07-29",
+        "2025-07-30",
+        "2025-07-31",
+        "2025-08-01",
+        "2025-08-04",
+        "2025-08-05",
+    ]
+)
 
 
 def make_calls(rows: list[tuple]) -> pd.DataFrame:
@@ -196,9 +218,11 @@ def test_orders_whose_costs_exceed_their_value():
     closes = flat({"0001.HK": 10.0, "0002.HK": 10.0})
     closes.loc["2025-07-21":, "0002.HK"] = 1.0  # b#1 loses 90% before its exit
     calls = make_calls(
-        [("a#1", "A", "0001.HK", "buy", "2025-07-02", 12),
-         ("b#1", "A", "0002.HK", "buy", "2025-07-02", 12)]
-    )  # fmt: skip
+        [
+            ("a#1", "A", "0001.HK", "buy", "2025-07-02", 12),
+            ("b#1", "A", "0002.HK", "buy", "2025-07-02", 12),
+        ]
+    )
     s = spec(
         exit={"rule": "fixed", "months": 1},
         sizing={"method": "fixed", "amount_hkd": 2},
@@ -215,8 +239,14 @@ def test_orders_whose_costs_exceed_their_value():
 
     # HKD 5 of capital for a HKD 100 order: cash allows 5 - costs(5) = 5 - (3 + 1) = 1.00,
     # whose own costs (3 + ceil(0.001) = 4.00) exceed it: skipped, not "reduced".
-    res = run_backtest(calls.iloc[:1], closes, bench(), s.model_copy(update={
-        "capital_hkd": 5.0, "sizing": s.sizing.model_copy(update={"amount_hkd": 100.0})}))  # fmt: skip
+    res = run_backtest(
+        calls.iloc[:1],
+        closes,
+        bench(),
+        s.model_copy(
+            update={"capital_hkd": 5.0, "sizing": s.sizing.model_copy(update={"amount_hkd": 100.0})}
+        ),
+    )
     t = res.trades.set_index("call_id")
     assert t.loc["a#1", "reason"] == "costs HKD 4.00 would exceed the order's value HKD 1.00"
     assert t.loc["a#1", "note"] == ""
@@ -509,10 +539,20 @@ def test_an_order_vectorbt_refuses_is_a_clean_engine_error():
     one = np.array([0])
     # 1,000 shares × 10 = HKD 10,000 against HKD 100 of cash: vectorbt (no partial fills)
     # refuses the buy.
-    with pytest.raises(EngineMismatch, match=r"vectorbt refused an order of the plan \(Final size is less"):
+    with pytest.raises(
+        EngineMismatch, match=r"vectorbt refused an order of the plan \(Final size is less"
+    ):
         simulate_orders(
-            grid, column=one, entry_row=one, exit_row=np.array([2]),
-            entry_price=np.array([10.0]), exit_price=np.array([10.0]), shares=np.array([1000.0]),
-            entry_fees=np.zeros(1), exit_fees=np.zeros(1), value_close=np.full((3, 1), 10.0),
-            ticker_col=one, capital=100.0,
-        )  # fmt: skip
+            grid,
+            column=one,
+            entry_row=one,
+            exit_row=np.array([2]),
+            entry_price=np.array([10.0]),
+            exit_price=np.array([10.0]),
+            shares=np.array([1000.0]),
+            entry_fees=np.zeros(1),
+            exit_fees=np.zeros(1),
+            value_close=np.full((3, 1), 10.0),
+            ticker_col=one,
+            capital=100.0,
+        )

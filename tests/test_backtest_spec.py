@@ -45,8 +45,10 @@ def problems(path: Path) -> list[str]:
         ),
         pytest.param(
             "name: x\ncapital_hkd: -5000\n",
-            ["spec.yaml:2: capital_hkd: initial capital must be a positive amount of HKD below"
-             " 1,000,000,000,000, got -5000"],
+            [
+                "spec.yaml:2: capital_hkd: initial capital must be a positive amount of HKD below"
+                " 1,000,000,000,000, got -5000"
+            ],
             id="negative-capital",
         ),
         pytest.param(
@@ -61,8 +63,10 @@ def problems(path: Path) -> list[str]:
         ),
         pytest.param(
             "name: ../../etc\n",
-            ["spec.yaml:1: name: '../../etc' is not a spec name: lower-case letters, digits, '-'"
-             " and '_' only (it names the folder backtests/runs/<name>/)"],
+            [
+                "spec.yaml:1: name: '../../etc' is not a spec name: lower-case letters, digits, '-'"
+                " and '_' only (it names the folder backtests/runs/<name>/)"
+            ],
             id="name-escapes-folder",
         ),
         pytest.param(
@@ -86,7 +90,7 @@ def problems(path: Path) -> list[str]:
             id="bad-benchmark-symbol",
         ),
     ],
-)  # fmt: skip
+)
 def test_bad_specs_name_the_line_and_field(tmp_path, text, expected):
     assert problems(write(tmp_path, text)) == expected
 

@@ -13,9 +13,20 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_harness_runs_one_quick_benchmark_and_writes_results(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "benchmarks/run.py", "--quick", "--only", "bench_store", "--out", str(tmp_path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "benchmarks/run.py",
+            "--quick",
+            "--only",
+            "bench_store",
+            "--out",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     raw = json.loads((tmp_path / "results.json").read_text())
     (result,) = raw["results"]

@@ -33,7 +33,9 @@ ALL_COMMANDS = list(_commands(get_command(app)))
 
 @pytest.mark.parametrize(("path", "cmd"), ALL_COMMANDS, ids=[" ".join(p) for p, _ in ALL_COMMANDS])
 def test_every_command_has_help_with_an_example(path, cmd):
-    assert cmd.help and "Example:" in cmd.help, f"tracker {' '.join(path)} needs an Example: in its help"
+    assert cmd.help and "Example:" in cmd.help, (
+        f"tracker {' '.join(path)} needs an Example: in its help"
+    )
     result = runner.invoke(app, [*path, "--help"])
     assert result.exit_code == 0
     assert "Example:" in result.output
@@ -72,26 +74,43 @@ def test_validate_reports_every_problem_and_exits_1(project):
     path = project / "recs" / "2025-09-15-caitong-ai-race.yaml"
     text = path.read_text(encoding="utf-8")
     path.write_text(
-        text.replace("ticker: 0268.HK", "ticker: 0701.HK").replace("    rating: attention   # 建議關注", "    rating: 强买"),
+        text.replace("ticker: 0268.HK", "ticker: 0701.HK").replace(
+            "    rating: attention   # 建議關注", "    rating: 强买"
+        ),
         encoding="utf-8",
-    )  # fmt: skip
+    )
     result = runner.invoke(app, ["recs", "validate"])
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()
     rel = Path("recs") / "2025-09-15-caitong-ai-race.yaml"
-    assert lines[0].startswith(f"{rel}:22: recommendations.0.rating: unknown rating '强买' for scale 'caitong'")
-    assert lines[1].startswith(f"{rel}:25: recommendations.1.ticker: ticker 0701.HK is not in the registry")
+    assert lines[0].startswith(
+        f"{rel}:22: recommendations.0.rating: unknown rating '强买' for scale 'caitong'"
+    )
+    assert lines[1].startswith(
+        f"{rel}:25: recommendations.1.ticker: ticker 0701.HK is not in the registry"
+    )
     assert lines[-1] == "error: 2 problems found"
     assert "Traceback" not in result.output
 
 
 def test_list_json_has_the_documented_fields(project):
-    result = runner.invoke(app, ["recs", "list", "--format", "json", "--broker", "caitong securities"])
+    result = runner.invoke(
+        app, ["recs", "list", "--format", "json", "--broker", "caitong securities"]
+    )
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     assert [r["ticker"] for r in rows] == ["3690.HK", "0268.HK", "0992.HK", "0700.HK"]
     first = rows[0]
-    for key in ("report", "broker", "analysts", "published", "name", "ticker", "rating", "target_price"):
+    for key in (
+        "report",
+        "broker",
+        "analysts",
+        "published",
+        "name",
+        "ticker",
+        "rating",
+        "target_price",
+    ):
         assert key in first
     assert first["analysts"] == ["郝彦辉"]
     assert first["published"] == "2025-09-15"
@@ -111,8 +130,20 @@ def test_add_resolves_the_name_and_keeps_comments(project):
     before = path.read_text(encoding="utf-8")
     result = runner.invoke(
         app,
-        ["recs", "add", str(path), "--name", "小米集團-W", "--rating", "买入", "--target", "60.5", "--note", "AI 手机"],
-    )  # fmt: skip
+        [
+            "recs",
+            "add",
+            str(path),
+            "--name",
+            "小米集團-W",
+            "--rating",
+            "买入",
+            "--target",
+            "60.5",
+            "--note",
+            "AI 手机",
+        ],
+    )
     assert result.exit_code == 0, result.output
     after = path.read_text(encoding="utf-8")
     assert after.startswith(before.rstrip("\n"))  # nothing before is changed, comments included

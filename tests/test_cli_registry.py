@@ -18,9 +18,15 @@ from tracker.cli import app
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
 HEADER = [
-    "Stock Code", "Name of Securities", "Category", "Sub-Category", "Board Lot", "ISIN",
-    "Expiry Date", "Subject to Stamp Duty",
-]  # fmt: skip
+    "Stock Code",
+    "Name of Securities",
+    "Category",
+    "Sub-Category",
+    "Board Lot",
+    "ISIN",
+    "Expiry Date",
+    "Subject to Stamp Duty",
+]
 MAIN = "Equity Securities (Main Board)"
 
 

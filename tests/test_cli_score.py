@@ -33,9 +33,12 @@ def store_home(tmp_path_factory, shared_dir) -> Path:
     home = tmp_path_factory.mktemp("score-home")
     tickers = sorted(set(load_book(ROOT / "recs").calls()["ticker"]))
     summary = update_prices(
-        PriceStore(home), CsvFolderSource(shared_dir / "data" / "prices"), [*tickers, "^HSI", "2800.HK"],
-        since="2024-01-01", now=NOW,
-    )  # fmt: skip
+        PriceStore(home),
+        CsvFolderSource(shared_dir / "data" / "prices"),
+        [*tickers, "^HSI", "2800.HK"],
+        since="2024-01-01",
+        now=NOW,
+    )
     assert summary.ok, summary.failed
     return home
 
@@ -59,7 +62,9 @@ def score_json(*args: str) -> dict:
 
 def read_close(name: str) -> pd.DataFrame:
     # Only called by tests that use `home`, which already required the shared folder.
-    return pd.read_csv(SHARED / "data" / "prices" / f"{name}.csv", parse_dates=["date"]).set_index("date")
+    return pd.read_csv(SHARED / "data" / "prices" / f"{name}.csv", parse_dates=["date"]).set_index(
+        "date"
+    )
 
 
 def plain_excess(ticker: str, bench: str, published: str, months: int):
@@ -108,14 +113,35 @@ def test_json_document_schema(home):
     assert doc["basis"] == "price" and doc["entry"] == "next-close"
     assert len(doc["calls"]) == 19
     rec = doc["calls"][0]
-    for key in ("report", "broker", "analysts", "ticker", "rating", "published", "entry_session",
-                "entry_price", "status", "verdict", "checkpoints"):  # fmt: skip
+    for key in (
+        "report",
+        "broker",
+        "analysts",
+        "ticker",
+        "rating",
+        "published",
+        "entry_session",
+        "entry_price",
+        "status",
+        "verdict",
+        "checkpoints",
+    ):
         assert key in rec, key
     assert set(rec["checkpoints"]) == {"1M", "3M", "6M", "12M"}
     for cp in rec["checkpoints"].values():
-        assert set(cp) >= {"session", "stock_return", "benchmark_return", "excess", "band", "status"}
+        assert set(cp) >= {
+            "session",
+            "stock_return",
+            "benchmark_return",
+            "excess",
+            "band",
+            "status",
+        }
     assert doc["rollup"]["by"] == "broker"
-    assert {g["broker"] for g in doc["rollup"]["groups"]} == {"Huaan Securities", "Caitong Securities"}
+    assert {g["broker"] for g in doc["rollup"]["groups"]} == {
+        "Huaan Securities",
+        "Caitong Securities",
+    }
 
 
 def test_stock_without_prices_at_the_horizon_is_no_data(home):
@@ -246,11 +272,23 @@ def test_real_holes_use_the_previous_bar(home, start_date, checkpoint, stand_in,
     bench = store.read(["^HSI"], "2024-01-01", "2026-08-26")["^HSI"]
     start = pd.Timestamp(start_date)
     calls = pd.DataFrame(
-        [{"call_id": "x", "ticker": "0700.HK", "rating": "attention", "scale": "huaan",
-          "start_date": start, "published": start, "horizon_min_months": 6,
-          "horizon_max_months": 6, "analysts": [], "broker": "B", "report": "r"}],
+        [
+            {
+                "call_id": "x",
+                "ticker": "0700.HK",
+                "rating": "attention",
+                "scale": "huaan",
+                "start_date": start,
+                "published": start,
+                "horizon_min_months": 6,
+                "horizon_max_months": 6,
+                "analysts": [],
+                "broker": "B",
+                "report": "r",
+            }
+        ],
         columns=CALL_COLUMNS,
-    )  # fmt: skip
+    )
     scores = score_calls(calls, closes, bench, load_scales(ROOT / "recs" / "scales"))
     cps = scores.checkpoints
     row = cps.loc[cps["checkpoint"] == "3M"].iloc[0]

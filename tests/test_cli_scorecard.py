@@ -19,8 +19,23 @@ ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
 AS_OF = "2025-11-10"  # Monday; the week 2025-11-04..10 holds the 6M horizon of the Huaan calls
 WEEK = "2025-W46"
-HUAAN = ["0700.HK", "9988.HK", "1810.HK", "1024.HK", "3690.HK", "9961.HK", "0780.HK", "9999.HK",
-         "1698.HK", "0772.HK", "9899.HK", "0241.HK", "0268.HK", "2556.HK", "0992.HK"]  # fmt: skip
+HUAAN = [
+    "0700.HK",
+    "9988.HK",
+    "1810.HK",
+    "1024.HK",
+    "3690.HK",
+    "9961.HK",
+    "0780.HK",
+    "9999.HK",
+    "1698.HK",
+    "0772.HK",
+    "9899.HK",
+    "0241.HK",
+    "0268.HK",
+    "2556.HK",
+    "0992.HK",
+]
 PASSWORD = "Pa55-w0rd-that-must-never-leak-7Qx"
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
@@ -40,9 +55,12 @@ def filled_home(tmp_path_factory, shared) -> Path:
     home = tmp_path_factory.mktemp("filled")
     symbols = [*HUAAN, "^HSI"]
     summary = update_prices(
-        PriceStore(home), CsvFolderSource(shared / "data" / "prices"), symbols,
-        since="2024-01-01", until="2026-08-26",
-    )  # fmt: skip
+        PriceStore(home),
+        CsvFolderSource(shared / "data" / "prices"),
+        symbols,
+        since="2024-01-01",
+        until="2026-08-26",
+    )
     assert not summary.failed
     return home
 
@@ -59,7 +77,9 @@ def home(filled_home, tmp_path, monkeypatch) -> Path:
 def csv(shared: Path, symbol: str) -> pd.Series:
     """Closes as the file has them, without Yahoo's placeholder rows (flat, zero volume)."""
     name = "HSI" if symbol == "^HSI" else symbol
-    f = pd.read_csv(shared / "data" / "prices" / f"{name}.csv", parse_dates=["date"], index_col="date")
+    f = pd.read_csv(
+        shared / "data" / "prices" / f"{name}.csv", parse_dates=["date"], index_col="date"
+    )
     flat = (f["open"] == f["high"]) & (f["high"] == f["low"]) & (f["low"] == f["close"])
     return f.loc[~(flat & (f["volume"] == 0)), "close"]
 
@@ -120,7 +140,11 @@ def test_preview_files(home, tmp_path, shared):
     out = tmp_path / "out"
     result = scorecard("--out", str(out))
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["scorecard.eml", "scorecard.html", "scorecard.txt"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "scorecard.eml",
+        "scorecard.html",
+        "scorecard.txt",
+    ]
     want = oracle(shared)
     text = (out / "scorecard.txt").read_text("utf-8")
     assert f"  Hit rate (matured):   {want['hit_rate']}" in text.splitlines()
@@ -130,7 +154,9 @@ def test_preview_files(home, tmp_path, shared):
     assert want["tencent"] in tencent
     html = (out / "scorecard.html").read_text("utf-8")
     assert 'src="data:image/png;base64,' in html and want["lenovo"] in html
-    eml = email.message_from_bytes((out / "scorecard.eml").read_bytes(), policy=email.policy.default)
+    eml = email.message_from_bytes(
+        (out / "scorecard.eml").read_bytes(), policy=email.policy.default
+    )
     assert eml["Subject"].startswith(f"荐股记分卡 Scorecard {WEEK}: 19 calls, 15 matured")
     assert eml.get_content_type() == "multipart/related"
 
@@ -146,13 +172,18 @@ def test_send_parse_and_rerun(home, tmp_path, shared):
     handler = Mailroom()
     want = oracle(shared)
     with smtp_server(handler) as server:
-        cfg = toml(tmp_path / "tracker.toml", server.port, ["陈大文 <chan@example.com>", "ops@example.com"])
+        cfg = toml(
+            tmp_path / "tracker.toml", server.port, ["陈大文 <chan@example.com>", "ops@example.com"]
+        )
         result = scorecard("--send", "--config", str(cfg))
         assert result.exit_code == 0, result.output
         assert len(handler.received) == 2
         rows = {r.recipient: r for r in Outbox.in_home(home).rows(WEEK)}
         lines = result.stdout.splitlines()
-        assert lines == [f"sent          {r} {rows[r].message_id}" for r in ("chan@example.com", "ops@example.com")]
+        assert lines == [
+            f"sent          {r} {rows[r].message_id}"
+            for r in ("chan@example.com", "ops@example.com")
+        ]
 
         got = handler.to("chan@example.com")[0]
         msg = got.message
@@ -180,7 +211,9 @@ def test_send_parse_and_rerun(home, tmp_path, shared):
 
         again = scorecard("--send", "--config", str(cfg))
         assert again.exit_code == 0
-        assert [line.split()[0:2] for line in again.stdout.splitlines()] == [["already", "sent"]] * 2
+        assert [line.split()[0:2] for line in again.stdout.splitlines()] == [
+            ["already", "sent"]
+        ] * 2
         assert len(handler.received) == 2  # nothing new this week
 
         forced = scorecard("--send", "--force", "--config", str(cfg))
@@ -195,8 +228,9 @@ def test_refused_recipient_exit_code_after_serving_the_others(home, tmp_path):
         result = scorecard("--send", "--config", str(cfg))
     assert result.exit_code == 69
     assert [line.split()[:2] for line in result.stdout.splitlines()] == [
-        ["refused", "gone@example.com"], ["sent", "b@example.com"],
-    ]  # fmt: skip
+        ["refused", "gone@example.com"],
+        ["sent", "b@example.com"],
+    ]
     assert result.stderr.splitlines()[-1].startswith(
         "error: gone@example.com refused: 550 5.1.1 No such user. The other recipients were served"
     )
@@ -240,7 +274,9 @@ def test_451_then_accept_through_the_command(home, tmp_path):
 
 def test_newline_in_recipient_is_refused(home, tmp_path):
     cfg = toml(tmp_path / "tracker.toml", 25, ["ok@example.com"])
-    text = cfg.read_text("utf-8").replace('"ok@example.com"', '"ok@example.com\\r\\nBcc: spy@example.org"')
+    text = cfg.read_text("utf-8").replace(
+        '"ok@example.com"', '"ok@example.com\\r\\nBcc: spy@example.org"'
+    )
     cfg.write_text(text, "utf-8")
     result = scorecard("--send", "--config", str(cfg))
     assert result.exit_code == 1
@@ -275,7 +311,9 @@ def test_password_never_leaks(home, tmp_path, monkeypatch, caplog, right_passwor
         assert len(handler.received) == 1
     else:
         assert result.exit_code == 77
-        assert "authentication refused: 535 5.7.8 Authentication credentials invalid" in result.stderr
+        assert (
+            "authentication refused: 535 5.7.8 Authentication credentials invalid" in result.stderr
+        )
     captured = result.stdout + result.stderr + caplog.text
     assert PASSWORD not in captured
     stored = all_bytes(home, out, tmp_path)
@@ -300,6 +338,9 @@ def test_world_readable_config_with_secret_warns(home, tmp_path):
         cfg.chmod(0o644)
         result = scorecard("--send", "--config", str(cfg))
     assert result.exit_code == 0
-    assert f"warning: {cfg} is readable by every user (mode 0644) and holds a secret (smtp.password)" in result.stderr
+    assert (
+        f"warning: {cfg} is readable by every user (mode 0644) and holds a secret (smtp.password)"
+        in result.stderr
+    )
     assert PASSWORD not in result.stdout + result.stderr
     assert len(handler.received) == 1

@@ -20,84 +20,161 @@ def one(value, day, exempt=False, **kw):
 # Each case: consideration (HKD), trade date, expected charges in HKD (no commission).
 CASES = [
     pytest.param(
-        100_000, "2025-07-02",
+        100_000,
+        "2025-07-02",
         # stamp 0.1% = 100; SFC 0.0027% = 2.70; AFRC 0.00015% = 0.15;
         # trading fee 0.00565% = 5.65; settlement 0.0042% (no min/max since 2025-06-30) = 4.20
-        dict(stamp_duty=100, sfc_levy=2.70, afrc_levy=0.15, trading_fee=5.65, trading_tariff=0,
-             settlement_fee=4.20),
+        dict(
+            stamp_duty=100,
+            sfc_levy=2.70,
+            afrc_levy=0.15,
+            trading_fee=5.65,
+            trading_tariff=0,
+            settlement_fee=4.20,
+        ),
         id="2025-07-settlement-0.0042pct",
     ),
     pytest.param(
-        100_000, "2025-06-27",
+        100_000,
+        "2025-06-27",
         # settlement before 2025-06-30: 0.002% = 2.00 (exactly the HK$2 minimum)
-        dict(stamp_duty=100, sfc_levy=2.70, afrc_levy=0.15, trading_fee=5.65, trading_tariff=0,
-             settlement_fee=2.00),
+        dict(
+            stamp_duty=100,
+            sfc_levy=2.70,
+            afrc_levy=0.15,
+            trading_fee=5.65,
+            trading_tariff=0,
+            settlement_fee=2.00,
+        ),
         id="2025-06-settlement-0.002pct",
     ),
     pytest.param(
-        10_000_000, "2025-06-27",
+        10_000_000,
+        "2025-06-27",
         # settlement 0.002% = 200 -> capped at HK$100; stamp 10,000; SFC 270; AFRC 15; fee 565
-        dict(stamp_duty=10_000, sfc_levy=270, afrc_levy=15, trading_fee=565, trading_tariff=0,
-             settlement_fee=100),
+        dict(
+            stamp_duty=10_000,
+            sfc_levy=270,
+            afrc_levy=15,
+            trading_fee=565,
+            trading_tariff=0,
+            settlement_fee=100,
+        ),
         id="settlement-max-100-before-2025-06-30",
     ),
     pytest.param(
-        10_000_000, "2025-06-30",
+        10_000_000,
+        "2025-06-30",
         # from 2025-06-30 no maximum: 0.0042% of 10,000,000 = 420
-        dict(stamp_duty=10_000, sfc_levy=270, afrc_levy=15, trading_fee=565, trading_tariff=0,
-             settlement_fee=420),
+        dict(
+            stamp_duty=10_000,
+            sfc_levy=270,
+            afrc_levy=15,
+            trading_fee=565,
+            trading_tariff=0,
+            settlement_fee=420,
+        ),
         id="settlement-no-max-from-2025-06-30",
     ),
     pytest.param(
-        20_000, "2024-03-01",
+        20_000,
+        "2024-03-01",
         # settlement 0.002% = 0.40 -> minimum HK$2; stamp 20; SFC 0.54; AFRC 0.03; fee 1.13
-        dict(stamp_duty=20, sfc_levy=0.54, afrc_levy=0.03, trading_fee=1.13, trading_tariff=0,
-             settlement_fee=2.00),
+        dict(
+            stamp_duty=20,
+            sfc_levy=0.54,
+            afrc_levy=0.03,
+            trading_fee=1.13,
+            trading_tariff=0,
+            settlement_fee=2.00,
+        ),
         id="settlement-min-2",
     ),
     pytest.param(
-        100_000, "2023-11-16",
+        100_000,
+        "2023-11-16",
         # the last day of 0.13% stamp duty: 130
-        dict(stamp_duty=130, sfc_levy=2.70, afrc_levy=0.15, trading_fee=5.65, trading_tariff=0,
-             settlement_fee=2.00),
+        dict(
+            stamp_duty=130,
+            sfc_levy=2.70,
+            afrc_levy=0.15,
+            trading_fee=5.65,
+            trading_tariff=0,
+            settlement_fee=2.00,
+        ),
         id="stamp-0.13pct-2023-11-16",
     ),
     pytest.param(
-        100_000, "2023-11-17",
+        100_000,
+        "2023-11-17",
         # stamp duty back to 0.1% from 2023-11-17: 100
-        dict(stamp_duty=100, sfc_levy=2.70, afrc_levy=0.15, trading_fee=5.65, trading_tariff=0,
-             settlement_fee=2.00),
+        dict(
+            stamp_duty=100,
+            sfc_levy=2.70,
+            afrc_levy=0.15,
+            trading_fee=5.65,
+            trading_tariff=0,
+            settlement_fee=2.00,
+        ),
         id="stamp-0.1pct-2023-11-17",
     ),
     pytest.param(
-        100_000, "2022-12-30",
+        100_000,
+        "2022-12-30",
         # before 2023: trading fee 0.005% = 5.00 plus the HK$0.50 tariff; stamp 0.13% = 130
-        dict(stamp_duty=130, sfc_levy=2.70, afrc_levy=0.15, trading_fee=5.00, trading_tariff=0.50,
-             settlement_fee=2.00),
+        dict(
+            stamp_duty=130,
+            sfc_levy=2.70,
+            afrc_levy=0.15,
+            trading_fee=5.00,
+            trading_tariff=0.50,
+            settlement_fee=2.00,
+        ),
         id="2022-trading-tariff",
     ),
     pytest.param(
-        100_000, "2021-12-31",
+        100_000,
+        "2021-12-31",
         # no FRC levy before 2022; stamp 0.13% since 2021-08-01
-        dict(stamp_duty=130, sfc_levy=2.70, afrc_levy=0.0, trading_fee=5.00, trading_tariff=0.50,
-             settlement_fee=2.00),
+        dict(
+            stamp_duty=130,
+            sfc_levy=2.70,
+            afrc_levy=0.0,
+            trading_fee=5.00,
+            trading_tariff=0.50,
+            settlement_fee=2.00,
+        ),
         id="2021-no-frc-levy",
     ),
     pytest.param(
-        100_000, "2021-07-30",
+        100_000,
+        "2021-07-30",
         # stamp 0.1% before 2021-08-01
-        dict(stamp_duty=100, sfc_levy=2.70, afrc_levy=0.0, trading_fee=5.00, trading_tariff=0.50,
-             settlement_fee=2.00),
+        dict(
+            stamp_duty=100,
+            sfc_levy=2.70,
+            afrc_levy=0.0,
+            trading_fee=5.00,
+            trading_tariff=0.50,
+            settlement_fee=2.00,
+        ),
         id="2021-07-stamp-0.1pct",
     ),
     pytest.param(
-        100_000, "2014-10-31",
+        100_000,
+        "2014-10-31",
         # SFC levy 0.003% before 2014-11-01: 3.00
-        dict(stamp_duty=100, sfc_levy=3.00, afrc_levy=0.0, trading_fee=5.00, trading_tariff=0.50,
-             settlement_fee=2.00),
+        dict(
+            stamp_duty=100,
+            sfc_levy=3.00,
+            afrc_levy=0.0,
+            trading_fee=5.00,
+            trading_tariff=0.50,
+            settlement_fee=2.00,
+        ),
         id="2014-sfc-0.003pct",
     ),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("value", "day", "expected"), CASES)
@@ -127,8 +204,11 @@ def test_levies_round_to_the_nearest_cent():
     # × 0.00015% = 0.0185175 -> 0.02; × 0.0042% = 0.51849 -> 0.52
     got = one(12_345, "2025-07-02")
     assert (got["sfc_levy"], got["trading_fee"], got["afrc_levy"], got["settlement_fee"]) == (
-        0.33, 0.70, 0.02, 0.52,
-    )  # fmt: skip
+        0.33,
+        0.70,
+        0.02,
+        0.52,
+    )
 
 
 def test_etf_stamp_duty_waived_from_2015_02_13():

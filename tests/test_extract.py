@@ -23,11 +23,22 @@ TODAY = date(2026, 11, 22)
 # The 15 companies of the 相关公司 paragraph of the Huaan report, in the order written,
 # with the HKEX codes a reader finds for them (HKEX list: 00700 TENCENT, 09988 BABA-W, ...).
 HUAAN = [
-    ("腾讯控股", "0700.HK"), ("阿里巴巴", "9988.HK"), ("小米集团-W", "1810.HK"), ("快手-W", "1024.HK"),
-    ("美团-W", "3690.HK"), ("携程集团-S", "9961.HK"), ("同程旅行", "0780.HK"), ("网易-S", "9999.HK"),
-    ("腾讯音乐", "1698.HK"), ("阅文集团", "0772.HK"), ("网易云音乐", "9899.HK"), ("阿里健康", "0241.HK"),
-    ("金蝶集团", "0268.HK"), ("迈富时集团", "2556.HK"), ("联想集团", "0992.HK"),
-]  # fmt: skip
+    ("腾讯控股", "0700.HK"),
+    ("阿里巴巴", "9988.HK"),
+    ("小米集团-W", "1810.HK"),
+    ("快手-W", "1024.HK"),
+    ("美团-W", "3690.HK"),
+    ("携程集团-S", "9961.HK"),
+    ("同程旅行", "0780.HK"),
+    ("网易-S", "9999.HK"),
+    ("腾讯音乐", "1698.HK"),
+    ("阅文集团", "0772.HK"),
+    ("网易云音乐", "9899.HK"),
+    ("阿里健康", "0241.HK"),
+    ("金蝶集团", "0268.HK"),
+    ("迈富时集团", "2556.HK"),
+    ("联想集团", "0992.HK"),
+]
 
 
 @pytest.fixture(scope="module")
@@ -98,9 +109,12 @@ def test_huaan_scale_equals_the_transcribed_one_band_by_band(shared_dir, registr
     # The report's own numbers, written out: company 6-12 months >15, 5..15, -5..5, -15..-5, <-15.
     company = {b.rating: (b.lower_pp, b.upper_pp) for b in got.company.bands}
     assert company == {
-        "buy": (15, None), "overweight": (5, 15), "neutral": (-5, 5),
-        "underweight": (-15, -5), "sell": (None, -15),
-    }  # fmt: skip
+        "buy": (15, None),
+        "overweight": (5, 15),
+        "neutral": (-5, 5),
+        "underweight": (-15, -5),
+        "sell": (None, -15),
+    }
     h = got.company.horizon_months
     assert (h.min_months, h.max_months) == (6, 12)
     industry = {b.rating: (b.lower_pp, b.upper_pp) for b in got.industry.bands}
@@ -124,9 +138,11 @@ def test_caitong_traditional_article(shared_dir, registry):
         shared_dir, registry, "caitong-ai-race-usmart.txt", scales=load_scales(RECS / "scales")
     )
     assert [(c.name, c.ticker, c.rating) for c in draft.calls] == [
-        ("美團", "3690.HK", "attention"), ("金蝶國際", "0268.HK", "attention"),
-        ("聯想集團", "0992.HK", "attention"), ("騰訊控股", "0700.HK", "attention"),
-    ]  # fmt: skip
+        ("美團", "3690.HK", "attention"),
+        ("金蝶國際", "0268.HK", "attention"),
+        ("聯想集團", "0992.HK", "attention"),
+        ("騰訊控股", "0700.HK", "attention"),
+    ]
     notes = [c.note for c in draft.calls]
     assert notes[0] == "估值回調後具備修復空間"
     assert notes[1].startswith("雲業務持續高增") and "AI+ERP" in notes[1]
@@ -266,17 +282,23 @@ def test_cli_caitong_draft_validates_with_the_fallback_scale(shared_dir, recs_di
     assert load_yaml(out)["scale"] == "default-hk"
 
 
-def test_cli_prints_the_draft_on_stdout_without_output(shared_dir, recs_dir, registry):
+def test_cli_prints_the_draft_on_stdout_without_output(shared_dir, recs_dir, registry, monkeypatch):
+    # The clock is pinned: an expected value built from the real date breaks across midnight.
+    monkeypatch.setattr("tracker.sessions.today_hk", lambda: date(2026, 3, 2))
     report = shared_dir / "reports" / "caitong-ai-race-usmart.txt"
     result = CliRunner().invoke(
         app, ["recs", "extract", str(report), "--date", "2025-09-15", "--broker", "財通證券"]
     )
     assert result.exit_code == 0, result.output
     expected = extract_draft(
-        report.read_text(encoding="utf-8"), registry, today=date.today(),
-        scales=load_scales(recs_dir / "scales"), source=report.name,
-        published=date(2025, 9, 15), broker="財通證券",
-    )  # fmt: skip
+        report.read_text(encoding="utf-8"),
+        registry,
+        today=date(2026, 3, 2),
+        scales=load_scales(recs_dir / "scales"),
+        source=report.name,
+        published=date(2025, 9, 15),
+        broker="財通證券",
+    )
     assert result.stdout == draft_yaml(expected)
     assert "published: 2025-09-15" in result.stdout
 
@@ -300,13 +322,26 @@ def test_cli_draft_without_a_date_does_not_validate(shared_dir, recs_dir):
     out = recs_dir / "huaan-draft.yaml"
     runner = CliRunner()
     result = runner.invoke(
-        app, ["recs", "extract", str(shared_dir / "reports" / "huaan-hk-internet-ai.txt"), "-o", str(out)]
+        app,
+        [
+            "recs",
+            "extract",
+            str(shared_dir / "reports" / "huaan-hk-internet-ai.txt"),
+            "-o",
+            str(out),
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "the draft does not validate yet" in result.stderr
-    assert "review: published: the text gives no date: write the report's publication date (or pass --date)" in result.stderr
+    assert (
+        "review: published: the text gives no date: write the report's publication date (or pass --date)"
+        in result.stderr
+    )
     text = out.read_text(encoding="utf-8")
-    assert "published: TODO # NOT IN THE TEXT: write the report's publication date (YYYY-MM-DD)" in text
+    assert (
+        "published: TODO # NOT IN THE TEXT: write the report's publication date (YYYY-MM-DD)"
+        in text
+    )
     check = runner.invoke(app, ["recs", "validate", str(out)])
     assert check.exit_code == 1
     assert f"{out}:" in check.stderr and ": published: Input should be a valid date" in check.stderr

@@ -60,7 +60,7 @@ TARGETS = [
     ("目标价:人民币 38.5 元", 38.5, "CNY", None, False),
     ("目标价 1,250.5 港元", 1250.5, "HKD", None, False),
     ("目标价 500", 500, "HKD", None, True),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(
@@ -86,51 +86,133 @@ def test_not_target_prices(text):
 PHRASES = [
     ("维持腾讯控股(00700)“买入”评级。", [("腾讯控股", "0700.HK", "buy", "maintain", None)]),
     ("腾讯控股(00700.HK)：维持「买入」评级。", [("腾讯控股", "0700.HK", "buy", "maintain", None)]),
-    ("我们首次覆盖美团-W（03690.HK），给予增持评级。", [("美团-W", "3690.HK", "overweight", "initiate", None)]),
-    ("快手-W(01024.HK)深度报告\n可灵商业化提速，首次覆盖给予增持。", [("快手-W", "1024.HK", "overweight", "initiate", None)]),
-    ("携程集团-S(09961)评级由增持上调至买入。", [("携程集团-S", "9961.HK", "buy", "upgrade", "overweight")]),
+    (
+        "我们首次覆盖美团-W（03690.HK），给予增持评级。",
+        [("美团-W", "3690.HK", "overweight", "initiate", None)],
+    ),
+    (
+        "快手-W(01024.HK)深度报告\n可灵商业化提速，首次覆盖给予增持。",
+        [("快手-W", "1024.HK", "overweight", "initiate", None)],
+    ),
+    (
+        "携程集团-S(09961)评级由增持上调至买入。",
+        [("携程集团-S", "9961.HK", "buy", "upgrade", "overweight")],
+    ),
     ("阿里健康(00241)：估值回落，上调至买入。", [("阿里健康", "0241.HK", "buy", "upgrade", None)]),
     ("網易-S(09999)：維持買入評級。", [("網易-S", "9999.HK", "buy", "maintain", None)]),
     ("We maintain BUY on Tencent (700 HK).", [("Tencent", "0700.HK", "buy", "maintain", None)]),
-    ("Upgrade Xiaomi (1810 HK) to Overweight.", [("Xiaomi", "1810.HK", "overweight", "upgrade", None)]),
-    ("Lenovo (992 HK): downgrade to Neutral.", [("Lenovo", "0992.HK", "neutral", "downgrade", None)]),
-    ("Initiate coverage on Kingdee (268 HK) with a BUY rating.", [("Kingdee", "0268.HK", "buy", "initiate", None)]),
-    ("金蝶国际（0268.HK）\n投资评级：买入（维持）", [("金蝶国际", "0268.HK", "buy", "maintain", None)]),
-    ("大摩：上调小米集团-W(01810)目标价至60港元 评级增持", [("小米集团-W", "1810.HK", "overweight", None, None)]),
-    ("重点推荐：腾讯控股（买入）、网易-S（增持）。",
-     [("腾讯控股", "0700.HK", "buy", None, None), ("网易-S", "9999.HK", "overweight", None, None)]),
-    ("我们推荐腾讯控股、美团-W。",
-     [("腾讯控股", "0700.HK", "attention", None, None), ("美团-W", "3690.HK", "attention", None, None)]),
-    ("Top picks: Tencent (700 HK), Meituan (3690 HK) and Kingdee (268 HK).",
-     [("Tencent", "0700.HK", "attention", None, None), ("Meituan", "3690.HK", "attention", None, None),
-      ("Kingdee", "0268.HK", "attention", None, None)]),
-    ("腾讯控股（0700.HK）：我们给予公司2026年20倍PE，对应目标价620港元，首次覆盖给予“买入”评级。",
-     [("腾讯控股", "0700.HK", "buy", "initiate", None)]),
-    ("投资建议：建议关注以下标的：\n1）腾讯控股：AI入口\n2）阿里巴巴：云业务加速\n风险提示：竞争加剧。",
-     [("腾讯控股", "0700.HK", "attention", None, None), ("阿里巴巴", "9988.HK", "attention", None, None)]),
-    ("相关标的：\n腾讯控股(0700.HK)、阿里巴巴(9988.HK)、美团-W(3690.HK)\n风险提示：竞争。",
-     [("腾讯控股", "0700.HK", "attention", None, None), ("阿里巴巴", "9988.HK", "attention", None, None),
-      ("美团-W", "3690.HK", "attention", None, None)]),
-    ("We like Tencent, NetEase and Kuaishou.",
-     [("Tencent", "0700.HK", "attention", None, None), ("NetEase", "9999.HK", "attention", None, None),
-      ("Kuaishou", "1024.HK", "attention", None, None)]),
-    ("Tencent (700 HK)\nRating: BUY (maintained)\nTarget price: HK$650",
-     [("Tencent", "0700.HK", "buy", "maintain", None)]),
-    ("《大行報告》大和降騰訊(00700.HK)目標價至620元 評級買入",
-     [("騰訊", "0700.HK", "buy", None, None)]),
-    ("《大行報告》摩通升美團(03690.HK)目標價至160元 評級由中性升至增持",
-     [("美團", "3690.HK", "overweight", "upgrade", "neutral")]),
-    ("中金：维持腾讯控股跑赢行业评级 上调目标价10%至650港元", [("腾讯控股", "0700.HK", "overweight", "maintain", None)]),
-    ("華泰證券發表研報指，維持小米集團-W(01810.HK)「買入」評級，目標價由58港元上調至65港元。",
-     [("小米集團-W", "1810.HK", "buy", "maintain", None)]),
-    ("推荐标的：腾讯控股（0700.HK，买入）、美团-W（3690.HK，增持）。",
-     [("腾讯控股", "0700.HK", "buy", None, None), ("美团-W", "3690.HK", "overweight", None, None)]),
-    ("招商证券：首次覆盖阿里健康(00241)，给予“强烈推荐”评级", [("阿里健康", "0241.HK", "buy", "initiate", None)]),
-    ("We initiate coverage of Meituan (3690 HK) with a BUY rating and TP of HK$180.",
-     [("Meituan", "3690.HK", "buy", "initiate", None)]),
-    ("重点公司估值表\n00700.HK 腾讯控股 买入 450.0 22.1\n03690.HK 美团-W 增持 120.5 18.0",
-     [("腾讯控股", "0700.HK", "buy", None, None), ("美团-W", "3690.HK", "overweight", None, None)]),
-]  # fmt: skip
+    (
+        "Upgrade Xiaomi (1810 HK) to Overweight.",
+        [("Xiaomi", "1810.HK", "overweight", "upgrade", None)],
+    ),
+    (
+        "Lenovo (992 HK): downgrade to Neutral.",
+        [("Lenovo", "0992.HK", "neutral", "downgrade", None)],
+    ),
+    (
+        "Initiate coverage on Kingdee (268 HK) with a BUY rating.",
+        [("Kingdee", "0268.HK", "buy", "initiate", None)],
+    ),
+    (
+        "金蝶国际（0268.HK）\n投资评级：买入（维持）",
+        [("金蝶国际", "0268.HK", "buy", "maintain", None)],
+    ),
+    (
+        "大摩：上调小米集团-W(01810)目标价至60港元 评级增持",
+        [("小米集团-W", "1810.HK", "overweight", None, None)],
+    ),
+    (
+        "重点推荐：腾讯控股（买入）、网易-S（增持）。",
+        [
+            ("腾讯控股", "0700.HK", "buy", None, None),
+            ("网易-S", "9999.HK", "overweight", None, None),
+        ],
+    ),
+    (
+        "我们推荐腾讯控股、美团-W。",
+        [
+            ("腾讯控股", "0700.HK", "attention", None, None),
+            ("美团-W", "3690.HK", "attention", None, None),
+        ],
+    ),
+    (
+        "Top picks: Tencent (700 HK), Meituan (3690 HK) and Kingdee (268 HK).",
+        [
+            ("Tencent", "0700.HK", "attention", None, None),
+            ("Meituan", "3690.HK", "attention", None, None),
+            ("Kingdee", "0268.HK", "attention", None, None),
+        ],
+    ),
+    (
+        "腾讯控股（0700.HK）：我们给予公司2026年20倍PE，对应目标价620港元，首次覆盖给予“买入”评级。",
+        [("腾讯控股", "0700.HK", "buy", "initiate", None)],
+    ),
+    (
+        "投资建议：建议关注以下标的：\n1）腾讯控股：AI入口\n2）阿里巴巴：云业务加速\n风险提示：竞争加剧。",
+        [
+            ("腾讯控股", "0700.HK", "attention", None, None),
+            ("阿里巴巴", "9988.HK", "attention", None, None),
+        ],
+    ),
+    (
+        "相关标的：\n腾讯控股(0700.HK)、阿里巴巴(9988.HK)、美团-W(3690.HK)\n风险提示：竞争。",
+        [
+            ("腾讯控股", "0700.HK", "attention", None, None),
+            ("阿里巴巴", "9988.HK", "attention", None, None),
+            ("美团-W", "3690.HK", "attention", None, None),
+        ],
+    ),
+    (
+        "We like Tencent, NetEase and Kuaishou.",
+        [
+            ("Tencent", "0700.HK", "attention", None, None),
+            ("NetEase", "9999.HK", "attention", None, None),
+            ("Kuaishou", "1024.HK", "attention", None, None),
+        ],
+    ),
+    (
+        "Tencent (700 HK)\nRating: BUY (maintained)\nTarget price: HK$650",
+        [("Tencent", "0700.HK", "buy", "maintain", None)],
+    ),
+    (
+        "《大行報告》大和降騰訊(00700.HK)目標價至620元 評級買入",
+        [("騰訊", "0700.HK", "buy", None, None)],
+    ),
+    (
+        "《大行報告》摩通升美團(03690.HK)目標價至160元 評級由中性升至增持",
+        [("美團", "3690.HK", "overweight", "upgrade", "neutral")],
+    ),
+    (
+        "中金：维持腾讯控股跑赢行业评级 上调目标价10%至650港元",
+        [("腾讯控股", "0700.HK", "overweight", "maintain", None)],
+    ),
+    (
+        "華泰證券發表研報指，維持小米集團-W(01810.HK)「買入」評級，目標價由58港元上調至65港元。",
+        [("小米集團-W", "1810.HK", "buy", "maintain", None)],
+    ),
+    (
+        "推荐标的：腾讯控股（0700.HK，买入）、美团-W（3690.HK，增持）。",
+        [
+            ("腾讯控股", "0700.HK", "buy", None, None),
+            ("美团-W", "3690.HK", "overweight", None, None),
+        ],
+    ),
+    (
+        "招商证券：首次覆盖阿里健康(00241)，给予“强烈推荐”评级",
+        [("阿里健康", "0241.HK", "buy", "initiate", None)],
+    ),
+    (
+        "We initiate coverage of Meituan (3690 HK) with a BUY rating and TP of HK$180.",
+        [("Meituan", "3690.HK", "buy", "initiate", None)],
+    ),
+    (
+        "重点公司估值表\n00700.HK 腾讯控股 买入 450.0 22.1\n03690.HK 美团-W 增持 120.5 18.0",
+        [
+            ("腾讯控股", "0700.HK", "buy", None, None),
+            ("美团-W", "3690.HK", "overweight", None, None),
+        ],
+    ),
+]
 
 
 @pytest.mark.parametrize(
@@ -215,8 +297,9 @@ def test_company_report(registry):
     )
     assert call.confidence == "medium"  # the company is inferred from the title
     assert [(a.name, a.registration) for a in draft.analysts] == [
-        ("张明远", "S0123456780001"), ("李清", "S0123456780002"),
-    ]  # fmt: skip
+        ("张明远", "S0123456780001"),
+        ("李清", "S0123456780002"),
+    ]
     assert draft.published.value == date(2025, 8, 14) and draft.published.confidence == "high"
     # 中信证券/中金公司 named once in passing; 华泰证券 is the house (股份有限公司, twice).
     assert (draft.broker.value, draft.broker_local) == ("Huatai Securities", "华泰证券")
@@ -261,13 +344,17 @@ def test_english_note(registry):
     assert targets == [(16.5, None), (13.0, 11.5), (520, None), (140, None)]
     assert draft.language == "en"
     assert (draft.broker.value, draft.title.value, draft.published.value) == (
-        "Haitong International", "China Internet Sector Update", date(2025, 3, 12),
-    )  # fmt: skip
+        "Haitong International",
+        "China Internet Sector Update",
+        date(2025, 3, 12),
+    )
     assert [a.name for a in draft.analysts] == ["Wang Lei"]
     scale = draft.scale.scale
     assert [(b.rating, b.lower_pp, b.upper_pp) for b in scale.company.bands] == [
-        ("overweight", 10, None), ("neutral", -10, 10), ("underweight", None, -10),
-    ]  # fmt: skip
+        ("overweight", 10, None),
+        ("neutral", -10, 10),
+        ("underweight", None, -10),
+    ]
     h = scale.company.horizon_months
     assert (h.min_months, h.max_months) == (12, 18)
     assert scale.benchmark("HK") == "^HSI"
@@ -303,9 +390,11 @@ def test_traditional_report(registry):
     assert draft.broker_local == "国泰君安国际" and draft.language == "zh-Hant"
     bands = [(b.rating, b.lower_pp, b.upper_pp, b.aliases) for b in draft.scale.scale.company.bands]
     assert bands == [
-        ("buy", 15, None, ("买入", "買入")), ("overweight", 5, 15, ("收集",)),
-        ("neutral", -5, 5, ("中性",)), ("underweight", None, -5, ("减持", "減持")),
-    ]  # fmt: skip
+        ("buy", 15, None, ("买入", "買入")),
+        ("overweight", 5, 15, ("收集",)),
+        ("neutral", -5, 5, ("中性",)),
+        ("underweight", None, -5, ("减持", "減持")),
+    ]
     # No horizon in the definitions: the fallback scale's 6-12 months, flagged.
     assert [str(r) for r in draft.review] == [
         "line 6: scale: company ratings: no horizon (months) given; 6-12 assumed (as the fallback scale)"
@@ -341,8 +430,12 @@ def test_pdf_first_page_of_a_company_report(registry):
     scale = draft.scale.scale
     assert (draft.scale.status, scale.id) == ("new", "soochow")
     assert [(b.lower_pp, b.upper_pp) for b in scale.company.bands] == [
-        (15, None), (5, 15), (-5, 5), (-15, -5), (None, -15),
-    ]  # fmt: skip
+        (15, None),
+        (5, 15),
+        (-5, 5),
+        (-15, -5),
+        (None, -15),
+    ]
     assert [(b.lower_pp, b.upper_pp) for b in scale.industry.bands] == [
         (5, None),
         (-5, 5),
@@ -368,8 +461,10 @@ def test_english_company_update(registry):
     assert draft.published.value == date(2025, 8, 14)
     company = draft.scale.scale.company
     assert [(b.rating, b.lower_pp, b.upper_pp) for b in company.bands] == [
-        ("buy", 15, None), ("neutral", -10, 15), ("sell", None, -10),
-    ]  # fmt: skip
+        ("buy", 15, None),
+        ("neutral", -10, 15),
+        ("sell", None, -10),
+    ]
     assert any("absolute returns" in r.message for r in draft.review)
 
 
@@ -488,12 +583,63 @@ def test_source_lines_and_original_script():
 # --------------------------------------------------------------------------- never raises
 
 _TOKENS = [
-    "维持", "“买入”", "评级", "目标价", "500", "港元", "HK$", "(00700)", "0700.HK", "腾讯控股", "美团-W",
-    "相关公司:", "建议关注", "、", ";", "。", "\n", "\n\n", "投资评级说明", "买入:", "增持", "中性", "减持",
-    "卖出", "领先", "落后", "15%以上", "5%至15%", "-5%~5%", "6-12个月", "恒生指数", "分析师:", "金荣",
-    "S0010521080002", "华安证券", "Maintain", "BUY", "TP", "upgrade", "to", "Overweight", "from", "免责声明",
-    "2025年5月6日", "的", "等", "維持", "買入", "評級", " ", ",", "(", ")", "±", "以下", "之间",
-]  # fmt: skip
+    "维持",
+    "“买入”",
+    "评级",
+    "目标价",
+    "500",
+    "港元",
+    "HK$",
+    "(00700)",
+    "0700.HK",
+    "腾讯控股",
+    "美团-W",
+    "相关公司:",
+    "建议关注",
+    "、",
+    ";",
+    "。",
+    "\n",
+    "\n\n",
+    "投资评级说明",
+    "买入:",
+    "增持",
+    "中性",
+    "减持",
+    "卖出",
+    "领先",
+    "落后",
+    "15%以上",
+    "5%至15%",
+    "-5%~5%",
+    "6-12个月",
+    "恒生指数",
+    "分析师:",
+    "金荣",
+    "S0010521080002",
+    "华安证券",
+    "Maintain",
+    "BUY",
+    "TP",
+    "upgrade",
+    "to",
+    "Overweight",
+    "from",
+    "免责声明",
+    "2025年5月6日",
+    "的",
+    "等",
+    "維持",
+    "買入",
+    "評級",
+    " ",
+    ",",
+    "(",
+    ")",
+    "±",
+    "以下",
+    "之间",
+]
 
 
 @settings(max_examples=60, deadline=None)

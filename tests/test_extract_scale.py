@@ -33,56 +33,94 @@ def _months(rs):
 CASES = [
     pytest.param(
         "defs-between-and.txt",
-        [("buy", 15, None), ("overweight", 5, 15), ("neutral", -5, 5), ("underweight", -15, -5), ("sell", None, -15)],
+        [
+            ("buy", 15, None),
+            ("overweight", 5, 15),
+            ("neutral", -5, 5),
+            ("underweight", -15, -5),
+            ("sell", None, -15),
+        ],
         (6, 6),
         [("overweight", 5, None), ("neutral", -5, 5), ("underweight", None, -5)],
-        (6, 6), "^HSI", [], id="介于X与Y之间, 在-15%以下",
+        (6, 6),
+        "^HSI",
+        [],
+        id="介于X与Y之间, 在-15%以下",
     ),
     pytest.param(
         "defs-plus-minus.txt",
         [("overweight", 10, None), ("neutral", -10, 10), ("underweight", None, -10)],
         (6, 12),
         [("overweight", 10, None), ("neutral", -10, 10), ("underweight", None, -10)],
-        (6, 12), "^HSI", [], id="±10%, horizon after the bands",
+        (6, 12),
+        "^HSI",
+        [],
+        id="±10%, horizon after the bands",
     ),
     pytest.param(
         "defs-absolute-en.txt",
         [("buy", 15, None), ("neutral", -10, 15), ("sell", None, -10)],
-        (12, 12), None, None, "^HSI", ["absolute returns", "no Hong Kong benchmark"],
+        (12, 12),
+        None,
+        None,
+        "^HSI",
+        ["absolute returns", "no Hong Kong benchmark"],
         id="English, absolute returns flagged",
     ),
     pytest.param(
         "defs-below-no-industry-numbers.txt",
         [("buy", 20, None), ("overweight", 5, 20), ("neutral", -5, 5), ("underweight", None, -5)],
-        (6, 6), None, None, "^HSCE", ["industry ratings: fewer than two bands have thresholds"],
+        (6, 6),
+        None,
+        None,
+        "^HSCE",
+        ["industry ratings: fewer than two bands have thresholds"],
         id="弱于 5%以下, industry without numbers",
     ),
     pytest.param(
         "defs-four-bands.txt",
         # 增持 / 谨慎增持 / 中性 / 减持: usual meanings collide, so by position.
         [("buy", 15, None), ("overweight", 5, 15), ("neutral", -5, 5), ("underweight", None, -5)],
-        (12, 12), None, None, "^HSI", ["no Hong Kong benchmark"], id="four bands by position",
+        (12, 12),
+        None,
+        None,
+        "^HSI",
+        ["no Hong Kong benchmark"],
+        id="four bands by position",
     ),
     pytest.param(
         "defs-neutral-in-words.txt",
         # 中性 "变化不大" sits between its neighbours: -10..10.
         [("overweight", 10, None), ("neutral", -10, 10), ("underweight", None, -10)],
-        (12, 18), None, None, "^HSI", ["no Hong Kong benchmark"], id="neutral in words, 12-18 months",
+        (12, 18),
+        None,
+        None,
+        "^HSI",
+        ["no Hong Kong benchmark"],
+        id="neutral in words, 12-18 months",
     ),
     pytest.param(
         "defs-strong-recommend.txt",
         # 强烈推荐 / 审慎推荐 / 中性 / 回避; "5-20%" is a range; ±5%; 港股为恒生指数.
         [("buy", 20, None), ("overweight", 5, 20), ("neutral", -5, 5), ("sell", None, -5)],
-        (6, 6), None, None, "^HSI", [], id="强烈推荐 system, industry in words only",
+        (6, 6),
+        None,
+        None,
+        "^HSI",
+        [],
+        id="强烈推荐 system, industry in words only",
     ),
     pytest.param(
         "defs-dash-range.txt",
         [("buy", 15, None), ("overweight", 5, 15), ("neutral", -5, 5), ("sell", None, -5)],
         (12, 12),
         [("buy", 10, None), ("neutral", -10, 10), ("sell", None, -10)],
-        (12, 12), "^HSI", [], id="5%-15% and 大盘",
+        (12, 12),
+        "^HSI",
+        [],
+        id="5%-15% and 大盘",
     ),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(
@@ -192,10 +230,17 @@ _TO = st.sampled_from(["至", "~", "-", "～"])
 
 @settings(max_examples=40, deadline=None)
 @given(
-    a=st.integers(11, 40), b=st.integers(1, 10), c=st.integers(1, 10), d=st.integers(11, 40),
-    m1=st.sampled_from([3, 6, 12]), span=st.sampled_from([0, 6]),
-    up=_UP, down=_DOWN, to=_TO, traditional=st.booleans(),
-)  # fmt: skip
+    a=st.integers(11, 40),
+    b=st.integers(1, 10),
+    c=st.integers(1, 10),
+    d=st.integers(11, 40),
+    m1=st.sampled_from([3, 6, 12]),
+    span=st.sampled_from([0, 6]),
+    up=_UP,
+    down=_DOWN,
+    to=_TO,
+    traditional=st.booleans(),
+)
 def test_generated_definitions_read_back(a, b, c, d, m1, span, up, down, to, traditional):
     """Any thresholds 0 < b < a and 0 < c < d, worded in the usual ways, come back exactly."""
     m2 = m1 + span
@@ -215,8 +260,11 @@ def test_generated_definitions_read_back(a, b, c, d, m1, span, up, down, to, tra
     got = parse_definitions(read_source(text))
     assert got.problems == ()
     assert _bands(got.company) == [
-        ("buy", a, None), ("overweight", b, a), ("neutral", -c, b),
-        ("underweight", -d, -c), ("sell", None, -d),
-    ]  # fmt: skip
+        ("buy", a, None),
+        ("overweight", b, a),
+        ("neutral", -c, b),
+        ("underweight", -d, -c),
+        ("sell", None, -d),
+    ]
     assert _months(got.company) == (m1, m2)
     assert got.benchmarks == {"HK": "^HSI"}

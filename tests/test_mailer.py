@@ -45,7 +45,9 @@ def tiny_png() -> bytes:
     """A valid 1x1 white PNG, built by hand (signature, IHDR, IDAT, IEND)."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     ihdr = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
     idat = zlib.compress(b"\x00\xff\xff\xff")
@@ -144,7 +146,9 @@ def test_line_break_in_recipient_is_refused(tmp_path, recipient, what):
 
 
 def test_line_break_in_sender_name_is_refused(tmp_path):
-    text = VALID.replace('"Tracker <tracker@example.com>"', '"Tracker\\r\\nX-Evil: 1 <t@example.com>"')
+    text = VALID.replace(
+        '"Tracker <tracker@example.com>"', '"Tracker\\r\\nX-Evil: 1 <t@example.com>"'
+    )
     with pytest.raises(InvalidInput, match=r"mail.sender: address .* contains a line break"):
         load_mail_config(write_toml(tmp_path / "tracker.toml", text))
 
@@ -164,7 +168,10 @@ port = 70000
     with pytest.raises(InvalidInput) as info:
         load_mail_config(path)
     lines = str(info.value).splitlines()
-    assert f"{path}: mail.sender: 'not an address' is not an e-mail address like name@example.com (ASCII, no spaces)" in lines
+    assert (
+        f"{path}: mail.sender: 'not an address' is not an e-mail address like name@example.com (ASCII, no spaces)"
+        in lines
+    )
     assert f"{path}: mail.colour: unknown field 'colour': check the spelling" in lines
     assert f"{path}: smtp.port: Input should be less than or equal to 65535" in lines
     assert len(lines) == 3  # the duplicate is reported once the other fields are valid
@@ -190,14 +197,19 @@ def test_missing_tables_and_file(tmp_path):
     path = write_toml(tmp_path / "tracker.toml", "[other]\nx = 1\n")
     with pytest.raises(InvalidInput) as info:
         load_mail_config(path)
-    assert str(info.value) == f"{path}: mail: a [mail] table is required\n{path}: smtp: an [smtp] table is required"
+    assert (
+        str(info.value)
+        == f"{path}: mail: a [mail] table is required\n{path}: smtp: an [smtp] table is required"
+    )
     with pytest.raises(ConfigError, match="not found: create it with"):
         load_mail_config(tmp_path / "absent.toml")
 
 
 def test_malformed_toml(tmp_path):
     path = write_toml(tmp_path / "tracker.toml", "[mail\nsender = 1\n")
-    with pytest.raises(InvalidInput, match=r"TOML: Expected ']' at the end of a table declaration \(at line 1"):
+    with pytest.raises(
+        InvalidInput, match=r"TOML: Expected ']' at the end of a table declaration \(at line 1"
+    ):
         load_mail_config(path)
 
 
@@ -305,9 +317,12 @@ def test_header_injection_in_subject_is_refused(subject):
     c = MailContent(subject=subject, text="t", html="<p>t</p>")
     with pytest.raises(HeaderInjection, match="subject"):
         build_message(
-            c, Mailbox(address="a@example.com"), Mailbox(address="b@example.com"), "<x@y>",
+            c,
+            Mailbox(address="a@example.com"),
+            Mailbox(address="b@example.com"),
+            "<x@y>",
             datetime(2026, 1, 1, tzinfo=HKT),
-        )  # fmt: skip
+        )
 
 
 @pytest.mark.parametrize(
@@ -339,9 +354,12 @@ def local(port: int, **kw) -> SmtpSettings:
 
 def raw_message(to: str = "chan@example.com") -> bytes:
     return build_message(
-        content(), Mailbox(address="tracker@example.com"), Mailbox(address=to), "<m.1@example.com>",
+        content(),
+        Mailbox(address="tracker@example.com"),
+        Mailbox(address=to),
+        "<m.1@example.com>",
         datetime(2026, 11, 23, 8, tzinfo=HKT),
-    ).as_bytes()  # fmt: skip
+    ).as_bytes()
 
 
 def test_send_one_delivers_and_dot_stuffs():
@@ -388,9 +406,13 @@ def test_451_then_accept():
     with smtp_server(handler) as server:
         transport = SmtpTransport(local(server.port))
         attempts = send_one(
-            transport, "tracker@example.com", "chan@example.com", raw_message(),
-            sleep=sleeps.append, on_retry=lambda n, d: retries.append((n, d)),
-        )  # fmt: skip
+            transport,
+            "tracker@example.com",
+            "chan@example.com",
+            raw_message(),
+            sleep=sleeps.append,
+            on_retry=lambda n, d: retries.append((n, d)),
+        )
         transport.close()
     assert attempts == 2 and sleeps == [2.0]
     assert retries == [(1, "451 4.3.0 Temporary local problem, try again")]
@@ -403,8 +425,13 @@ def test_550_stops_without_retry():
     with smtp_server(handler) as server:
         transport = SmtpTransport(local(server.port))
         with pytest.raises(MailPermanentError) as info:
-            send_one(transport, "tracker@example.com", "chan@example.com", raw_message(),
-                     sleep=sleeps.append)  # fmt: skip
+            send_one(
+                transport,
+                "tracker@example.com",
+                "chan@example.com",
+                raw_message(),
+                sleep=sleeps.append,
+            )
         transport.close()
     err = info.value
     assert type(err) is MailPermanentError and err.exit_code == 69
@@ -420,8 +447,13 @@ def test_recipient_refused_is_its_own_error():
     with smtp_server(handler) as server:
         transport = SmtpTransport(local(server.port))
         with pytest.raises(RecipientRefused) as info:
-            send_one(transport, "tracker@example.com", "gone@example.com", raw_message(),
-                     sleep=lambda s: pytest.fail("a 5xx must not be retried"))  # fmt: skip
+            send_one(
+                transport,
+                "tracker@example.com",
+                "gone@example.com",
+                raw_message(),
+                sleep=lambda s: pytest.fail("a 5xx must not be retried"),
+            )
         transport.close()
     assert info.value.exit_code == 69 and info.value.detail == "550 5.1.1 No such user"
 
@@ -432,8 +464,13 @@ def test_transient_failure_exhausts_retries():
     with smtp_server(handler) as server:
         transport = SmtpTransport(local(server.port, max_attempts=4))
         with pytest.raises(MailTransientError) as info:
-            send_one(transport, "tracker@example.com", "chan@example.com", raw_message(),
-                     sleep=sleeps.append)  # fmt: skip
+            send_one(
+                transport,
+                "tracker@example.com",
+                "chan@example.com",
+                raw_message(),
+                sleep=sleeps.append,
+            )
         transport.close()
     assert info.value.exit_code == 75 and info.value.attempts == 4
     assert sleeps == [2.0, 4.0, 8.0]  # three waits between four attempts
@@ -447,9 +484,16 @@ def test_connection_refused_throughout_is_transient():
     with smtp_server(start=False) as server:  # nothing listens on the port
         transport = SmtpTransport(local(server.port, max_attempts=3, backoff_s=0.5))
         sleeps: list[float] = []
-        with pytest.raises(MailTransientError, match="Connection refused for chan@example.com after 3"):
-            send_one(transport, "tracker@example.com", "chan@example.com", raw_message(),
-                     sleep=sleeps.append)  # fmt: skip
+        with pytest.raises(
+            MailTransientError, match="Connection refused for chan@example.com after 3"
+        ):
+            send_one(
+                transport,
+                "tracker@example.com",
+                "chan@example.com",
+                raw_message(),
+                sleep=sleeps.append,
+            )
     assert sleeps == [0.5, 1.0]
 
 
@@ -462,8 +506,9 @@ def auth_settings(port: int, **kw) -> SmtpSettings:
 
 def test_auth_success_over_plain_localhost():
     handler = Mailroom()
-    kw = dict(authenticator=authenticator_for(AUTH_PASSWORD), auth_require_tls=False,
-              auth_required=True)  # fmt: skip
+    kw = dict(
+        authenticator=authenticator_for(AUTH_PASSWORD), auth_require_tls=False, auth_required=True
+    )
     with smtp_server(handler, **kw) as server:
         transport = SmtpTransport(auth_settings(server.port), SecretStr(AUTH_PASSWORD))
         assert send_one(transport, "tracker@example.com", "chan@example.com", raw_message()) == 1
@@ -477,20 +522,30 @@ def test_auth_success_over_plain_localhost():
 
 def test_auth_failure_stops_with_its_own_exit_code(caplog):
     caplog.set_level("DEBUG")
-    kw = dict(authenticator=authenticator_for(AUTH_PASSWORD), auth_require_tls=False,
-              auth_required=True)  # fmt: skip
+    kw = dict(
+        authenticator=authenticator_for(AUTH_PASSWORD), auth_require_tls=False, auth_required=True
+    )
     wrong = "wrong-" + AUTH_PASSWORD
     with smtp_server(**kw) as server:
         transport = SmtpTransport(auth_settings(server.port), SecretStr(wrong))
         with pytest.raises(MailAuthError) as info:
-            send_one(transport, "tracker@example.com", "chan@example.com", raw_message(),
-                     sleep=lambda s: pytest.fail("an auth failure must not be retried"))  # fmt: skip
+            send_one(
+                transport,
+                "tracker@example.com",
+                "chan@example.com",
+                raw_message(),
+                sleep=lambda s: pytest.fail("an auth failure must not be retried"),
+            )
     assert info.value.exit_code == 77
     assert str(info.value) == (
         f"127.0.0.1:{server.port}: authentication refused: 535 5.7.8 Authentication credentials"
         " invalid; check smtp.username in tracker.toml and TRACKER_SMTP_PASSWORD"
     )
-    assert wrong not in str(info.value) and wrong not in caplog.text and wrong not in repr(transport.__dict__)
+    assert (
+        wrong not in str(info.value)
+        and wrong not in caplog.text
+        and wrong not in repr(transport.__dict__)
+    )
 
 
 # --------------------------------------------------------------------------- TLS
@@ -518,11 +573,16 @@ def test_starttls_with_auth(cert):
     from smtp_server import server_tls_context
 
     handler = Mailroom()
-    kw = dict(tls_context=server_tls_context(*cert), require_starttls=True,
-              authenticator=authenticator_for(AUTH_PASSWORD), auth_required=True)  # fmt: skip
+    kw = dict(
+        tls_context=server_tls_context(*cert),
+        require_starttls=True,
+        authenticator=authenticator_for(AUTH_PASSWORD),
+        auth_required=True,
+    )
     with smtp_server(handler, **kw) as server:
-        smtp = SmtpSettings(host="127.0.0.1", port=server.port, security="starttls",
-                            username=USERNAME, timeout_s=5)  # fmt: skip
+        smtp = SmtpSettings(
+            host="127.0.0.1", port=server.port, security="starttls", username=USERNAME, timeout_s=5
+        )
         transport = SmtpTransport(smtp, SecretStr(AUTH_PASSWORD), client_context(cert[0]))
         assert send_one(transport, "tracker@example.com", "chan@example.com", raw_message()) == 1
         transport.close()
@@ -548,8 +608,13 @@ def test_untrusted_certificate_is_permanent(cert):
         smtp = SmtpSettings(host="127.0.0.1", port=server.port, security="starttls", timeout_s=5)
         transport = SmtpTransport(smtp)  # the system trust store does not know the test CA
         with pytest.raises(MailPermanentError, match="TLS failed: CERTIFICATE_VERIFY_FAILED"):
-            send_one(transport, "tracker@example.com", "chan@example.com", raw_message(),
-                     sleep=lambda s: pytest.fail("a TLS failure must not be retried"))  # fmt: skip
+            send_one(
+                transport,
+                "tracker@example.com",
+                "chan@example.com",
+                raw_message(),
+                sleep=lambda s: pytest.fail("a TLS failure must not be retried"),
+            )
 
 
 def test_starttls_not_offered_is_permanent():

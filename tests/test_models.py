@@ -167,9 +167,16 @@ def test_report_checks_tickers_dates_and_ratings():
 
 @pytest.mark.parametrize(
     ("ticker", "ok"),
-    [("0700.HK", True), ("9988.HK", True), ("80700.HK", True), ("00700.HK", False),
-     ("700.HK", False), ("0700", False), ("0700.hk", False)],
-)  # fmt: skip
+    [
+        ("0700.HK", True),
+        ("9988.HK", True),
+        ("80700.HK", True),
+        ("00700.HK", False),
+        ("700.HK", False),
+        ("0700", False),
+        ("0700.hk", False),
+    ],
+)
 def test_ticker_canonical_form(ticker, ok):
     data = {"name": "x", "ticker": ticker, "rating": "buy"}
     if ok:

@@ -121,15 +121,20 @@ def test_interrupted_mid_list_resumes_with_the_rest(outbox):
     sleeps: list[float] = []
     with smtp_server(handler) as server:
         with pytest.raises(MailTransientError) as info:
-            send_week(CONTENT, config(server.port, max_attempts=3), outbox, WEEK, sleep=sleeps.append)
+            send_week(
+                CONTENT, config(server.port, max_attempts=3), outbox, WEEK, sleep=sleeps.append
+            )
         assert sleeps == [2.0, 4.0]
         assert str(info.value).endswith(
             "2 of 4 recipient(s) served; the next run this week resumes with the others"
         )
         assert info.value.exit_code == 75
         status = {r.recipient: (r.status, r.attempts) for r in outbox.rows(WEEK)}
-        assert status == {"a@example.com": (SENT, 1), "b@example.com": (SENT, 1),
-                          "c@example.com": (FAILED, 3)}  # fmt: skip
+        assert status == {
+            "a@example.com": (SENT, 1),
+            "b@example.com": (SENT, 1),
+            "c@example.com": (FAILED, 3),
+        }
         assert counts(handler) == {"a@example.com": 1, "b@example.com": 1}
 
         handler.rcpt_replies.clear()
@@ -261,8 +266,10 @@ def run_sender(cfg: MailSettings, home: Path, tmp_path: Path) -> subprocess.Pope
     cfg_file.write_text(cfg.model_dump_json())
     return subprocess.Popen(
         [sys.executable, "-c", SENDER_SCRIPT, str(cfg_file), str(home), WEEK],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 @pytest.mark.parametrize(
@@ -292,9 +299,18 @@ def test_sigkill_during_send_neither_duplicates_nor_skips(tmp_path, tracker_home
 
         handler.hold = None
         done = subprocess.run(
-            [sys.executable, "-c", SENDER_SCRIPT, str(tmp_path / "cfg.json"), str(tracker_home), WEEK],
-            capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-c",
+                SENDER_SCRIPT,
+                str(tmp_path / "cfg.json"),
+                str(tracker_home),
+                WEEK,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr
     expected_b = "sent" if expect_b == SENDING else "in doubt"
     assert done.stdout.strip() == f"already sent,{expected_b},sent"
@@ -322,7 +338,9 @@ def test_lost_reply_to_final_dot_is_in_doubt_and_not_resent(outbox, tracker_home
     result: dict = {}
     with smtp_server(handler) as server:
         cfg = config(server.port, PEOPLE[:1])
-        worker = threading.Thread(target=lambda: result.update(r=send_week(CONTENT, cfg, outbox, WEEK)))
+        worker = threading.Thread(
+            target=lambda: result.update(r=send_week(CONTENT, cfg, outbox, WEEK))
+        )
         worker.start()
         assert handler.reached.wait(30)
         # The server took the message, then dies before its 250 reaches the client.

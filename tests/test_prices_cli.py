@@ -34,8 +34,17 @@ def invoke(*args: str):
 
 
 def test_update_from_csv_then_show_and_status(folder):
-    result = invoke("update", "700.hk", "^hsi", "--source", f"csv:{folder}", "--since", "2025-01-01",
-                    "--until", "2025-01-06")  # fmt: skip
+    result = invoke(
+        "update",
+        "700.hk",
+        "^hsi",
+        "--source",
+        f"csv:{folder}",
+        "--since",
+        "2025-01-01",
+        "--until",
+        "2025-01-06",
+    )
     assert result.exit_code == 0, result.output
     assert "2 fetched, 0 up to date, 0 failed" in result.stdout
     assert "0700.HK" in result.stdout and "^HSI" in result.stdout
@@ -48,7 +57,9 @@ def test_update_from_csv_then_show_and_status(folder):
         "2025-01-03,410.2,413.0,405.2,406.6,,14500000.0,0.0,0.0,False",
         "2025-01-06,404.0,405.4,394.6,396.2,,20100000.0,0.0,0.0,False",
     ]
-    between = invoke("show", "0700.HK", "--start", "2025-01-03", "--end", "2025-01-03", "--format", "csv")
+    between = invoke(
+        "show", "0700.HK", "--start", "2025-01-03", "--end", "2025-01-03", "--format", "csv"
+    )
     assert between.stdout.splitlines()[1:] == [
         "2025-01-03,410.2,413.0,405.2,406.6,,14500000.0,0.0,0.0,False"
     ]
@@ -62,15 +73,32 @@ def test_update_from_csv_then_show_and_status(folder):
     assert lines[1].startswith("0700.HK,2025-01-02,2025-01-06,3,0,0,")
     assert f",csv:{folder.resolve()},False," in lines[1]
 
-    again = invoke("update", "0700.HK", "--source", f"csv:{folder}", "--since", "2025-01-01",
-                   "--until", "2025-01-06")  # fmt: skip
+    again = invoke(
+        "update",
+        "0700.HK",
+        "--source",
+        f"csv:{folder}",
+        "--since",
+        "2025-01-01",
+        "--until",
+        "2025-01-06",
+    )
     assert again.exit_code == 0
     assert "0 fetched, 1 up to date, 0 failed" in again.stdout
 
 
 def test_a_failed_symbol_exits_2_after_the_summary(folder):
-    result = invoke("update", "0700.HK", "9988.HK", "--source", f"csv:{folder}", "--since",
-                    "2025-01-01", "--until", "2025-01-06")  # fmt: skip
+    result = invoke(
+        "update",
+        "0700.HK",
+        "9988.HK",
+        "--source",
+        f"csv:{folder}",
+        "--since",
+        "2025-01-01",
+        "--until",
+        "2025-01-06",
+    )
     assert result.exit_code == 2
     assert "1 fetched, 0 up to date, 1 failed" in result.stdout
     assert "no file 9988.HK.csv" in result.stdout
@@ -79,14 +107,34 @@ def test_a_failed_symbol_exits_2_after_the_summary(folder):
 
 def test_bad_csv_reason_names_file_and_line(folder):
     (folder / "0700.HK.csv").write_text(TENCENT + "2025-01-03,1,2,1,1.5,,100\n")
-    result = invoke("update", "0700.HK", "--source", f"csv:{folder}", "--since", "2025-01-01",
-                    "--until", "2025-01-06")  # fmt: skip
+    result = invoke(
+        "update",
+        "0700.HK",
+        "--source",
+        f"csv:{folder}",
+        "--since",
+        "2025-01-01",
+        "--until",
+        "2025-01-06",
+    )
     assert result.exit_code == 2
-    assert f"{folder / '0700.HK.csv'}:5: date: 2025-01-03 repeats line 3: keep one row" in result.stdout
+    assert (
+        f"{folder / '0700.HK.csv'}:5: date: 2025-01-03 repeats line 3: keep one row"
+        in result.stdout
+    )
 
 
 def test_offline_reports_staleness_without_fetching(folder):
-    invoke("update", "0700.HK", "--source", f"csv:{folder}", "--since", "2025-01-01", "--until", "2025-01-06")
+    invoke(
+        "update",
+        "0700.HK",
+        "--source",
+        f"csv:{folder}",
+        "--since",
+        "2025-01-01",
+        "--until",
+        "2025-01-06",
+    )
     result = invoke("update", "0700.HK", "0005.HK", "--offline")
     assert result.exit_code == 0
     err = result.stderr.splitlines()
@@ -96,8 +144,17 @@ def test_offline_reports_staleness_without_fetching(folder):
 
 
 def test_simulated_outputs_say_so_in_their_first_line():
-    result = invoke("update", "0700.HK", "^HSI", "--source", "simulated", "--since", "2025-01-01",
-                    "--until", "2025-03-31")  # fmt: skip
+    result = invoke(
+        "update",
+        "0700.HK",
+        "^HSI",
+        "--source",
+        "simulated",
+        "--since",
+        "2025-01-01",
+        "--until",
+        "2025-03-31",
+    )
     assert result.exit_code == 0
     assert result.stdout.splitlines()[0].startswith("SIMULATED DATA")
     shown = invoke("show", "0700.HK", "--format", "csv", "--end", "2025-01-03")
@@ -106,7 +163,9 @@ def test_simulated_outputs_say_so_in_their_first_line():
     )
     assert shown.stdout.splitlines()[1].startswith("date,open,")
     table = invoke("show", "0700.HK", "--end", "2025-01-03")
-    assert table.stdout.splitlines()[0] == "SIMULATED DATA: seeded one-factor model, not market prices"
+    assert (
+        table.stdout.splitlines()[0] == "SIMULATED DATA: seeded one-factor model, not market prices"
+    )
     status = invoke("status")
     assert status.stdout.splitlines()[0] == (
         "SIMULATED DATA (seeded one-factor model, not market prices): 0700.HK, ^HSI"
@@ -115,8 +174,16 @@ def test_simulated_outputs_say_so_in_their_first_line():
 
 def test_recs_adds_every_called_ticker_and_the_benchmarks(project_root, monkeypatch):
     monkeypatch.setenv("TRACKER_RECS_DIR", str(project_root / "recs"))
-    result = invoke("update", "--recs", "--source", "simulated", "--since", "2025-06-01",
-                    "--until", "2025-06-30")  # fmt: skip
+    result = invoke(
+        "update",
+        "--recs",
+        "--source",
+        "simulated",
+        "--since",
+        "2025-06-01",
+        "--until",
+        "2025-06-30",
+    )
     assert result.exit_code == 0, result.output
     status = invoke("status", "--format", "csv")
     symbols = {line.split(",")[0] for line in status.stdout.splitlines()[2:]}
@@ -127,9 +194,15 @@ def test_recs_adds_every_called_ticker_and_the_benchmarks(project_root, monkeypa
     ("args", "message"),
     [
         pytest.param(["update"], "give symbols", id="no-symbols"),
-        pytest.param(["update", "0700.HK", "--source", "bloomberg"], "use yahoo, csv:DIR", id="bad-source"),
-        pytest.param(["update", "0700.HK", "--source", "csv:/no/such/dir"], "is not a folder", id="no-folder"),
-        pytest.param(["update", "0700.HK", "--since", "01/02/2025"], "is not a date", id="bad-date"),
+        pytest.param(
+            ["update", "0700.HK", "--source", "bloomberg"], "use yahoo, csv:DIR", id="bad-source"
+        ),
+        pytest.param(
+            ["update", "0700.HK", "--source", "csv:/no/such/dir"], "is not a folder", id="no-folder"
+        ),
+        pytest.param(
+            ["update", "0700.HK", "--since", "01/02/2025"], "is not a date", id="bad-date"
+        ),
     ],
 )
 def test_usage_errors_exit_2(args, message):

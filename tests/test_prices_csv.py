@@ -27,9 +27,12 @@ def prices_dir(shared_dir) -> Path:
 def loaded(prices_dir, tracker_home) -> PriceStore:
     store = PriceStore(tracker_home)
     summary = update_prices(
-        store, CsvFolderSource(prices_dir), ["^HSI", "0700.HK", "2800.HK", "^HSTECH", "0005.HK"],
-        since="2024-01-01", now=NOW,
-    )  # fmt: skip
+        store,
+        CsvFolderSource(prices_dir),
+        ["^HSI", "0700.HK", "2800.HK", "^HSTECH", "0005.HK"],
+        since="2024-01-01",
+        now=NOW,
+    )
     assert summary.ok, summary.failed
     return store
 
@@ -145,8 +148,10 @@ GOOD_ROWS = "2025-01-02,1,2,0.5,1.5,,100\n2025-01-03,1.5,2,1,1.8,,120\n"
     [
         pytest.param(
             "date,open,high,low,close,volume\n" + "2025-01-02,1,2,0.5,1.5,100\n",
-            ["{f}:1: adj_close: missing column; the header must name "
-             "date,open,high,low,close,adj_close,volume"],
+            [
+                "{f}:1: adj_close: missing column; the header must name "
+                "date,open,high,low,close,adj_close,volume"
+            ],
             id="missing-column",
         ),
         pytest.param(
@@ -185,14 +190,17 @@ GOOD_ROWS = "2025-01-02,1,2,0.5,1.5,,100\n2025-01-03,1.5,2,1,1.8,,120\n"
             id="short-row",
         ),
         pytest.param(
-            HEADER + "2025-01-02,1,2,0.5,abc,,100\n2025-01-02,1,2,0.5,1.5,,100\nnot-a-date,1,1,1,1,,1\n",
-            ["{f}:2: close: 'abc' is not a number",
-             "{f}:3: date: 2025-01-02 repeats line 2: keep one row",
-             "{f}:4: date: 'not-a-date' is not a date (YYYY-MM-DD)"],
+            HEADER
+            + "2025-01-02,1,2,0.5,abc,,100\n2025-01-02,1,2,0.5,1.5,,100\nnot-a-date,1,1,1,1,,1\n",
+            [
+                "{f}:2: close: 'abc' is not a number",
+                "{f}:3: date: 2025-01-02 repeats line 2: keep one row",
+                "{f}:4: date: 'not-a-date' is not a date (YYYY-MM-DD)",
+            ],
             id="all-problems-at-once",
         ),
     ],
-)  # fmt: skip
+)
 def test_bad_csv_is_reported_as_file_line(tmp_path, text, expected):
     path = _write(tmp_path, text)
     with pytest.raises(InvalidInput) as info:
@@ -204,9 +212,13 @@ def test_bad_file_fails_its_symbol_only_with_file_line_reason(tmp_path, tracker_
     _write(tmp_path, HEADER + "2025-01-03,1,2,1,1.9,,100\n2025-01-02,1,2,0.5,1.5,,100\n")
     _write(tmp_path, HEADER + GOOD_ROWS, name="HSI.csv")
     summary = update_prices(
-        PriceStore(tracker_home), CsvFolderSource(tmp_path), ["0700.HK", "^HSI"],
-        since="2025-01-01", until="2025-01-03", now=NOW,
-    )  # fmt: skip
+        PriceStore(tracker_home),
+        CsvFolderSource(tmp_path),
+        ["0700.HK", "^HSI"],
+        since="2025-01-01",
+        until="2025-01-03",
+        now=NOW,
+    )
     bad, good = summary.results
     assert bad.status == "failed"
     assert bad.reason == (

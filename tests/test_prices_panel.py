@@ -85,8 +85,9 @@ class Unreachable:
 
 def test_empty_store_and_no_network_gives_the_labelled_simulated_sample(tracker_home):
     source = Unreachable()
-    close, adj, info = load_panel(tracker_home, SYMBOLS, "2025-01-02", "2025-06-30",
-                                  source=source, now=NOW)  # fmt: skip
+    close, adj, info = load_panel(
+        tracker_home, SYMBOLS, "2025-01-02", "2025-06-30", source=source, now=NOW
+    )
     assert source.calls == 1  # stopped asking after the first symbol
     assert info.simulated and info.simulated_symbols == tuple(SYMBOLS)
     assert info.banner().startswith("SIMULATED DATA: seeded one-factor model, not market prices")
@@ -106,9 +107,12 @@ def test_offline_reads_the_store_and_says_how_stale(tracker_home, tmp_path):
         "date,open,high,low,close,adj_close,volume\n"
         "2025-06-25,1,1.2,0.9,1.1,,10\n2025-06-26,1.1,1.3,1,1.2,,10\n"
     )
-    update_prices(PriceStore(tracker_home), CsvFolderSource(folder), ["0700.HK"],
-                  since="2025-06-01", now=NOW)  # fmt: skip
-    close, adj, info = load_panel(tracker_home, ["0700.HK", "^HSI"], "2025-06-01", offline=True, now=NOW)
+    update_prices(
+        PriceStore(tracker_home), CsvFolderSource(folder), ["0700.HK"], since="2025-06-01", now=NOW
+    )
+    close, adj, info = load_panel(
+        tracker_home, ["0700.HK", "^HSI"], "2025-06-01", offline=True, now=NOW
+    )
     assert not info.simulated and info.banner() is None
     assert info.missing == ("^HSI",)
     assert info.last_bar["0700.HK"].isoformat() == "2025-06-26"
@@ -130,8 +134,14 @@ def test_real_source_replaces_simulated_data(tracker_home, tmp_path):
     (folder / "0700.HK.csv").write_text(
         "date,open,high,low,close,adj_close,volume\n2025-06-27,1,1.2,0.9,1.1,1.05,10\n"
     )
-    close, adj, info = load_panel(tracker_home, ["0700.HK"], "2025-06-02", "2025-06-30",
-                                  source=CsvFolderSource(folder), now=NOW)  # fmt: skip
+    close, adj, info = load_panel(
+        tracker_home,
+        ["0700.HK"],
+        "2025-06-02",
+        "2025-06-30",
+        source=CsvFolderSource(folder),
+        now=NOW,
+    )
     assert not info.simulated
     # Sessions after 06-27 up to 06-30: just 30 June.
     assert info.update.results[0].note == (
@@ -142,7 +152,9 @@ def test_real_source_replaces_simulated_data(tracker_home, tmp_path):
 
 
 def test_simulation_can_be_refused(tracker_home):
-    close, adj, info = load_panel(tracker_home, ["0700.HK"], offline=True, allow_simulated=False, now=NOW)
+    close, adj, info = load_panel(
+        tracker_home, ["0700.HK"], offline=True, allow_simulated=False, now=NOW
+    )
     assert close.empty and adj is None
     assert info.missing == ("0700.HK",) and not info.simulated
     assert info.stale_sessions == {"0700.HK": None}
@@ -165,11 +177,13 @@ def test_series_from_another_real_source_is_kept(tracker_home, tmp_path):
     (folder / "0700.HK.csv").write_text(
         "date,open,high,low,close,adj_close,volume\n2025-06-27,1,1.2,0.9,1.1,,10\n"
     )
-    update_prices(PriceStore(tracker_home), CsvFolderSource(folder), ["0700.HK"],
-                  since="2025-06-02", now=NOW)  # fmt: skip
+    update_prices(
+        PriceStore(tracker_home), CsvFolderSource(folder), ["0700.HK"], since="2025-06-02", now=NOW
+    )
     source = Counting()
-    close, _, info = load_panel(tracker_home, ["0700.HK", "^HSI"], "2025-06-02", "2025-06-30",
-                                source=source, now=NOW)  # fmt: skip
+    close, _, info = load_panel(
+        tracker_home, ["0700.HK", "^HSI"], "2025-06-02", "2025-06-30", source=source, now=NOW
+    )
     assert source.asked == ["^HSI"]  # only the missing symbol
     assert info.sources == {"0700.HK": f"csv:{folder.resolve()}", "^HSI": "yahoo"}
     assert close["0700.HK"].dropna().tolist() == [1.1]

@@ -33,12 +33,17 @@ def bars(days, close, adj=None, volume=1000.0):
     close = np.asarray(close, dtype=float)
     return pd.DataFrame(
         {
-            "open": close, "high": close * 1.01, "low": close * 0.99, "close": close,
+            "open": close,
+            "high": close * 1.01,
+            "low": close * 0.99,
+            "close": close,
             "adj_close": close if adj is None else np.asarray(adj, dtype=float),
-            "volume": volume, "dividends": 0.0, "splits": 0.0,
+            "volume": volume,
+            "dividends": 0.0,
+            "splits": 0.0,
         },
         index=pd.DatetimeIndex(days, name="date"),
-    )  # fmt: skip
+    )
 
 
 class Recording:
@@ -78,7 +83,10 @@ def test_incremental_update_asks_only_for_missing_sessions(tracker_home):
     assert src.calls == [("0700.HK", "2025-01-08", "2025-01-14")]
     r = second.results[0]
     assert (r.status, r.rows_added, str(r.first), str(r.last)) == (
-        "fetched", 4, "2025-01-09", "2025-01-14"
+        "fetched",
+        4,
+        "2025-01-09",
+        "2025-01-14",
     )
 
     # Earlier history: from 01-02 up to the first stored bar (01-06, the overlap).
@@ -101,8 +109,14 @@ def test_incremental_update_asks_only_for_missing_sessions(tracker_home):
 def test_until_is_capped_at_the_last_closed_session(tracker_home):
     src = Recording({"0700.HK": bars(JAN, CLOSES)})
     # 2025-01-08 07:00 UTC is 15:00 in Hong Kong: that session has not closed yet.
-    update_prices(PriceStore(tracker_home), src, ["0700.HK"], since="2025-01-06",
-                  until="2025-03-01", now="2025-01-08 07:00")  # fmt: skip
+    update_prices(
+        PriceStore(tracker_home),
+        src,
+        ["0700.HK"],
+        since="2025-01-06",
+        until="2025-03-01",
+        now="2025-01-08 07:00",
+    )
     assert src.calls == [("0700.HK", "2025-01-06", "2025-01-07")]
 
 
@@ -110,13 +124,15 @@ def test_history_before_listing_is_asked_once(tracker_home):
     listed = JAN[3:]  # first bar 2025-01-07
     src = Recording({"2556.HK": bars(listed, CLOSES[3:])})
     store = PriceStore(tracker_home)
-    update_prices(store, src, ["2556.HK"], since="2025-01-02", until="2025-01-10",
-                  now=AFTER[D("2025-01-10")])  # fmt: skip
+    update_prices(
+        store, src, ["2556.HK"], since="2025-01-02", until="2025-01-10", now=AFTER[D("2025-01-10")]
+    )
     assert store.meta("2556.HK").covered_first == D("2025-01-02")
     src.calls.clear()
     # Asking for more history: only sessions before the covered start (12-30, 12-31).
-    result = update_prices(store, src, ["2556.HK"], since="2024-12-30", until="2025-01-10",
-                           now=AFTER[D("2025-01-10")])  # fmt: skip
+    result = update_prices(
+        store, src, ["2556.HK"], since="2024-12-30", until="2025-01-10", now=AFTER[D("2025-01-10")]
+    )
     assert src.calls == [("2556.HK", "2024-12-30", "2024-12-31")]
     assert result.results[0].status == "up to date"  # nothing before listing is not a failure
     assert store.meta("2556.HK").covered_first == D("2024-12-30")
@@ -125,14 +141,17 @@ def test_history_before_listing_is_asked_once(tracker_home):
 def test_new_dividend_rebases_stored_total_return_basis(tracker_home):
     store = PriceStore(tracker_home)
     old = bars(JAN[:7], CLOSES[:7])  # downloaded 01-10: adj_close = close, no dividend yet
-    update_prices(store, Recording({"X": old}), ["X"], since="2025-01-02", now=AFTER[D("2025-01-10")])
+    update_prices(
+        store, Recording({"X": old}), ["X"], since="2025-01-02", now=AFTER[D("2025-01-10")]
+    )
     # Downloaded on 01-15, after a 2.00 dividend went ex on 01-13: Yahoo scales every
     # adj_close before 01-13 by f = 1 - 2.00 / close(01-10) = 1 - 2 / 106.
     f = 1 - 2.0 / 106.0
     adj = [c * f for c in CLOSES[:7]] + CLOSES[7:]
     new = bars(JAN, CLOSES, adj=adj)
-    result = update_prices(store, Recording({"X": new}), ["X"], since="2025-01-02",
-                           now=AFTER[D("2025-01-15")])  # fmt: skip
+    result = update_prices(
+        store, Recording({"X": new}), ["X"], since="2025-01-02", now=AFTER[D("2025-01-15")]
+    )
     stored = store.read_bars("X")
     assert stored["adj_close"].tolist() == pytest.approx(adj, rel=1e-12)
     assert stored["close"].tolist() == CLOSES  # the price basis does not move
@@ -141,14 +160,21 @@ def test_new_dividend_rebases_stored_total_return_basis(tracker_home):
 
 def test_new_split_rebases_stored_prices_and_volume(tracker_home):
     store = PriceStore(tracker_home)
-    update_prices(store, Recording({"X": bars(JAN[:7], CLOSES[:7], volume=1000.0)}), ["X"],
-                  since="2025-01-02", now=AFTER[D("2025-01-10")])  # fmt: skip
+    update_prices(
+        store,
+        Recording({"X": bars(JAN[:7], CLOSES[:7], volume=1000.0)}),
+        ["X"],
+        since="2025-01-02",
+        now=AFTER[D("2025-01-10")],
+    )
     # A 2-for-1 split effective 01-13: the new download halves every earlier price and
     # doubles every earlier volume.
     closes = [c / 2 for c in CLOSES[:7]] + [55.0, 56.0, 57.0]
     volume = [2000.0] * 7 + [1000.0] * 3
     new = bars(JAN, closes, volume=volume)
-    update_prices(store, Recording({"X": new}), ["X"], since="2025-01-02", now=AFTER[D("2025-01-15")])
+    update_prices(
+        store, Recording({"X": new}), ["X"], since="2025-01-02", now=AFTER[D("2025-01-15")]
+    )
     stored = store.read_bars("X")
     assert stored["close"].tolist() == pytest.approx(closes, rel=1e-12)
     assert stored["high"].tolist() == pytest.approx([c * 1.01 for c in closes], rel=1e-12)
@@ -160,18 +186,30 @@ def test_placeholder_overlap_bar_does_not_rebase(tracker_home):
     old = bars(JAN[:7], CLOSES[:7])
     old.loc[JAN[6], ["open", "high", "low", "close", "adj_close"]] = 105.0  # Yahoo's flat row,
     old.loc[JAN[6], "volume"] = 0.0  # volume 0: a placeholder on 01-10
-    update_prices(store, Recording({"X": old}), ["X"], since="2025-01-02", now=AFTER[D("2025-01-10")])
+    update_prices(
+        store, Recording({"X": old}), ["X"], since="2025-01-02", now=AFTER[D("2025-01-10")]
+    )
     # Later Yahoo fills 01-10 with the real trade (106): not a change of basis.
-    result = update_prices(store, Recording({"X": bars(JAN, CLOSES)}), ["X"], since="2025-01-02",
-                           now=AFTER[D("2025-01-15")])  # fmt: skip
+    result = update_prices(
+        store,
+        Recording({"X": bars(JAN, CLOSES)}),
+        ["X"],
+        since="2025-01-02",
+        now=AFTER[D("2025-01-15")],
+    )
     assert store.read_bars("X")["close"].tolist() == CLOSES
     assert result.results[0].note == "basis not checked: the 2025-01-10 bar is a placeholder"
 
 
 def test_another_source_replaces_the_series(tracker_home):
     store = PriceStore(tracker_home)
-    update_prices(store, Recording({"X": bars(JAN[:5], CLOSES[:5])}, name="one"), ["X"],
-                  since="2025-01-02", now=AFTER[D("2025-01-08")])  # fmt: skip
+    update_prices(
+        store,
+        Recording({"X": bars(JAN[:5], CLOSES[:5])}, name="one"),
+        ["X"],
+        since="2025-01-02",
+        now=AFTER[D("2025-01-08")],
+    )
     other = Recording({"X": bars(JAN[1:5], [7.0, 8.0, 9.0, 10.0])}, name="two")
     result = update_prices(store, other, ["X"], since="2025-01-02", now=AFTER[D("2025-01-08")])
     assert other.calls == [("X", "2025-01-02", "2025-01-08")]
@@ -188,10 +226,17 @@ class Failing(Recording):
 
 def test_failed_fetch_leaves_previous_data(tracker_home):
     store = PriceStore(tracker_home)
-    update_prices(store, Recording({"X": bars(JAN[:5], CLOSES[:5])}), ["X"], since="2025-01-02",
-                  now=AFTER[D("2025-01-08")])  # fmt: skip
+    update_prices(
+        store,
+        Recording({"X": bars(JAN[:5], CLOSES[:5])}),
+        ["X"],
+        since="2025-01-02",
+        now=AFTER[D("2025-01-08")],
+    )
     before = store.read_bars("X")
-    result = update_prices(store, Failing({}), ["X"], since="2025-01-02", now=AFTER[D("2025-01-14")])
+    result = update_prices(
+        store, Failing({}), ["X"], since="2025-01-02", now=AFTER[D("2025-01-14")]
+    )
     assert result.results[0].status == "failed"
     assert result.results[0].reason == "new bars: HTTP 503 from the vendor"
     pd.testing.assert_frame_equal(store.read_bars("X"), before)
@@ -214,8 +259,13 @@ def test_error_during_write_rolls_back(tracker_home, monkeypatch):
     import tracker.prices.store as store_module
 
     store = PriceStore(tracker_home)
-    update_prices(store, Recording({"X": bars(JAN[:5], CLOSES[:5])}), ["X"], since="2025-01-02",
-                  now=AFTER[D("2025-01-08")])  # fmt: skip
+    update_prices(
+        store,
+        Recording({"X": bars(JAN[:5], CLOSES[:5])}),
+        ["X"],
+        since="2025-01-02",
+        now=AFTER[D("2025-01-08")],
+    )
     before = store.read_bars("X")
     original = store_module._bar_rows
 
@@ -227,8 +277,15 @@ def test_error_during_write_rolls_back(tracker_home, monkeypatch):
 
     monkeypatch.setattr(store_module, "_bar_rows", broken)
     with pytest.raises(OSError, match="disk full"):
-        store.write("X", bars(JAN, [1.0] * 10), source="other", covered_first=JAN[0],
-                    covered_last=JAN[-1], fetched_at=D("2025-01-16", tz="UTC"), replace=True)  # fmt: skip
+        store.write(
+            "X",
+            bars(JAN, [1.0] * 10),
+            source="other",
+            covered_first=JAN[0],
+            covered_last=JAN[-1],
+            fetched_at=D("2025-01-16", tz="UTC"),
+            replace=True,
+        )
     pd.testing.assert_frame_equal(store.read_bars("X"), before)
     assert store.meta("X").source == "fake"
 
@@ -243,8 +300,13 @@ def two_symbols(tracker_home) -> PriceStore:
     b = bars([JAN[1], JAN[2], JAN[4], JAN[5], JAN[6]], [10.0, 11.0, 12.0, 13.0, 14.0])
     b.loc[JAN[4], ["open", "high", "low", "close", "adj_close"]] = 11.0  # flat...
     b.loc[JAN[4], "volume"] = 0.0  # ...with volume 0: a Yahoo placeholder
-    update_prices(store, Recording({"A": a, "B": b}), ["A", "B"], since="2025-01-02",
-                  now=AFTER[D("2025-01-10")])  # fmt: skip
+    update_prices(
+        store,
+        Recording({"A": a, "B": b}),
+        ["A", "B"],
+        since="2025-01-02",
+        now=AFTER[D("2025-01-10")],
+    )
     return store
 
 
@@ -293,8 +355,14 @@ def test_fingerprint_tracks_exactly_the_data_read(two_symbols):
     assert len(fp) == 64
     assert fp != two_symbols.fingerprint(["A"])
     assert fp != two_symbols.fingerprint(["A", "B"], end="2025-01-08")
-    two_symbols.write("A", bars([JAN[0]], [100.5]), source="fake", covered_first=JAN[0],
-                      covered_last=JAN[5], fetched_at=D("2025-01-16", tz="UTC"))  # fmt: skip
+    two_symbols.write(
+        "A",
+        bars([JAN[0]], [100.5]),
+        source="fake",
+        covered_first=JAN[0],
+        covered_last=JAN[5],
+        fetched_at=D("2025-01-16", tz="UTC"),
+    )
     assert fp != two_symbols.fingerprint(["A", "B"])
 
 
@@ -304,8 +372,11 @@ def test_fingerprint_tracks_exactly_the_data_read(two_symbols):
 def _run_child(code: str, *args: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(code), *args],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 KILLED_WRITER = """
@@ -338,8 +409,13 @@ KILLED_WRITER = """
 
 def test_process_killed_during_a_write_leaves_previous_data(tracker_home):
     store = PriceStore(tracker_home)
-    update_prices(store, Recording({"X": bars(JAN[:5], CLOSES[:5])}), ["X"], since="2025-01-02",
-                  now=AFTER[D("2025-01-08")])  # fmt: skip
+    update_prices(
+        store,
+        Recording({"X": bars(JAN[:5], CLOSES[:5])}),
+        ["X"],
+        since="2025-01-02",
+        now=AFTER[D("2025-01-08")],
+    )
     before = store.read_bars("X")
     child = _run_child(KILLED_WRITER, str(tracker_home))
     line = child.stdout.readline().strip()
@@ -354,8 +430,13 @@ def test_process_killed_during_a_write_leaves_previous_data(tracker_home):
     pd.testing.assert_frame_equal(store.read_bars("X"), before)
     assert store.meta("X").source == "fake"
     # ... and the store still takes writes.
-    more = update_prices(store, Recording({"X": bars(JAN[:7], CLOSES[:7])}), ["X"],
-                         since="2025-01-02", now=AFTER[D("2025-01-10")])  # fmt: skip
+    more = update_prices(
+        store,
+        Recording({"X": bars(JAN[:7], CLOSES[:7])}),
+        ["X"],
+        since="2025-01-02",
+        now=AFTER[D("2025-01-10")],
+    )
     assert more.results[0].rows_added == 2
 
 
@@ -426,8 +507,14 @@ def test_update_waits_for_the_lock_then_gives_up(tracker_home):
         src = Recording({"X": bars(JAN[:5], CLOSES[:5])})
         t0 = time.perf_counter()
         with pytest.raises(StoreBusy, match="another tracker process is updating"):
-            update_prices(PriceStore(tracker_home), src, ["X"], since="2025-01-02",
-                          now=AFTER[D("2025-01-08")], lock_timeout_s=0.3)  # fmt: skip
+            update_prices(
+                PriceStore(tracker_home),
+                src,
+                ["X"],
+                since="2025-01-02",
+                now=AFTER[D("2025-01-08")],
+                lock_timeout_s=0.3,
+            )
         assert time.perf_counter() - t0 >= 0.3
         assert src.calls == []
     finally:

@@ -88,11 +88,13 @@ def chart(symbol, days, bars, dividends=(), splits=(), instrument="EQUITY"):
         if splits:
             events["splits"] = {
                 str(_epoch(d)): {
-                    "date": _epoch(d), "numerator": num, "denominator": den,
+                    "date": _epoch(d),
+                    "numerator": num,
+                    "denominator": den,
                     "splitRatio": f"{num}:{den}",
                 }
                 for d, num, den in splits
-            }  # fmt: skip
+            }
         if events:
             result["events"] = events
     return {"chart": {"result": [result], "error": None}}
@@ -153,8 +155,15 @@ class FakeYahoo(requests.Session):
             symbol = unquote(parts.path.rsplit("/", 1)[1])
             universe = self.universes.get(symbol)
             if universe is None:
-                body = {"chart": {"result": None, "error": {"code": "Not Found",
-                        "description": "No data found, symbol may be delisted"}}}  # fmt: skip
+                body = {
+                    "chart": {
+                        "result": None,
+                        "error": {
+                            "code": "Not Found",
+                            "description": "No data found, symbol may be delisted",
+                        },
+                    }
+                }
                 return _response(full, 404, json.dumps(body))
             if "range" in query:  # yfinance asks for the exchange time zone first
                 return _response(full, 200, json.dumps(chart(symbol, [], {})))
@@ -238,7 +247,8 @@ def test_split_event_is_kept_as_a_ratio():
 def test_rate_limit_then_success_backs_off_once():
     # yfinance retries a 429 once itself (other cookie strategy) before raising YFRateLimitError.
     src, session, sleeps = make_source(
-        [TENCENT], {"0700.HK": [("status", 429, "Too Many Requests"), ("status", 429, "Too Many Requests")]}
+        [TENCENT],
+        {"0700.HK": [("status", 429, "Too Many Requests"), ("status", 429, "Too Many Requests")]},
     )
     bars = src.fetch("0700.HK", D("2025-01-02"), D("2025-01-08"))
     assert len(bars) == 5
@@ -324,11 +334,17 @@ def test_a_plain_session_is_refused():
 
 HSI_DAYS = DAYS[:3]  # the index series ends mid-range, on 2025-01-06
 HSI = Universe(
-    "^HSI", HSI_DAYS,
-    {"open": [20060.0, 19620.0, 19760.0], "high": [20150.0, 19800.0, 19870.0],
-     "low": [19600.0, 19570.0, 19600.0], "close": [19623.32, 19760.27, 19688.29],
-     "adjclose": [19623.32, 19760.27, 19688.29], "volume": [3.2e9, 2.9e9, 3.0e9]},
-)  # fmt: skip
+    "^HSI",
+    HSI_DAYS,
+    {
+        "open": [20060.0, 19620.0, 19760.0],
+        "high": [20150.0, 19800.0, 19870.0],
+        "low": [19600.0, 19570.0, 19600.0],
+        "close": [19623.32, 19760.27, 19688.29],
+        "adjclose": [19623.32, 19760.27, 19688.29],
+        "volume": [3.2e9, 2.9e9, 3.0e9],
+    },
+)
 
 
 def test_update_one_empty_one_short_one_normal(tracker_home):
@@ -370,9 +386,13 @@ def test_unreachable_source_stops_asking(tracker_home):
     script = {"0700.HK": [requests.exceptions.ConnectionError("refused")] * 2}
     src, session, _ = make_source([TENCENT, HSI], script, retry=RetryPolicy(max_attempts=2))
     summary = update_prices(
-        PriceStore(tracker_home), src, ["0700.HK", "^HSI"], since="2025-01-02",
-        until="2025-01-08", now=NOW,
-    )  # fmt: skip
+        PriceStore(tracker_home),
+        src,
+        ["0700.HK", "^HSI"],
+        since="2025-01-02",
+        until="2025-01-08",
+        now=NOW,
+    )
     assert summary.unreachable
     assert [r.status for r in summary.results] == ["failed", "failed"]
     assert summary.results[1].reason == "not tried: yahoo unreachable"
@@ -385,11 +405,18 @@ def test_unreachable_source_stops_asking(tracker_home):
 def _history_frame():
     idx = pd.DatetimeIndex(["2025-01-02", "2025-01-03"]).tz_localize("Asia/Hong_Kong")
     return pd.DataFrame(
-        {"Open": [1.0, 2.0], "High": [1.5, 2.5], "Low": [0.5, 1.5], "Close": [1.2, 2.2],
-         "Adj Close": [1.1, 2.1], "Volume": [10, 20], "Dividends": [0.0, 0.1],
-         "Stock Splits": [0.0, 0.0]},
+        {
+            "Open": [1.0, 2.0],
+            "High": [1.5, 2.5],
+            "Low": [0.5, 1.5],
+            "Close": [1.2, 2.2],
+            "Adj Close": [1.1, 2.1],
+            "Volume": [10, 20],
+            "Dividends": [0.0, 0.1],
+            "Stock Splits": [0.0, 0.0],
+        },
         index=idx,
-    )  # fmt: skip
+    )
 
 
 @pytest.mark.parametrize("order", ["ticker-first", "price-first"])

@@ -25,9 +25,22 @@ def test_bundled_calls_load():
     calls = book.calls()
     by_report = calls.groupby("report")["ticker"].apply(list).to_dict()
     assert by_report["2025-05-06-huaan-hk-internet-ai"] == [
-        "0700.HK", "9988.HK", "1810.HK", "1024.HK", "3690.HK", "9961.HK", "0780.HK", "9999.HK",
-        "1698.HK", "0772.HK", "9899.HK", "0241.HK", "0268.HK", "2556.HK", "0992.HK",
-    ]  # fmt: skip
+        "0700.HK",
+        "9988.HK",
+        "1810.HK",
+        "1024.HK",
+        "3690.HK",
+        "9961.HK",
+        "0780.HK",
+        "9999.HK",
+        "1698.HK",
+        "0772.HK",
+        "9899.HK",
+        "0241.HK",
+        "0268.HK",
+        "2556.HK",
+        "0992.HK",
+    ]
     assert by_report["2025-09-15-caitong-ai-race"] == ["3690.HK", "0268.HK", "0992.HK", "0700.HK"]
     assert set(calls["rating"]) == {"attention"}
     caitong = calls[calls["report"] == "2025-09-15-caitong-ai-race"].iloc[0]
@@ -114,48 +127,69 @@ def test_good_file_loads_and_alias_becomes_canonical(recs_dir):
     ("old", "new", "expected"),
     [
         pytest.param(
-            "title: Test report", "titel: Test report",
-            ["{f}:2: title: required field is missing",
-             "{f}:3: titel: unknown field 'titel': check the spelling"],
+            "title: Test report",
+            "titel: Test report",
+            [
+                "{f}:2: title: required field is missing",
+                "{f}:3: titel: unknown field 'titel': check the spelling",
+            ],
             id="unknown-field",
         ),
         pytest.param(
-            "    rating: 买入", "    rating: 强烈买入",
-            ["{f}:13: recommendations.1.rating: unknown rating '强烈买入' for scale 'huaan'; use one of"
-             " buy, overweight, neutral, underweight, sell, attention, 买入, 增持, 中性, 减持, 卖出,"
-             " 关注, 建议关注, 相关公司, 重点关注"],
+            "    rating: 买入",
+            "    rating: 强烈买入",
+            [
+                "{f}:13: recommendations.1.rating: unknown rating '强烈买入' for scale 'huaan'; use one of"
+                " buy, overweight, neutral, underweight, sell, attention, 买入, 增持, 中性, 减持, 卖出,"
+                " 关注, 建议关注, 相关公司, 重点关注"
+            ],
             id="unknown-rating",
         ),
         pytest.param(
-            "    ticker: 9988.HK", "    ticker: 0700.HK",
-            ["{f}:12: recommendations.1.ticker: 0700.HK appears twice in one report"
-             " (also recommendations.0)"],
+            "    ticker: 9988.HK",
+            "    ticker: 0700.HK",
+            [
+                "{f}:12: recommendations.1.ticker: 0700.HK appears twice in one report"
+                " (also recommendations.0)"
+            ],
             id="duplicate-ticker",
         ),
         pytest.param(
-            "published: 2025-05-06", "published: 2027-01-04",
-            ["{f}:4: published: publication date 2027-01-04 is in the future (today is 2026-11-22)"],
+            "published: 2025-05-06",
+            "published: 2027-01-04",
+            [
+                "{f}:4: published: publication date 2027-01-04 is in the future (today is 2026-11-22)"
+            ],
             id="future-date",
         ),
         pytest.param(
-            "    ticker: 9988.HK", "    ticker: 09988.HK",
-            ["{f}:12: recommendations.1.ticker: '09988.HK' is not an HKEX ticker in canonical form:"
-             " four digits (five for codes from 10000) and '.HK', e.g. '0700.HK'"],
+            "    ticker: 9988.HK",
+            "    ticker: 09988.HK",
+            [
+                "{f}:12: recommendations.1.ticker: '09988.HK' is not an HKEX ticker in canonical form:"
+                " four digits (five for codes from 10000) and '.HK', e.g. '0700.HK'"
+            ],
             id="non-canonical-ticker",
         ),
         pytest.param(
-            "scale: huaan", "scale: haitong",
-            ["{f}:6: scale: unknown scale 'haitong'; known scales: caitong, default-hk, huaan"
-             " (recs/scales/*.yaml)"],
+            "scale: huaan",
+            "scale: haitong",
+            [
+                "{f}:6: scale: unknown scale 'haitong'; known scales: caitong, default-hk, huaan"
+                " (recs/scales/*.yaml)"
+            ],
             id="unknown-scale",
         ),
         pytest.param(
-            "published: 2025-05-06", "published: 6 May 2025",
-            ["{f}:4: published: Input should be a valid date or datetime, invalid character in year"],
+            "published: 2025-05-06",
+            "published: 6 May 2025",
+            [
+                "{f}:4: published: Input should be a valid date or datetime, invalid character in year"
+            ],
             id="bad-date",
         ),
     ],
-)  # fmt: skip
+)
 def test_bad_fields_name_file_line_and_field(recs_dir, old, new, expected):
     assert old in GOOD
     path = write(recs_dir, GOOD.replace(old, new))
@@ -166,11 +200,13 @@ def test_bad_fields_name_file_line_and_field(recs_dir, old, new, expected):
     ("text", "expected"),
     [
         pytest.param(
-            "broker: [unclosed\n", "{f}:2: YAML: expected ',' or ']', but got '<stream end>'",
+            "broker: [unclosed\n",
+            "{f}:2: YAML: expected ',' or ']', but got '<stream end>'",
             id="malformed",
         ),
         pytest.param(
-            "broker: a\nbroker: b\n", '{f}:2: YAML: found duplicate key "broker" with value "b" (original value: "a")',
+            "broker: a\nbroker: b\n",
+            '{f}:2: YAML: found duplicate key "broker" with value "b" (original value: "a")',
             id="duplicate-key",
         ),
         pytest.param(
@@ -178,9 +214,11 @@ def test_bad_fields_name_file_line_and_field(recs_dir, old, new, expected):
             "{f}:1: YAML: tag not allowed: 'tag:yaml.org,2002:python/object/apply:os.system'",
             id="python-tag",
         ),
-        pytest.param("- a\n- b\n", "{f}:1: expected a mapping of fields at the top level", id="not-a-mapping"),
+        pytest.param(
+            "- a\n- b\n", "{f}:1: expected a mapping of fields at the top level", id="not-a-mapping"
+        ),
     ],
-)  # fmt: skip
+)
 def test_malformed_yaml_is_one_clean_problem(recs_dir, text, expected):
     path = write(recs_dir, text)
     assert problems_of(recs_dir, path) == [expected.format(f=path)]
@@ -188,7 +226,9 @@ def test_malformed_yaml_is_one_clean_problem(recs_dir, text, expected):
 
 def test_not_utf8_names_the_line(recs_dir):
     path = recs_dir / "2025-05-06-gbk.yaml"
-    path.write_bytes(GOOD.replace("腾讯控股", "TENCENT").encode("utf-8") + "name: 腾讯\n".encode("gbk"))
+    path.write_bytes(
+        GOOD.replace("腾讯控股", "TENCENT").encode("utf-8") + "name: 腾讯\n".encode("gbk")
+    )
     assert problems_of(recs_dir, path) == [
         f"{path}:14: not UTF-8 (byte 0xcc): save the file as UTF-8"
     ]
@@ -213,16 +253,16 @@ def test_all_problems_of_all_files_in_one_run(recs_dir):
 def test_scale_with_overlapping_bands_names_the_file(recs_dir):
     path = recs_dir / "scales" / "huaan.yaml"
     path.write_text(
-        path.read_text(encoding="utf-8").replace("lower_pp: 5\n      upper_pp: 15", "lower_pp: 4\n      upper_pp: 15", 1),
+        path.read_text(encoding="utf-8").replace(
+            "lower_pp: 5\n      upper_pp: 15", "lower_pp: 4\n      upper_pp: 15", 1
+        ),
         encoding="utf-8",
-    )  # fmt: skip
+    )
     with pytest.raises(InvalidInput) as err:
         load_scales(recs_dir / "scales")
     (problem,) = [str(p) for p in err.value.problems]
     assert problem.startswith(f"{path}:")
-    assert problem.endswith(
-        "company: bands neutral (up to 5.0) and overweight (from 4.0) overlap"
-    )
+    assert problem.endswith("company: bands neutral (up to 5.0) and overweight (from 4.0) overlap")
 
 
 def test_round_trip_of_a_loaded_report_through_the_model(recs_dir):

@@ -29,9 +29,15 @@ from tracker.registry_import import DownloadFailed, import_hkex, update_registry
 ROOT = Path(__file__).resolve().parents[1]
 ZH_ONLY = "securities_zh_only_2026-08-22.csv"
 HKEX_HEADER = [
-    "Stock Code", "Name of Securities", "Category", "Sub-Category", "Board Lot", "ISIN",
-    "Expiry Date", "Subject to Stamp Duty",
-]  # fmt: skip
+    "Stock Code",
+    "Name of Securities",
+    "Category",
+    "Sub-Category",
+    "Board Lot",
+    "ISIN",
+    "Expiry Date",
+    "Subject to Stamp Duty",
+]
 EQUITY = ("Equity", "Equity Securities (Main Board)")
 
 
@@ -120,9 +126,21 @@ def curated() -> Registry:
 
 
 TENCENT_FORMS = [
-    "騰訊控股", "腾讯控股", "腾讯", "騰訊", "Tencent", "TENCENT", "tencent holdings", "Ｔｅｎｃｅｎｔ",
-    "700", "00700", "0700.HK", "HK.00700", "700 HK", "0700 HK",
-]  # fmt: skip
+    "騰訊控股",
+    "腾讯控股",
+    "腾讯",
+    "騰訊",
+    "Tencent",
+    "TENCENT",
+    "tencent holdings",
+    "Ｔｅｎｃｅｎｔ",
+    "700",
+    "00700",
+    "0700.HK",
+    "HK.00700",
+    "700 HK",
+    "0700 HK",
+]
 
 
 @pytest.mark.parametrize("query", TENCENT_FORMS, ids=TENCENT_FORMS)
@@ -339,8 +357,25 @@ def _curated_rows() -> list[dict[str, str]]:
 
 def test_curated_covers_every_report_company():
     codes = {row["code"] for row in _curated_rows()}
-    report = {"00700", "09988", "01810", "01024", "03690", "09961", "00780", "09999", "01698",
-              "00772", "09899", "00241", "00268", "02556", "00992", "00388", "02800"}  # fmt: skip
+    report = {
+        "00700",
+        "09988",
+        "01810",
+        "01024",
+        "03690",
+        "09961",
+        "00780",
+        "09999",
+        "01698",
+        "00772",
+        "09899",
+        "00241",
+        "00268",
+        "02556",
+        "00992",
+        "00388",
+        "02800",
+    }
     assert report <= codes
     assert 70 <= len(codes) <= 110
 
@@ -348,8 +383,11 @@ def test_curated_covers_every_report_company():
 def test_curated_rows_agree_with_hkex(hkex_csv, xlsx_rows):
     """Code, board lot, category, suffix and stamp duty of every curated row, against HKEX."""
     duty = {r[0]: r[7] == "Y" for r in xlsx_rows[1:] if r[0]}
-    categories = {"Equity": "Equity", "Exchange Traded Products": "ETF",
-                  "Real Estate Investment Trusts": "REIT"}  # fmt: skip
+    categories = {
+        "Equity": "Equity",
+        "Exchange Traded Products": "ETF",
+        "Real Estate Investment Trusts": "REIT",
+    }
     wrong = []
     for row in _curated_rows():
         hk = hkex_csv.get(row["code"])
@@ -519,8 +557,11 @@ def test_csv_main_list_matches_the_xlsx(imported, xlsx_rows, hkex_dir, tmp_path)
         mine, theirs = list(csv.reader(a)), list(csv.reader(b))
     differ = {x[0] for x, y in zip(mine, theirs, strict=True) if x != y}
     # Without HKEX's flag, equities other than "Trading Only Securities" are taken as dutiable.
-    expected = {r[0] for r in xlsx_rows[1:] if r[0] and r[2] == "Equity"
-                and r[3] != "Trading Only Securities" and r[7] != "Y"}  # fmt: skip
+    expected = {
+        r[0]
+        for r in xlsx_rows[1:]
+        if r[0] and r[2] == "Equity" and r[3] != "Trading Only Securities" and r[7] != "Y"
+    }
     assert differ == expected == {"04621"}
 
 
@@ -622,8 +663,11 @@ def test_non_numeric_board_lot(tmp_path, good_home):
 
 
 def test_duplicate_code(tmp_path):
-    rows = [["code", "name_en", "board_lot", "category"], ["700", "TENCENT", "100", "Equity"],
-            ["00700", "TENCENT AGAIN", "100", "Equity"]]  # fmt: skip
+    rows = [
+        ["code", "name_en", "board_lot", "category"],
+        ["700", "TENCENT", "100", "Equity"],
+        ["00700", "TENCENT AGAIN", "100", "Equity"],
+    ]
     path = write_csv(tmp_path / "list.csv", rows)
     with pytest.raises(InvalidInput) as info:
         import_hkex(path, None, tmp_path)
@@ -766,9 +810,22 @@ def http_dir(tmp_path):
 
 def test_update_downloads_and_imports(http_dir, tmp_path):
     folder, base = http_dir
-    rows = [["List of Securities"], ["Updated as at 02/01/2026"], HKEX_HEADER,
-            ["00700", "TENCENT", *EQUITY, "100", "", "", "Y"],
-            ["02800", "TRACKER FUND", "Exchange Traded Products", "Exchange Traded Funds", "500", "", "", ""]]  # fmt: skip
+    rows = [
+        ["List of Securities"],
+        ["Updated as at 02/01/2026"],
+        HKEX_HEADER,
+        ["00700", "TENCENT", *EQUITY, "100", "", "", "Y"],
+        [
+            "02800",
+            "TRACKER FUND",
+            "Exchange Traded Products",
+            "Exchange Traded Funds",
+            "500",
+            "",
+            "",
+            "",
+        ],
+    ]
     write_xlsx(folder / "ListOfSecurities.xlsx", rows)
     home = tmp_path / "home"
     summary = update_registry(home, f"{base}/ListOfSecurities.xlsx")

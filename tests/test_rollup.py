@@ -23,7 +23,19 @@ DIRECTION = {"buy": 1, "overweight": 1, "attention": 1, "neutral": 0, "underweig
 def scored(*rows: tuple) -> pd.DataFrame:
     """(call_id, broker, analysts, ticker, rating, entry, horizon, status, verdict, excess, band)."""
     out = []
-    for cid, broker, analysts, ticker, rating, entry, horizon, status, verdict, excess, band in rows:
+    for (
+        cid,
+        broker,
+        analysts,
+        ticker,
+        rating,
+        entry,
+        horizon,
+        status,
+        verdict,
+        excess,
+        band,
+    ) in rows:
         out.append(
             {
                 "call_id": cid,
@@ -47,14 +59,98 @@ def scored(*rows: tuple) -> pd.DataFrame:
 
 
 CALLS = scored(
-    ("r1#1", "Alpha", ["Ann"], "0001.HK", "buy", "2025-01-02", "2026-01-02", "matured", "hit", 0.20, "buy"),
-    ("r1#2", "Alpha", ["Ann"], "0002.HK", "buy", "2025-01-02", "2026-01-02", "matured", "miss", -0.10, "underweight"),
-    ("r2#1", "Alpha", ["Ann", "Bob"], "0003.HK", "sell", "2025-02-03", "2026-02-03", "matured", "right direction", -0.08, "underweight"),
-    ("r2#2", "Alpha", ["Ann", "Bob"], "0004.HK", "neutral", "2025-02-03", "2026-02-03", "matured", "hit", 0.01, "neutral"),
-    ("r3#1", "Beta", [], "0001.HK", "overweight", "2025-03-03", "2026-03-03", "open", "on track", 0.07, "overweight"),
-    ("r3#2", "Beta", [], "0005.HK", "buy", "2025-03-03", "2026-03-03", "no data", "no data", np.nan, None),
-    ("r4#1", "Beta", ["Cy"], "0002.HK", "buy", "2024-06-03", "2025-06-03", "matured", "no data", np.nan, None),
-)  # fmt: skip
+    (
+        "r1#1",
+        "Alpha",
+        ["Ann"],
+        "0001.HK",
+        "buy",
+        "2025-01-02",
+        "2026-01-02",
+        "matured",
+        "hit",
+        0.20,
+        "buy",
+    ),
+    (
+        "r1#2",
+        "Alpha",
+        ["Ann"],
+        "0002.HK",
+        "buy",
+        "2025-01-02",
+        "2026-01-02",
+        "matured",
+        "miss",
+        -0.10,
+        "underweight",
+    ),
+    (
+        "r2#1",
+        "Alpha",
+        ["Ann", "Bob"],
+        "0003.HK",
+        "sell",
+        "2025-02-03",
+        "2026-02-03",
+        "matured",
+        "right direction",
+        -0.08,
+        "underweight",
+    ),
+    (
+        "r2#2",
+        "Alpha",
+        ["Ann", "Bob"],
+        "0004.HK",
+        "neutral",
+        "2025-02-03",
+        "2026-02-03",
+        "matured",
+        "hit",
+        0.01,
+        "neutral",
+    ),
+    (
+        "r3#1",
+        "Beta",
+        [],
+        "0001.HK",
+        "overweight",
+        "2025-03-03",
+        "2026-03-03",
+        "open",
+        "on track",
+        0.07,
+        "overweight",
+    ),
+    (
+        "r3#2",
+        "Beta",
+        [],
+        "0005.HK",
+        "buy",
+        "2025-03-03",
+        "2026-03-03",
+        "no data",
+        "no data",
+        np.nan,
+        None,
+    ),
+    (
+        "r4#1",
+        "Beta",
+        ["Cy"],
+        "0002.HK",
+        "buy",
+        "2024-06-03",
+        "2025-06-03",
+        "matured",
+        "no data",
+        np.nan,
+        None,
+    ),
+)
 
 
 def row(frame: pd.DataFrame, key: str, value: str) -> pd.Series:
@@ -139,13 +235,85 @@ POS = scored(
     # A opens a position until 2025-07-02; B (same broker/ticker/rating) enters
     # before that: a reiteration. C enters after: a new position. D has another
     # rating, E another broker: their own positions.
-    ("A#1", "Alpha", ["Ann"], "0001.HK", "buy", "2025-01-02", "2025-07-02", "matured", "hit", 0.20, "buy"),
-    ("B#1", "Alpha", ["Ann"], "0001.HK", "buy", "2025-03-03", "2025-09-03", "matured", "hit", 0.18, "buy"),
-    ("C#1", "Alpha", ["Ann"], "0001.HK", "buy", "2025-07-02", "2026-01-02", "matured", "miss", -0.05, "underweight"),
-    ("D#1", "Alpha", ["Ann"], "0001.HK", "overweight", "2025-03-03", "2025-09-03", "matured", "hit", 0.06, "overweight"),
-    ("E#1", "Beta", ["Bo"], "0001.HK", "buy", "2025-03-03", "2025-09-03", "matured", "miss", -0.02, "neutral"),
-    ("F#1", "Alpha", ["Ann"], "0001.HK", "buy", "2025-08-01", "2026-02-02", "matured", "hit", 0.30, "buy"),
-)  # fmt: skip
+    (
+        "A#1",
+        "Alpha",
+        ["Ann"],
+        "0001.HK",
+        "buy",
+        "2025-01-02",
+        "2025-07-02",
+        "matured",
+        "hit",
+        0.20,
+        "buy",
+    ),
+    (
+        "B#1",
+        "Alpha",
+        ["Ann"],
+        "0001.HK",
+        "buy",
+        "2025-03-03",
+        "2025-09-03",
+        "matured",
+        "hit",
+        0.18,
+        "buy",
+    ),
+    (
+        "C#1",
+        "Alpha",
+        ["Ann"],
+        "0001.HK",
+        "buy",
+        "2025-07-02",
+        "2026-01-02",
+        "matured",
+        "miss",
+        -0.05,
+        "underweight",
+    ),
+    (
+        "D#1",
+        "Alpha",
+        ["Ann"],
+        "0001.HK",
+        "overweight",
+        "2025-03-03",
+        "2025-09-03",
+        "matured",
+        "hit",
+        0.06,
+        "overweight",
+    ),
+    (
+        "E#1",
+        "Beta",
+        ["Bo"],
+        "0001.HK",
+        "buy",
+        "2025-03-03",
+        "2025-09-03",
+        "matured",
+        "miss",
+        -0.02,
+        "neutral",
+    ),
+    (
+        "F#1",
+        "Alpha",
+        ["Ann"],
+        "0001.HK",
+        "buy",
+        "2025-08-01",
+        "2026-02-02",
+        "matured",
+        "hit",
+        0.30,
+        "buy",
+    ),
+)
 
 
 def test_reiterations_are_marked():
@@ -196,18 +364,57 @@ def test_calendar_time_portfolio():
         ["2025-01-02", "2025-01-03", "2025-01-06", "2025-01-07", "2025-01-08"], name="date"
     )
     stock = pd.DataFrame(
-        {"0001.HK": [np.nan, 0.02, 0.01, -0.01, 0.03], "0002.HK": [np.nan, 0.00, 0.04, 0.02, np.nan]},
+        {
+            "0001.HK": [np.nan, 0.02, 0.01, -0.01, 0.03],
+            "0002.HK": [np.nan, 0.00, 0.04, 0.02, np.nan],
+        },
         index=grid,
     )
     bench = pd.DataFrame({"^HSI": [np.nan, 0.01, 0.01, 0.00, 0.01]}, index=grid)
     calls = scored(
         # buy 0001 entered 01-02, held 01-03..01-07 (horizon session inclusive)
-        ("a#1", "Alpha", ["Ann"], "0001.HK", "buy", "2025-01-02", "2025-01-07", "matured", "hit", 0.1, "buy"),
+        (
+            "a#1",
+            "Alpha",
+            ["Ann"],
+            "0001.HK",
+            "buy",
+            "2025-01-02",
+            "2025-01-07",
+            "matured",
+            "hit",
+            0.1,
+            "buy",
+        ),
         # sell 0002 entered 01-03, open past the grid: held 01-06..01-08
-        ("b#1", "Alpha", ["Ann"], "0002.HK", "sell", "2025-01-03", "2025-06-03", "open", "on track", 0.1, "buy"),
+        (
+            "b#1",
+            "Alpha",
+            ["Ann"],
+            "0002.HK",
+            "sell",
+            "2025-01-03",
+            "2025-06-03",
+            "open",
+            "on track",
+            0.1,
+            "buy",
+        ),
         # neutral: not in the portfolio
-        ("c#1", "Alpha", ["Ann"], "0002.HK", "neutral", "2025-01-02", "2025-06-03", "open", "on track", 0.0, "neutral"),
-    )  # fmt: skip
+        (
+            "c#1",
+            "Alpha",
+            ["Ann"],
+            "0002.HK",
+            "neutral",
+            "2025-01-02",
+            "2025-06-03",
+            "open",
+            "on track",
+            0.0,
+            "neutral",
+        ),
+    )
     daily, summary = calendar_time(calls, stock, bench)
     ex = daily[("Alpha", "excess")]
     n = daily[("Alpha", "calls")]

@@ -31,53 +31,209 @@ AS_OF = date(2026, 11, 23)  # a Monday; the week is 2026-11-17 .. 2026-11-23
 NaT = pd.NaT
 
 
-def call(call_id, broker, analysts, name, ticker, rating, direction, start, status, verdict,
-         horizon_session, excess, entry=None, band=None, remaining=None, reason=""):  # fmt: skip
+def call(
+    call_id,
+    broker,
+    analysts,
+    name,
+    ticker,
+    rating,
+    direction,
+    start,
+    status,
+    verdict,
+    horizon_session,
+    excess,
+    entry=None,
+    band=None,
+    remaining=None,
+    reason="",
+):
     return {
-        "call_id": call_id, "report": f"r-{broker}", "broker": broker, "broker_local": None,
-        "analysts": analysts, "name": name, "ticker": ticker, "rating": rating,
-        "direction": direction, "called_band": "(0, inf)" if direction > 0 else "(-inf, -5)",
+        "call_id": call_id,
+        "report": f"r-{broker}",
+        "broker": broker,
+        "broker_local": None,
+        "analysts": analysts,
+        "name": name,
+        "ticker": ticker,
+        "rating": rating,
+        "direction": direction,
+        "called_band": "(0, inf)" if direction > 0 else "(-inf, -5)",
         "start_date": pd.Timestamp(start),
         "entry_session": pd.Timestamp(entry) if entry else NaT,
         "entry_price": 10.0 if entry else np.nan,
-        "status": status, "verdict": verdict, "horizon": "6M",
-        "horizon_session": pd.Timestamp(horizon_session), "excess": excess,
-        "stock_return": np.nan, "benchmark_return": np.nan, "realised_band": band,
-        "sessions_remaining": remaining, "reason": reason, "note": None,
-    }  # fmt: skip
+        "status": status,
+        "verdict": verdict,
+        "horizon": "6M",
+        "horizon_session": pd.Timestamp(horizon_session),
+        "excess": excess,
+        "stock_return": np.nan,
+        "benchmark_return": np.nan,
+        "realised_band": band,
+        "sessions_remaining": remaining,
+        "reason": reason,
+        "note": None,
+    }
 
 
 def calls_frame() -> pd.DataFrame:
     rows = [
         # A: matured inside the week (Friday), a hit.
-        call("A", "Huaan", ["金荣"], "腾讯控股", "0700.HK", "buy", 1, "2026-05-04", "matured",
-             "hit", "2026-11-20", 0.20, "2026-05-05", "buy"),
+        call(
+            "A",
+            "Huaan",
+            ["金荣"],
+            "腾讯控股",
+            "0700.HK",
+            "buy",
+            1,
+            "2026-05-04",
+            "matured",
+            "hit",
+            "2026-11-20",
+            0.20,
+            "2026-05-05",
+            "buy",
+        ),
         # B: a sell call that matured the day before the week began: not "this week".
-        call("B", "Huaan", ["金荣"], "美团-W", "3690.HK", "sell", -1, "2026-05-03", "matured",
-             "hit", "2026-11-16", -0.10, "2026-05-05", "sell"),
+        call(
+            "B",
+            "Huaan",
+            ["金荣"],
+            "美团-W",
+            "3690.HK",
+            "sell",
+            -1,
+            "2026-05-03",
+            "matured",
+            "hit",
+            "2026-11-16",
+            -0.10,
+            "2026-05-05",
+            "sell",
+        ),
         # C: starts on the first day of the week: new.
-        call("C", "Caitong", ["郝彦辉"], "聯想集團", "0992.HK", "attention", 1, "2026-11-17",
-             "open", "off track", "2027-05-18", -0.03, "2026-11-18", "neutral", 120),
+        call(
+            "C",
+            "Caitong",
+            ["郝彦辉"],
+            "聯想集團",
+            "0992.HK",
+            "attention",
+            1,
+            "2026-11-17",
+            "open",
+            "off track",
+            "2027-05-18",
+            -0.03,
+            "2026-11-18",
+            "neutral",
+            120,
+        ),
         # D: started the day before the week: not new.
-        call("D", "Caitong", ["郝彦辉"], "金蝶國際", "0268.HK", "attention", 1, "2026-11-16",
-             "open", "on track", "2027-05-17", 0.05, "2026-11-17", "overweight", 119),
+        call(
+            "D",
+            "Caitong",
+            ["郝彦辉"],
+            "金蝶國際",
+            "0268.HK",
+            "attention",
+            1,
+            "2026-11-16",
+            "open",
+            "on track",
+            "2027-05-17",
+            0.05,
+            "2026-11-17",
+            "overweight",
+            119,
+        ),
         # E: matures on as_of itself, a miss; no analyst named.
-        call("E", "Caitong", [], "小米集团-W", "1810.HK", "buy", 1, "2026-05-20", "matured",
-             "miss", "2026-11-23", -0.08, "2026-05-21", "underweight"),
+        call(
+            "E",
+            "Caitong",
+            [],
+            "小米集团-W",
+            "1810.HK",
+            "buy",
+            1,
+            "2026-05-20",
+            "matured",
+            "miss",
+            "2026-11-23",
+            -0.08,
+            "2026-05-21",
+            "underweight",
+        ),
         # F: matured this week without prices.
-        call("F", "Huaan", ["金荣"], "腾讯音乐", "1698.HK", "attention", 1, "2026-05-15",
-             "matured", "no data", "2026-11-18", np.nan, "2026-05-18", None,
-             reason="no bar for the stock within 3 sessions of 2026-11-18"),
+        call(
+            "F",
+            "Huaan",
+            ["金荣"],
+            "腾讯音乐",
+            "1698.HK",
+            "attention",
+            1,
+            "2026-05-15",
+            "matured",
+            "no data",
+            "2026-11-18",
+            np.nan,
+            "2026-05-18",
+            None,
+            reason="no bar for the stock within 3 sessions of 2026-11-18",
+        ),
         # G: a neutral call (direction 0): ranked, but not in the directional means.
-        call("G", "Broker X", [], "阿里巴巴", "9988.HK", "neutral", 0, "2026-10-01", "open",
-             "on track", "2027-04-01", 0.02, "2026-10-02", "neutral", 80),
+        call(
+            "G",
+            "Broker X",
+            [],
+            "阿里巴巴",
+            "9988.HK",
+            "neutral",
+            0,
+            "2026-10-01",
+            "open",
+            "on track",
+            "2027-04-01",
+            0.02,
+            "2026-10-02",
+            "neutral",
+            80,
+        ),
         # H: published on as_of, not entered yet.
-        call("H", "Broker X", [], "网易-S", "9999.HK", "buy", 1, "2026-11-23", "open", "pending",
-             "2027-05-24", np.nan, reason="awaiting entry"),
+        call(
+            "H",
+            "Broker X",
+            [],
+            "网易-S",
+            "9999.HK",
+            "buy",
+            1,
+            "2026-11-23",
+            "open",
+            "pending",
+            "2027-05-24",
+            np.nan,
+            reason="awaiting entry",
+        ),
         # I: published after as_of: must not count at all.
-        call("I", "Broker X", [], "快手-W", "1024.HK", "buy", 1, "2026-11-24", "open", "pending",
-             "2027-05-25", np.nan),
-    ]  # fmt: skip
+        call(
+            "I",
+            "Broker X",
+            [],
+            "快手-W",
+            "1024.HK",
+            "buy",
+            1,
+            "2026-11-24",
+            "open",
+            "pending",
+            "2027-05-25",
+            np.nan,
+        ),
+    ]
     frame = pd.DataFrame(rows)
     frame["sessions_remaining"] = frame["sessions_remaining"].astype("Int64")
     return frame
@@ -119,8 +275,12 @@ def test_sections(card):
     assert [c.call_id for c in card.no_data] == ["F"]
     c = card.open_calls[2]
     assert (c.realised_band, c.rating, c.called_band, c.verdict, c.sessions_remaining) == (
-        "neutral", "attention", "(0, inf)", "off track", 120,
-    )  # fmt: skip
+        "neutral",
+        "attention",
+        "(0, inf)",
+        "off track",
+        120,
+    )
 
 
 def test_leaderboards(card):
@@ -131,7 +291,13 @@ def test_leaderboards(card):
     assert (huaan.calls, huaan.matured, huaan.open, huaan.scored, huaan.hits) == (3, 3, 0, 2, 2)
     assert huaan.mean_excess == pytest.approx(0.15) and huaan.excess_n == 2
     caitong = by_broker["Caitong"]
-    assert (caitong.calls, caitong.matured, caitong.open, caitong.scored, caitong.hits) == (3, 1, 2, 1, 0)
+    assert (caitong.calls, caitong.matured, caitong.open, caitong.scored, caitong.hits) == (
+        3,
+        1,
+        2,
+        1,
+        0,
+    )
     assert caitong.mean_excess == pytest.approx(-0.08)
     x = by_broker["Broker X"]
     assert (x.calls, x.scored, x.hit_rate, x.mean_excess) == (2, 0, None, None)
@@ -182,8 +348,13 @@ def test_text_rendering(card):
     assert "  Hit rate (matured):   67% (2/3)" in lines
     # (0.20 + 0.10 - 0.08) / 3 = 0.0733 -> +7.3 pp; ^HSI 112.2/111 - 1 = +1.08%
     assert "  Mean excess, matured: +7.3 pp (n=3)" in lines
-    assert any(line.startswith("  ^HSI this week:       +1.1% (2026-11-16 to 2026-11-20)") for line in lines)
-    assert any(line.startswith("  ^HSI YTD:             +12.2% (from 2025-12-31)") for line in lines)
+    assert any(
+        line.startswith("  ^HSI this week:       +1.1% (2026-11-16 to 2026-11-20)")
+        for line in lines
+    )
+    assert any(
+        line.startswith("  ^HSI YTD:             +12.2% (from 2025-12-31)") for line in lines
+    )
     tencent = next(line for line in lines if "0700.HK" in line)
     assert "+20.0 pp" in tencent and "HIT" in tencent
     # CJK-aware padding: in each section the ticker starts at the same display column
@@ -201,7 +372,7 @@ def test_text_starts_with_the_simulated_notice():
     card = build_scorecard(calls_frame(), hsi(), AS_OF, notice="SIMULATED DATA: seeded model")
     assert render_text(card).splitlines()[0] == "SIMULATED DATA: seeded model"
     html = render_html(card, "cid:x")
-    body = html[html.index("<body"):]
+    body = html[html.index("<body") :]
     assert body.index("SIMULATED DATA: seeded model") < body.index("Weekly scorecard")
 
 
@@ -317,12 +488,22 @@ def test_html_renders_in_headless_chromium(card, tmp_path):
     shot = tmp_path / "shot.png"
     done = subprocess.run(
         [
-            browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-            "--no-first-run", "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}",
-            "--window-size=800,1600", f"--screenshot={shot}", page.as_uri(),
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--no-first-run",
+            "--disable-dev-shm-usage",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=800,1600",
+            f"--screenshot={shot}",
+            page.as_uri(),
         ],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0 and shot.exists(), done.stderr[-2000:]
     assert png_size(shot.read_bytes()) == (800, 1600)
     assert 20_000 < shot.stat().st_size < 5_000_000

@@ -110,15 +110,21 @@ def call(scores, call_id: str) -> pd.Series:
 )
 def test_entry_conventions(published, convention, session, price):
     # Closes = 100 + day of May; opens = 50 + day of May; 05-05 (holiday) row = 999.
-    closes = flat(100.0, d_2025_05_02=102.0, d_2025_05_05=999.0, d_2025_05_06=106.0,
-                  d_2025_05_07=107.0)  # fmt: skip
+    closes = flat(
+        100.0, d_2025_05_02=102.0, d_2025_05_05=999.0, d_2025_05_06=106.0, d_2025_05_07=107.0
+    )
     opens = flat(50.0, d_2025_05_02=52.0, d_2025_05_05=999.0, d_2025_05_06=56.0, d_2025_05_07=57.0)
     bench = flat(1000.0).rename("^HSI")
     calls = calls_frame({"ticker": "1111.HK", "rating": "buy", "published": published})
     s = score_calls(
-        calls, closes.to_frame("1111.HK"), bench, SCALES, entry=convention,
-        opens=opens.to_frame("1111.HK"), benchmark_opens=bench,
-    )  # fmt: skip
+        calls,
+        closes.to_frame("1111.HK"),
+        bench,
+        SCALES,
+        entry=convention,
+        opens=opens.to_frame("1111.HK"),
+        benchmark_opens=bench,
+    )
     row = call(s, "c0")
     assert row["entry_session"] == pd.Timestamp(session)
     assert row["entry_price"] == price
@@ -132,7 +138,9 @@ def test_next_open_returns_run_from_the_open():
     bench = flat(1000.0, d_2025_06_06=990.0).rename("^HSI")
     bopen = flat(1000.0, d_2025_05_06=900.0).rename("^HSI")
     calls = calls_frame({"ticker": "1111.HK", "rating": "buy", "published": "2025-05-05"})
-    s = score_calls(calls, closes, bench, SCALES, entry="next-open", opens=opens, benchmark_opens=bopen)
+    s = score_calls(
+        calls, closes, bench, SCALES, entry="next-open", opens=opens, benchmark_opens=bopen
+    )
     c = cp(s, "c0", "1M")
     assert c["session"] == pd.Timestamp("2025-06-06")
     assert abs(c["stock_return"] - 0.10) < TOL
@@ -143,8 +151,13 @@ def test_next_open_returns_run_from_the_open():
 def test_next_open_without_opens_is_refused():
     calls = calls_frame({"ticker": "1111.HK", "rating": "buy"})
     with pytest.raises(ScoringInputError, match="next-open"):
-        score_calls(calls, flat(1.0).to_frame("1111.HK"), flat(1.0).rename("^HSI"), SCALES,
-                    entry="next-open")  # fmt: skip
+        score_calls(
+            calls,
+            flat(1.0).to_frame("1111.HK"),
+            flat(1.0).rename("^HSI"),
+            SCALES,
+            entry="next-open",
+        )
 
 
 # --------------------------------------------------------------------------- checkpoints
@@ -198,8 +211,12 @@ def test_checkpoints_on_holidays_and_weekends():
 def test_window_reached_but_headline_missed():
     # Buy call: +20 only on 2026-05-04 (inside months 6-12), 0 at 12 months.
     stock = flat(100.0, d_2026_05_04=120.0).to_frame("1111.HK")
-    s = score_calls(calls_frame({"ticker": "1111.HK", "rating": "buy"}), stock,
-                    flat(1000.0).rename("^HSI"), SCALES)  # fmt: skip
+    s = score_calls(
+        calls_frame({"ticker": "1111.HK", "rating": "buy"}),
+        stock,
+        flat(1000.0).rename("^HSI"),
+        SCALES,
+    )
     row = call(s, "c0")
     assert row["verdict"] == "miss"  # excess 0 at 12M: no sign agreement
     assert bool(row["window_hit"]) is True
@@ -207,16 +224,24 @@ def test_window_reached_but_headline_missed():
 
 
 def test_window_never_reached():
-    s = score_calls(calls_frame({"ticker": "1111.HK", "rating": "buy"}),
-                    flat(100.0).to_frame("1111.HK"), flat(1000.0).rename("^HSI"), SCALES)  # fmt: skip
+    s = score_calls(
+        calls_frame({"ticker": "1111.HK", "rating": "buy"}),
+        flat(100.0).to_frame("1111.HK"),
+        flat(1000.0).rename("^HSI"),
+        SCALES,
+    )
     row = call(s, "c0")
     assert bool(row["window_hit"]) is False
     assert pd.isna(row["window_first_session"])
 
 
 def test_attention_has_no_window():
-    s = score_calls(calls_frame({"ticker": "1111.HK", "rating": "attention"}),
-                    flat(100.0).to_frame("1111.HK"), flat(1000.0).rename("^HSI"), SCALES)  # fmt: skip
+    s = score_calls(
+        calls_frame({"ticker": "1111.HK", "rating": "attention"}),
+        flat(100.0).to_frame("1111.HK"),
+        flat(1000.0).rename("^HSI"),
+        SCALES,
+    )
     row = call(s, "c0")
     assert row["horizon_session"] == pd.Timestamp(CP_6M)
     assert pd.isna(row["window_hit"])
@@ -326,8 +351,13 @@ def test_open_call_off_track():
 
 def test_matured_on_the_horizon_session():
     calls = calls_frame({"ticker": "1111.HK", "rating": "attention"})
-    s = score_calls(calls, flat(100.0, d_2026_03_02=101.0).to_frame("1111.HK"),
-                    flat(1000.0).rename("^HSI"), SCALES, as_of=CP_6M)  # fmt: skip
+    s = score_calls(
+        calls,
+        flat(100.0, d_2026_03_02=101.0).to_frame("1111.HK"),
+        flat(1000.0).rename("^HSI"),
+        SCALES,
+        as_of=CP_6M,
+    )
     row = call(s, "c0")
     assert row["status"] == "matured"
     assert row["verdict"] == "hit"
@@ -336,8 +366,13 @@ def test_matured_on_the_horizon_session():
 
 def test_awaiting_entry_is_pending():
     calls = calls_frame({"ticker": "1111.HK", "rating": "buy"})
-    s = score_calls(calls, flat(100.0).to_frame("1111.HK"), flat(1000.0).rename("^HSI"), SCALES,
-                    as_of="2025-08-30")  # fmt: skip
+    s = score_calls(
+        calls,
+        flat(100.0).to_frame("1111.HK"),
+        flat(1000.0).rename("^HSI"),
+        SCALES,
+        as_of="2025-08-30",
+    )
     row = call(s, "c0")
     assert row["status"] == "open"
     assert row["verdict"] == "pending"
@@ -350,8 +385,13 @@ def test_calls_after_as_of_do_not_exist():
         {"ticker": "1111.HK", "rating": "buy", "call_id": "early"},
         {"ticker": "1111.HK", "rating": "buy", "call_id": "late", "published": "2026-01-05"},
     )
-    s = score_calls(calls, flat(100.0).to_frame("1111.HK"), flat(1000.0).rename("^HSI"), SCALES,
-                    as_of="2026-01-02")  # fmt: skip
+    s = score_calls(
+        calls,
+        flat(100.0).to_frame("1111.HK"),
+        flat(1000.0).rename("^HSI"),
+        SCALES,
+        as_of="2026-01-02",
+    )
     assert list(s.calls["call_id"]) == ["early"]
     assert set(s.checkpoints["call_id"]) == {"early"}
     assert s.as_of_session == pd.Timestamp("2026-01-02")
@@ -402,7 +442,9 @@ def test_no_data_at_the_horizon_gives_a_reason():
     [
         pytest.param("9998.HK", "no prices for 9998.HK from the source", id="unknown"),
         pytest.param("2222.HK", "not listed yet: first bar 2025-10-15", id="not-listed"),
-        pytest.param("3333.HK", "no bar on the entry session 2025-09-01 (suspended?)", id="suspended"),
+        pytest.param(
+            "3333.HK", "no bar on the entry session 2025-09-01 (suspended?)", id="suspended"
+        ),
         pytest.param("4444.HK", "no price for 4444.HK since 2025-08-15: update prices", id="ended"),
     ],
 )

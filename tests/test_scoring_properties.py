@@ -80,8 +80,9 @@ def test_benchmark_against_itself_has_zero_excess(p):
     closes = universe(p["seed"], p["n_tickers"], p["hole_rate"])
     first = closes.columns[0]
     calls = calls_for(p["seed"], [first], p["n_calls"])
-    s = score_calls(calls, closes, closes[first].rename("^HSI"), SCALES,
-                    max_stale_sessions=p["max_stale"])  # fmt: skip
+    s = score_calls(
+        calls, closes, closes[first].rename("^HSI"), SCALES, max_stale_sessions=p["max_stale"]
+    )
     cps = s.checkpoints
     known = cps["excess"].notna()
     assert (cps.loc[known, "excess"] == 0.0).all()
@@ -107,9 +108,12 @@ def test_scaling_prices_changes_nothing(p, factors, bench_factor):
     b = score_calls(calls, scaled, bench * bench_factor, SCALES, max_stale_sessions=p["max_stale"])
     for col in ("stock_return", "benchmark_return", "excess"):
         np.testing.assert_allclose(
-            a.checkpoints[col].to_numpy(float), b.checkpoints[col].to_numpy(float),
-            rtol=1e-9, atol=1e-12, equal_nan=True,
-        )  # fmt: skip
+            a.checkpoints[col].to_numpy(float),
+            b.checkpoints[col].to_numpy(float),
+            rtol=1e-9,
+            atol=1e-12,
+            equal_nan=True,
+        )
     assert (a.checkpoints["status"] == b.checkpoints["status"]).all()
     assert list(a.calls["status"]) == list(b.calls["status"])
     # Verdicts agree except where float noise could move a value across an edge.
@@ -136,8 +140,14 @@ def test_as_of_never_reads_later_prices(p, cut, junk_seed):
     other_bench.loc[later] = np.nan
     a = score_calls(calls, closes, bench, SCALES, as_of, max_stale_sessions=p["max_stale"])
     b = score_calls(calls, other, other_bench, SCALES, as_of, max_stale_sessions=p["max_stale"])
-    c = score_calls(calls, closes.loc[~later], bench.loc[~later], SCALES, as_of,
-                    max_stale_sessions=p["max_stale"])  # fmt: skip
+    c = score_calls(
+        calls,
+        closes.loc[~later],
+        bench.loc[~later],
+        SCALES,
+        as_of,
+        max_stale_sessions=p["max_stale"],
+    )
     for other_scores in (b, c):
         pd.testing.assert_frame_equal(a.calls, other_scores.calls)
         pd.testing.assert_frame_equal(a.checkpoints, other_scores.checkpoints)

@@ -51,13 +51,19 @@ def test_months_after_clamps_and_rolls_to_a_session():
 def test_sessions_between_skips_weekend_and_holidays():
     got = sessions.sessions_between("2024-12-23", "2024-12-31")
     # 25 and 26 Dec are holidays, 28-29 a weekend.
-    assert list(got) == [T(d) for d in ["2024-12-23", "2024-12-24", "2024-12-27", "2024-12-30", "2024-12-31"]]
+    assert list(got) == [
+        T(d) for d in ["2024-12-23", "2024-12-24", "2024-12-27", "2024-12-30", "2024-12-31"]
+    ]
     assert sessions.count_sessions_between("2024-12-23", "2024-12-31") == 4
 
 
 def test_vectorised_matches_scalar():
     dates = pd.DatetimeIndex(["2025-01-29", "2025-05-03", "2025-12-24"])
-    assert list(sessions.next_sessions_after(dates)) == [T("2025-02-03"), T("2025-05-06"), T("2025-12-29")]
+    assert list(sessions.next_sessions_after(dates)) == [
+        T("2025-02-03"),
+        T("2025-05-06"),
+        T("2025-12-29"),
+    ]
 
 
 def test_direction_none_raises_for_a_holiday():

@@ -45,9 +45,13 @@ _SYMBOL = re.compile(r"^\^?[A-Za-z0-9][A-Za-z0-9.\-]{0,19}$")
 
 #: Default weights of ``sizing.method: rating`` (multiples of one equal slot).
 DEFAULT_RATING_WEIGHTS: dict[str, float] = {
-    "buy": 1.0, "overweight": 0.75, "attention": 0.5, "neutral": 0.0, "underweight": 0.0,
+    "buy": 1.0,
+    "overweight": 0.75,
+    "attention": 0.5,
+    "neutral": 0.0,
+    "underweight": 0.0,
     "sell": 0.0,
-}  # fmt: skip
+}
 
 
 def _spec_name(value: str) -> str:
@@ -176,10 +180,15 @@ class Costs(SpecRecord):
     def overrides(self) -> dict[str, float]:
         """The schedule fields this spec sets for every date."""
         fields = (
-            "stamp_duty_rate", "sfc_levy_rate", "afrc_levy_rate", "trading_fee_rate",
-            "trading_tariff_hkd", "settlement_fee_rate", "settlement_fee_min_hkd",
+            "stamp_duty_rate",
+            "sfc_levy_rate",
+            "afrc_levy_rate",
+            "trading_fee_rate",
+            "trading_tariff_hkd",
+            "settlement_fee_rate",
+            "settlement_fee_min_hkd",
             "settlement_fee_max_hkd",
-        )  # fmt: skip
+        )
         return {f: getattr(self, f) for f in fields if getattr(self, f) is not None}
 
 

@@ -30,16 +30,27 @@ from tracker.errors import TrackerError
 
 #: Columns of :func:`order_costs`, in HKD per order.
 COST_COMPONENTS: tuple[str, ...] = (
-    "commission", "stamp_duty", "sfc_levy", "afrc_levy", "trading_fee", "trading_tariff",
+    "commission",
+    "stamp_duty",
+    "sfc_levy",
+    "afrc_levy",
+    "trading_fee",
+    "trading_tariff",
     "settlement_fee",
-)  # fmt: skip
+)
 
 #: Rates (fractions of consideration) and fixed amounts (HKD) the schedule sets.
 RATE_FIELDS: tuple[str, ...] = (
-    "stamp_duty_rate", "etf_stamp_duty_waived", "sfc_levy_rate", "afrc_levy_rate",
-    "trading_fee_rate", "trading_tariff_hkd", "settlement_fee_rate", "settlement_fee_min_hkd",
+    "stamp_duty_rate",
+    "etf_stamp_duty_waived",
+    "sfc_levy_rate",
+    "afrc_levy_rate",
+    "trading_fee_rate",
+    "trading_tariff_hkd",
+    "settlement_fee_rate",
+    "settlement_fee_min_hkd",
     "settlement_fee_max_hkd",
-)  # fmt: skip
+)
 
 
 @dataclass(frozen=True)

@@ -146,7 +146,9 @@ def entry_points(
     any_bar = has_bar.any(axis=0) if values.size else np.zeros(len(panel.columns), dtype=bool)
     idx = panel.index
     first_pos = np.where(any_bar, has_bar.argmax(axis=0) if values.size else 0, 0)
-    last_pos = np.where(any_bar, len(idx) - 1 - has_bar[::-1].argmax(axis=0) if values.size else 0, 0)
+    last_pos = np.where(
+        any_bar, len(idx) - 1 - has_bar[::-1].argmax(axis=0) if values.size else 0, 0
+    )
     known = col_pos >= 0
     safe_col = np.where(known, col_pos, 0)
     has_any = known & (any_bar[safe_col] if len(any_bar) else np.zeros(n, dtype=bool))
@@ -177,7 +179,9 @@ def entry_points(
     )
     cut_txt = "" if pd.isna(cutoff) else f" {cutoff.date()}"
     reason[awaiting] = (
-        "entry session " + _dates_text(session_values[awaiting]) + f" is after the last price{cut_txt}"
+        "entry session "
+        + _dates_text(session_values[awaiting])
+        + f" is after the last price{cut_txt}"
     )
     return pd.DataFrame(
         {

@@ -235,7 +235,9 @@ class RatingScale(Record):
     @model_validator(mode="after")
     def _attention_horizon(self) -> RatingScale:
         if self.attention.horizon_months is None and self.industry is None:
-            raise ValueError("attention.horizon_months is needed when the scale has no industry ratings")
+            raise ValueError(
+                "attention.horizon_months is needed when the scale has no industry ratings"
+            )
         return self
 
     @property
@@ -309,7 +311,9 @@ class Recommendation(Record):
     ticker: Ticker
     rating: str
     target: TargetPrice | None = None
-    horizon_months: Horizon | None = Field(default=None, description="overrides the scale's horizon")
+    horizon_months: Horizon | None = Field(
+        default=None, description="overrides the scale's horizon"
+    )
     note: str | None = None
 
     @field_validator("rating")

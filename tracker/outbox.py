@@ -291,11 +291,17 @@ class Outbox:
                             sent_at = COALESCE(excluded.sent_at, sent_at)
                         """,
                         {
-                            "week": week, "round": round, "rcpt": recipient, "mid": message_id,
-                            "status": status, "inc": int(attempt), "error": error, "now": now,
+                            "week": week,
+                            "round": round,
+                            "rcpt": recipient,
+                            "mid": message_id,
+                            "status": status,
+                            "inc": int(attempt),
+                            "error": error,
+                            "now": now,
                             "sent": now if status == SENT else None,
                         },
-                    )  # fmt: skip
+                    )
             finally:
                 if not sync:
                     conn.execute("PRAGMA synchronous=FULL")
@@ -416,15 +422,18 @@ def send_week(
         try:
             for rcpt, row in todo:
                 try:
-                    done.append(_send_to(rcpt, row, content, config, outbox, plan, transport,
-                                         sleep, now))  # fmt: skip
+                    done.append(
+                        _send_to(rcpt, row, content, config, outbox, plan, transport, sleep, now)
+                    )
                 except MailError as exc:
                     served = sum(d.outcome != OUTCOME_REFUSED for d in done)
                     raise type(exc)(
                         f"{exc}. {served} of {len(config.recipients)} recipient(s) served;"
                         " the next run this week resumes with the others",
-                        exc.detail, exc.attempts, done,
-                    ) from None  # fmt: skip
+                        exc.detail,
+                        exc.attempts,
+                        done,
+                    ) from None
         finally:
             transport.close()
         refused = [d for d in done if d.outcome == OUTCOME_REFUSED]
@@ -433,8 +442,10 @@ def send_week(
                 "; ".join(f"{d.recipient} refused: {d.detail}" for d in refused)
                 + ". The other recipients were served; fix or remove the refused address(es)"
                 " and rerun to send to them",
-                refused[0].detail, refused[0].attempts, done,
-            )  # fmt: skip
+                refused[0].detail,
+                refused[0].attempts,
+                done,
+            )
         return SendReport(week, plan.round, tuple(done))
 
 
@@ -451,8 +462,11 @@ def _served_already(
             log.warning(
                 "%s: in doubt since %s (interrupted while the server was accepting %s); counted"
                 " as delivered and not resent: check the mail server's log, or use --force to"
-                " resend the week to everyone", rcpt.address, row.updated_at, row.message_id,
-            )  # fmt: skip
+                " resend the week to everyone",
+                rcpt.address,
+                row.updated_at,
+                row.message_id,
+            )
             done.append(Delivery(rcpt.address, row.message_id, OUTCOME_IN_DOUBT, row.attempts))
         else:
             todo.append((rcpt, row))
@@ -482,12 +496,16 @@ def _send_to(
 
     try:
         attempts = send_one(
-            transport, config.sender.address, rcpt.address, data,
+            transport,
+            config.sender.address,
+            rcpt.address,
+            data,
             before_final_dot=lambda: outbox.record(
                 week, rnd, key, message_id, COMMITTING, sync=False
             ),
-            on_retry=retrying, sleep=sleep,
-        )  # fmt: skip
+            on_retry=retrying,
+            sleep=sleep,
+        )
     except DeliveryInDoubt as exc:
         log.warning("%s: %s; counted as delivered (%s)", rcpt.address, exc, message_id)
         return Delivery(rcpt.address, message_id, OUTCOME_IN_DOUBT, exc.attempts, str(exc))

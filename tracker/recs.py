@@ -19,6 +19,13 @@ from tracker.errors import InputFileError, InvalidInput, Problem
 from tracker.models import RatingScale, Report
 from tracker.yamlio import dump_yaml, load_yaml, problems_from, read_text, write_atomic
 
+
+def _today() -> date:
+    from tracker import sessions  # pandas: imported only when a file is loaded
+
+    return sessions.today_hk()
+
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -26,10 +33,25 @@ if TYPE_CHECKING:
 
 #: Columns of the calls frame, one row per recommendation.
 CALL_COLUMNS = [
-    "call_id", "report", "file", "broker", "broker_local", "analysts", "published", "seen",
-    "start_date", "scale", "name", "ticker", "rating", "target_price", "target_currency",
-    "horizon_min_months", "horizon_max_months", "note",
-]  # fmt: skip
+    "call_id",
+    "report",
+    "file",
+    "broker",
+    "broker_local",
+    "analysts",
+    "published",
+    "seen",
+    "start_date",
+    "scale",
+    "name",
+    "ticker",
+    "rating",
+    "target_price",
+    "target_currency",
+    "horizon_min_months",
+    "horizon_max_months",
+    "note",
+]
 
 
 @dataclass(frozen=True)
@@ -95,7 +117,9 @@ def load_scales(scales_dir: Path) -> dict[str, RatingScale]:
             continue
         if scale.id != path.stem:
             problems.append(
-                Problem(str(path), 1, "id", f"id {scale.id!r} must match the file name {path.stem!r}")
+                Problem(
+                    str(path), 1, "id", f"id {scale.id!r} must match the file name {path.stem!r}"
+                )
             )
             continue
         scales[scale.id] = scale
@@ -130,7 +154,7 @@ def load_report(
     InvalidInput
         With every problem in the file.
     """
-    context = {"scales": scales, "registry": registry, "today": today or date.today()}
+    context = {"scales": scales, "registry": registry, "today": today or _today()}
     report, problems = _validate(Report, path, context)
     if problems:
         raise InvalidInput(problems)
@@ -288,7 +312,7 @@ def append_recommendation(
     data["recommendations"].append(entry)
     text = dump_yaml(data)
     candidate = load_yaml(path, text)
-    context = {"scales": scales, "registry": registry, "today": today or date.today()}
+    context = {"scales": scales, "registry": registry, "today": today or _today()}
     context["scale"] = scales.get(candidate.get("scale"))
     try:
         Report.model_validate(candidate, context=context)

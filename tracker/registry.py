@@ -46,9 +46,16 @@ STORE_NAME = "registry.csv"
 CURATED_PATH = Path(__file__).resolve().parent / "data" / "registry.csv"
 #: Columns of both the curated file and the imported store, in order.
 COLUMNS = (
-    "code", "name_en", "name_zh_hans", "name_zh_hant", "aliases",
-    "suffix", "board_lot", "category", "stamp_duty",
-)  # fmt: skip
+    "code",
+    "name_en",
+    "name_zh_hans",
+    "name_zh_hant",
+    "aliases",
+    "suffix",
+    "board_lot",
+    "category",
+    "stamp_duty",
+)
 #: HKEX name markers: W = weighted voting rights, SW = secondary listing with
 #: WVR, S = secondary listing, B = pre-revenue biotech (Main Board Rules ch. 18A).
 SUFFIXES = ("W", "SW", "S", "B")

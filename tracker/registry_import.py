@@ -93,26 +93,37 @@ class ImportSummary(BaseModel):
 
 #: Header of the main list, normalised (case-folded, letters and digits only) -> field.
 _LIST_HEADERS = {
-    "stockcode": "code", "code": "code",
-    "nameofsecurities": "name_en", "nameen": "name_en",
+    "stockcode": "code",
+    "code": "code",
+    "nameofsecurities": "name_en",
+    "nameen": "name_en",
     "category": "category",
     "subcategory": "sub_category",
     "boardlot": "board_lot",
-    "subjecttostampduty": "stamp_duty", "stampduty": "stamp_duty",
-    "namezhhant": "name_zh_hant", "namezhhans": "name_zh_hans",
-}  # fmt: skip
+    "subjecttostampduty": "stamp_duty",
+    "stampduty": "stamp_duty",
+    "namezhhant": "name_zh_hant",
+    "namezhhans": "name_zh_hans",
+}
 _LIST_REQUIRED = ("code", "name_en", "category", "board_lot")
 _LIST_LAYOUT = (
     "HKEX's List of Securities (Stock Code, Name of Securities, Category, Board Lot, ...)"
 )
 _FIX = "fix the row or download the list again"
 _NAMES_HEADERS = {
-    "code": "code", "stockcode": "code", "股份代號": "code", "股份代号": "code",
-    "namezhhant": "name_zh_hant", "zhhant": "name_zh_hant", "nametc": "name_zh_hant",
+    "code": "code",
+    "stockcode": "code",
+    "股份代號": "code",
+    "股份代号": "code",
+    "namezhhant": "name_zh_hant",
+    "zhhant": "name_zh_hant",
+    "nametc": "name_zh_hant",
     "traditional": "name_zh_hant",
-    "namezhhans": "name_zh_hans", "zhhans": "name_zh_hans", "namesc": "name_zh_hans",
+    "namezhhans": "name_zh_hans",
+    "zhhans": "name_zh_hans",
+    "namesc": "name_zh_hans",
     "simplified": "name_zh_hans",
-}  # fmt: skip
+}
 
 
 def _norm_header(text: object) -> str:

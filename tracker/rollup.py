@@ -86,8 +86,13 @@ def mark_positions(calls: pd.DataFrame) -> pd.DataFrame:
             calls["broker"].to_numpy(dtype=object).astype(str),
         )
     )
-    key = (calls["broker"].astype(str) + "\x1f" + calls["ticker"].astype(str) + "\x1f"
-           + calls["rating"].astype(str)).to_numpy(dtype=object)[order]  # fmt: skip
+    key = (
+        calls["broker"].astype(str)
+        + "\x1f"
+        + calls["ticker"].astype(str)
+        + "\x1f"
+        + calls["rating"].astype(str)
+    ).to_numpy(dtype=object)[order]
     entry = pd.DatetimeIndex(calls["entry_session"]).values[order]
     horizon = pd.DatetimeIndex(calls["horizon_session"]).values[order]
     ids = calls["call_id"].to_numpy(dtype=object)[order]
@@ -215,10 +220,27 @@ def rollup(
 
 def _rollup_columns(by: str) -> list[str]:
     return [
-        by, "calls", "reiterations", "matured", "open", "no_data", "scored", "hits",
-        "right_direction", "misses", "hit_rate", "excess_n", "mean_excess", "median_excess",
-        "ci_low", "ci_high", "best_call", "best_excess", "worst_call", "worst_excess",
-    ]  # fmt: skip
+        by,
+        "calls",
+        "reiterations",
+        "matured",
+        "open",
+        "no_data",
+        "scored",
+        "hits",
+        "right_direction",
+        "misses",
+        "hit_rate",
+        "excess_n",
+        "mean_excess",
+        "median_excess",
+        "ci_low",
+        "ci_high",
+        "best_call",
+        "best_excess",
+        "worst_call",
+        "worst_excess",
+    ]
 
 
 def confusion_matrix(calls: pd.DataFrame, positions: bool = False) -> pd.DataFrame:
@@ -233,7 +255,9 @@ def confusion_matrix(calls: pd.DataFrame, positions: bool = False) -> pd.DataFra
         frame = frame.loc[~frame["reiteration"]]
     done = frame.loc[(frame["status"].astype(str) == "matured") & frame["realised_band"].notna()]
     called = pd.Categorical(done["rating"].astype(str), categories=list(RATINGS))
-    realised = pd.Categorical(done["realised_band"].astype(str), categories=list(RATINGS_DESCENDING))
+    realised = pd.Categorical(
+        done["realised_band"].astype(str), categories=list(RATINGS_DESCENDING)
+    )
     table = pd.crosstab(called, realised, dropna=False)
     table = table.reindex(index=list(RATINGS), columns=list(RATINGS_DESCENDING), fill_value=0)
     present = [r for r in RATINGS if r in set(frame["rating"].astype(str))]

@@ -222,8 +222,9 @@ def _leaders(calls: pd.DataFrame, by: str) -> tuple[LeaderRow, ...]:
     if calls.empty:
         return ()
     table = rollup(calls, by=by, n_boot=100)  # the interval is not shown: few resamples
-    table = table.sort_values(["mean_excess", "calls", by], ascending=[False, False, True],
-                              na_position="last")  # fmt: skip
+    table = table.sort_values(
+        ["mean_excess", "calls", by], ascending=[False, False, True], na_position="last"
+    )
     return tuple(
         LeaderRow(
             group=str(r[by]),
@@ -271,8 +272,7 @@ def index_move(closes: pd.Series, as_of: date, symbol: str = DEFAULT_BENCHMARK) 
 
     # No close within the week (stale prices): no weekly move rather than a false 0 %.
     week = change(week_base) if week_session is not None and last_session != week_session else None
-    return IndexMove(symbol, last_session, last, week_session, week, ytd_session,
-                     change(ytd_base))  # fmt: skip
+    return IndexMove(symbol, last_session, last, week_session, week, ytd_session, change(ytd_base))
 
 
 def build_scorecard(
@@ -354,8 +354,11 @@ def build_scorecard(
     move = index_move(index_closes, as_of, benchmark)
     if move.last_session is None or move.last_session < week_start:
         last = "none" if move.last_session is None else f"from {move.last_session}"
-        notes = (*notes, f"the latest {benchmark} close is {last}, before this week: update the"
-                         " prices (`tracker prices update --recs`) for current figures")  # fmt: skip
+        notes = (
+            *notes,
+            f"the latest {benchmark} close is {last}, before this week: update the"
+            " prices (`tracker prices update --recs`) for current figures",
+        )
     return Scorecard(
         as_of=as_of,
         week=iso_week(as_of),
@@ -454,8 +457,24 @@ def cjk_font_path(sample: str = "腾讯控股聯想集團") -> str | None:
     from matplotlib import font_manager
     from matplotlib.ft2font import FT2Font
 
-    hints = ("cjk", "han", "hei", "song", "ming", "kai", "gothic", "wqy", "wenquan", "noto",
-             "droid", "yahei", "pingfang", "simsun", "fallback", "unifont")  # fmt: skip
+    hints = (
+        "cjk",
+        "han",
+        "hei",
+        "song",
+        "ming",
+        "kai",
+        "gothic",
+        "wqy",
+        "wenquan",
+        "noto",
+        "droid",
+        "yahei",
+        "pingfang",
+        "simsun",
+        "fallback",
+        "unifont",
+    )
     # matplotlib's font cache may predate a font installed since: scan the system too.
     known = {f.fname for f in font_manager.fontManager.ttflist}
     fonts = sorted(
@@ -480,11 +499,15 @@ def chart_calls(card: Scorecard) -> tuple[str, tuple[CallLine, ...]]:
     week, else every matured call (at most :data:`MAX_CHART_BARS`: the best and the worst)."""
     choices = (
         (card.open_calls, f"Open calls: excess return vs {card.benchmark} so far (pp)"),
-        (card.matured_this_week,
-         f"Matured this week: excess return vs {card.benchmark} at the horizon (pp)"),
-        (card.matured_calls,
-         f"All matured calls: excess return vs {card.benchmark} at the horizon (pp)"),
-    )  # fmt: skip
+        (
+            card.matured_this_week,
+            f"Matured this week: excess return vs {card.benchmark} at the horizon (pp)",
+        ),
+        (
+            card.matured_calls,
+            f"All matured calls: excess return vs {card.benchmark} at the horizon (pp)",
+        ),
+    )
     shown: tuple[CallLine, ...] = ()
     title = choices[0][1]
     for lines, heading in choices:
@@ -532,10 +555,18 @@ def render_chart(card: Scorecard, font_path: str | None | bool = True) -> bytes:
         ax.axvline(0, color="#444444", linewidth=0.8)
         span = max(abs(v) for v in values) or 1.0
         for y, v in zip(ypos, values, strict=True):
-            ax.text(v + (0.02 * span if v >= 0 else -0.02 * span), y, f"{v:+.1f}",
-                    va="center", ha="left" if v >= 0 else "right", fontsize=8)  # fmt: skip
-        ax.set_xlim(-1.25 * span if min(values) < 0 else -0.1 * span,
-                    1.25 * span if max(values) > 0 else 0.1 * span)  # fmt: skip
+            ax.text(
+                v + (0.02 * span if v >= 0 else -0.02 * span),
+                y,
+                f"{v:+.1f}",
+                va="center",
+                ha="left" if v >= 0 else "right",
+                fontsize=8,
+            )
+        ax.set_xlim(
+            -1.25 * span if min(values) < 0 else -0.1 * span,
+            1.25 * span if max(values) > 0 else 0.1 * span,
+        )
     else:
         ax.set_yticks([])
         ax.text(0.5, 0.5, "no scored calls yet", ha="center", va="center", transform=ax.transAxes)

@@ -40,9 +40,13 @@ def build_card(settings: Settings, as_of: date, source: PriceSource | None) -> S
     benches = set(calls["benchmark"]) if "benchmark" in calls else set()
     benchmark = benches.pop() if len(benches) == 1 else DEFAULT_BENCHMARK
     close, _, info = load_panel(
-        settings.home, [benchmark], date(as_of.year - 1, 12, 1), as_of, offline=source is None,
+        settings.home,
+        [benchmark],
+        date(as_of.year - 1, 12, 1),
+        as_of,
+        offline=source is None,
         source=source,
-    )  # fmt: skip
+    )
     notes = list(run.notes)
     if info.fetch_problem and info.fetch_problem not in notes:
         notes.append(info.fetch_problem)
@@ -84,7 +88,8 @@ def write_preview(
     to = config.settings.recipients[0] if config else preview
     prefix = config.settings.subject_prefix if config else ""
     content = mail_content(card, chart, prefix)
-    message = build_message(content, sender, to, new_message_id(card.week, sender),
-                            datetime.now().astimezone())  # fmt: skip
+    message = build_message(
+        content, sender, to, new_message_id(card.week, sender), datetime.now().astimezone()
+    )
     (out / "scorecard.eml").write_bytes(message.as_bytes())
     return [out / name for name in PREVIEW_FILES]

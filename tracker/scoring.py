@@ -98,8 +98,14 @@ VERDICTS: tuple[str, ...] = (HIT, RIGHT_DIRECTION, MISS, PENDING, ON_TRACK, OFF_
 STATUSES: tuple[str, ...] = (STATUS_MATURED, STATUS_OPEN, STATUS_NO_DATA)
 
 REQUIRED_CALL_COLUMNS: tuple[str, ...] = (
-    "call_id", "ticker", "rating", "scale", "start_date", "horizon_min_months", "horizon_max_months",
-)  # fmt: skip
+    "call_id",
+    "ticker",
+    "rating",
+    "scale",
+    "start_date",
+    "horizon_min_months",
+    "horizon_max_months",
+)
 
 
 def checkpoint_label(months: int) -> str:
@@ -252,9 +258,12 @@ def score_calls(
         inputs, entry, ent, mkt, called, scales, measured, overshoot_is_hit, max_stale_sessions
     )
     checkpoints = _checkpoint_frame(
-        inputs.calls, measured, (out["status"] == STATUS_OPEN).to_numpy(), scales,
+        inputs.calls,
+        measured,
+        (out["status"] == STATUS_OPEN).to_numpy(),
+        scales,
         max_stale_sessions,
-    )  # fmt: skip
+    )
     return Scores(
         calls=out,
         checkpoints=checkpoints,
@@ -368,10 +377,17 @@ def _measure_calls(
     window_start = months_after(ent.session, hmin)
     ranged = (hmin < hmax) & ent.ok & (window_start <= mkt.as_of_session)
     reached, first = window_hits(
-        ranged, mkt.pos(np.minimum(window_start, mkt.as_of_session)),
+        ranged,
+        mkt.pos(np.minimum(window_start, mkt.as_of_session)),
         mkt.pos(np.minimum(horizon["session"], mkt.as_of_session)),
-        sym, bsym, mkt, ent, called, overshoot_is_hit, max_stale,
-    )  # fmt: skip
+        sym,
+        bsym,
+        mkt,
+        ent,
+        called,
+        overshoot_is_hit,
+        max_stale,
+    )
     return _Measured(at_month, horizon, latest, hmin, hmax, window_start, ranged, reached, first)
 
 
@@ -389,9 +405,16 @@ def _pick(at_month: dict[int, dict], months: np.ndarray, key: str) -> np.ndarray
 
 
 def _calls_result(
-    inputs: _Inputs, entry: str, ent: Entry, mkt: Market, called: CalledBands,
-    scales: dict[str, RatingScale], m: _Measured, overshoot_is_hit: bool, max_stale: int,
-) -> pd.DataFrame:  # fmt: skip
+    inputs: _Inputs,
+    entry: str,
+    ent: Entry,
+    mkt: Market,
+    called: CalledBands,
+    scales: dict[str, RatingScale],
+    m: _Measured,
+    overshoot_is_hit: bool,
+    max_stale: int,
+) -> pd.DataFrame:
     """The per-call frame: status, verdict, headline figures and reasons."""
     status = _call_status(ent, m.horizon["session"], mkt.as_of_session)
     head = _headline(status, m.horizon, m.latest)
@@ -483,8 +506,11 @@ def _reasons(status, ent: Entry, m: _Measured, head: dict, max_stale: int) -> np
     if gap.any():
         smiss = np.where(at_h, m.horizon["stock_missing"], m.latest["stock_missing"])[gap]
         bmiss = np.where(at_h, m.horizon["bench_missing"], m.latest["bench_missing"])[gap]
-        who = np.where(smiss & bmiss, "the stock and the benchmark",
-                       np.where(smiss, "the stock", "the benchmark")).astype(object)  # fmt: skip
+        who = np.where(
+            smiss & bmiss,
+            "the stock and the benchmark",
+            np.where(smiss, "the stock", "the benchmark"),
+        ).astype(object)
         reason[gap] = (
             "no bar for "
             + who

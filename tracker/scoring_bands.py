@@ -139,8 +139,14 @@ def called_bands(calls: pd.DataFrame, scales: dict[str, RatingScale]) -> CalledB
         rows.append((*_edges(band), band_direction(band), band_text(band)))
     if not rows:
         empty = np.array([], dtype=float)
-        return CalledBands(empty, empty, empty.astype(bool), empty.astype(bool),
-                           empty.astype(int), empty.astype(object))  # fmt: skip
+        return CalledBands(
+            empty,
+            empty,
+            empty.astype(bool),
+            empty.astype(bool),
+            empty.astype(int),
+            empty.astype(object),
+        )
     table = list(zip(*rows, strict=True))
     take = np.asarray(codes)
     return CalledBands(

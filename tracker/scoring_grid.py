@@ -357,9 +357,14 @@ def window_hits(
         b = np.where(ba[fb] <= max_stale, bv[fb], np.nan)
         x = excess_pp(s / ent.stock[c][:, None] - b / ent.bench[c][:, None])
         ok = inside & reaches(
-            x, called.lo[c][:, None], called.hi[c][:, None], called.lo_inc[c][:, None],
-            called.hi_inc[c][:, None], called.direction[c][:, None], overshoot_is_hit,
-        )  # fmt: skip
+            x,
+            called.lo[c][:, None],
+            called.hi[c][:, None],
+            called.lo_inc[c][:, None],
+            called.hi_inc[c][:, None],
+            called.direction[c][:, None],
+            overshoot_is_hit,
+        )
         any_ok = ok.any(axis=1)
         reached[c] = any_ok
         first[c] = np.where(any_ok, start_pos[c] + ok.argmax(axis=1), -1)

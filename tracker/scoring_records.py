@@ -19,9 +19,16 @@ if TYPE_CHECKING:
 #: Version of the JSON records of :func:`to_records` (see docs/scoring.md).
 SCHEMA = "tracker.score/1"
 _CHECKPOINT_FIELDS = (
-    "session", "stock_price", "benchmark_price", "stock_return", "benchmark_return", "excess",
-    "band", "status", "stale_sessions",
-)  # fmt: skip
+    "session",
+    "stock_price",
+    "benchmark_price",
+    "stock_return",
+    "benchmark_return",
+    "excess",
+    "band",
+    "status",
+    "stale_sessions",
+)
 
 
 def _plain(value: Any) -> Any:

@@ -43,7 +43,9 @@ def _benchmarks(calls: pd.DataFrame, scales: dict, basis: str, override: str | N
     out = []
     for scale_id in calls["scale"]:
         bench = scales[scale_id].benchmark("HK")
-        out.append(TOTAL_RETURN_BENCHMARK if basis == "total" and bench == DEFAULT_BENCHMARK else bench)
+        out.append(
+            TOTAL_RETURN_BENCHMARK if basis == "total" and bench == DEFAULT_BENCHMARK else bench
+        )
     return out
 
 
@@ -106,7 +108,8 @@ def run_score(
         prices, fallback = total_return_prices(close, empty)
         if fallback:
             notes.append(
-                "total basis: no complete adj_close for " + ", ".join(fallback)
+                "total basis: no complete adj_close for "
+                + ", ".join(fallback)
                 + "; their close is used (many sources already adjust close for dividends;"
                 " see docs/scoring.md)"
             )

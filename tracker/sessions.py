@@ -11,6 +11,7 @@ index) so that scoring 100,000 calls needs no Python loop.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
@@ -40,6 +41,17 @@ class OutsideCalendar(TrackerError):
         super().__init__(
             f"{date.date()} is outside the HKEX calendar ({first.date()}..{last.date()})"
         )
+
+
+#: The exchange's time zone: "today" is the date in Hong Kong, not the machine's.
+HK_TZ = "Asia/Hong_Kong"
+
+
+def today_hk() -> date:
+    """Today's date in Hong Kong: the one clock the library reads (tests pin it here)."""
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo(HK_TZ)).date()
 
 
 @lru_cache(maxsize=1)

@@ -96,9 +96,22 @@ def _check_size(node: Any, path: Path) -> None:
 #: (``!!python/object/apply:...``, local ``!tags``) is refused before construction.
 SAFE_TAGS = frozenset(
     f"tag:yaml.org,2002:{name}"
-    for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp",
-                 "merge", "omap", "pairs", "set", "binary")
-)  # fmt: skip
+    for name in (
+        "str",
+        "int",
+        "float",
+        "bool",
+        "null",
+        "map",
+        "seq",
+        "timestamp",
+        "merge",
+        "omap",
+        "pairs",
+        "set",
+        "binary",
+    )
+)
 
 
 def _check_tags(node: Any, path: Path) -> None:
@@ -114,7 +127,9 @@ def _check_tags(node: Any, path: Path) -> None:
         seen.add(id(n))
         tag = str(getattr(n.tag, "value", n.tag))
         if tag not in SAFE_TAGS:
-            raise InputFileError(path, f"YAML: tag not allowed: {tag!r}", line=n.start_mark.line + 1)
+            raise InputFileError(
+                path, f"YAML: tag not allowed: {tag!r}", line=n.start_mark.line + 1
+            )
         if isinstance(n, MappingNode):
             stack += [part for pair in n.value for part in pair]
         elif isinstance(n, SequenceNode):
@@ -156,7 +171,9 @@ def load_yaml(path: Path, text: str | None = None) -> Any:
         # ruamel quotes values raw: a line break in one (U+2028 too) must not split the line.
         problem = _printable((exc.problem or exc.context or "malformed YAML").strip())
         if "could not determine a constructor" in problem:
-            problem = problem.replace("could not determine a constructor for the tag", "tag not allowed:")
+            problem = problem.replace(
+                "could not determine a constructor for the tag", "tag not allowed:"
+            )
         raise InputFileError(path, f"YAML: {problem}", line=line) from None
     except YAMLError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "malformed YAML"
@@ -171,7 +188,9 @@ def load_yaml(path: Path, text: str | None = None) -> Any:
 
 def _printable(text: str) -> str:
     """``text`` with each non-printable character (line breaks, controls) as its escape."""
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+    return "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
+    )
 
 
 def _unbuildable(text: str, path: Path, exc: Exception) -> InputFileError:

@@ -83,8 +83,14 @@ def price_homes(tmp_path_factory):
     prices = copy_prices(SHARED, tmp / "prices")
     symbols = csv_symbols(prices)
     base = tmp / "base"
-    update_prices(PriceStore(base), CsvFolderSource(prices), symbols, since=PriceHomes.SINCE,
-                  until=PriceHomes.BEFORE, now=PriceHomes.NOW)  # fmt: skip
+    update_prices(
+        PriceStore(base),
+        CsvFolderSource(prices),
+        symbols,
+        since=PriceHomes.SINCE,
+        until=PriceHomes.BEFORE,
+        now=PriceHomes.NOW,
+    )
     reference = copy_home(base, tmp / "reference")
     wal = wal_of(reference)
     proc = tracker_process(update_args(prices, symbols), reference)

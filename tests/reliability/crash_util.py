@@ -40,8 +40,17 @@ class PriceHomes:
 
 def update_args(prices: Path, symbols: Sequence[str]) -> list[str]:
     """``tracker prices update`` of ``symbols`` from the CSV folder, up to ``AFTER``."""
-    return ["prices", "update", *symbols, "--source", f"csv:{prices}", "--since", PriceHomes.SINCE,
-            "--until", PriceHomes.AFTER]  # fmt: skip
+    return [
+        "prices",
+        "update",
+        *symbols,
+        "--source",
+        f"csv:{prices}",
+        "--since",
+        PriceHomes.SINCE,
+        "--until",
+        PriceHomes.AFTER,
+    ]
 
 
 def wal_of(home: Path) -> Path:
@@ -70,11 +79,20 @@ def copy_prices(shared_dir: Path, dest: Path) -> Path:
 def tracker_process(args: Sequence[str], home: Path, cwd: Path | None = None) -> subprocess.Popen:
     """``python -m tracker ARGS`` with its own ``TRACKER_HOME``, output captured."""
     # Plain tracebacks (not typer's boxes), so that a crash is recognised and its last line read.
-    env = {**os.environ, "TRACKER_HOME": str(home), "COLUMNS": "200", "_TYPER_STANDARD_TRACEBACK": "1"}
+    env = {
+        **os.environ,
+        "TRACKER_HOME": str(home),
+        "COLUMNS": "200",
+        "_TYPER_STANDARD_TRACEBACK": "1",
+    }
     return subprocess.Popen(
         [sys.executable, "-m", "tracker", *args],
-        cwd=cwd or ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        cwd=cwd or ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def last_lines(stderr: str, n: int = 3) -> str:
@@ -159,11 +177,19 @@ def run_files(k: int) -> dict[str, str]:
     pad = f"run {k} " * 125_000
     return {
         "stats.json": json.dumps(
-            {"run": k, "total_return": 0.01 * k, "sharpe": 1.0, "trades": k,
-             "benchmark": {"total_return": 0.005 * k}, "pad": pad}
-        ),  # fmt: skip
+            {
+                "run": k,
+                "total_return": 0.01 * k,
+                "sharpe": 1.0,
+                "trades": k,
+                "benchmark": {"total_return": 0.005 * k},
+                "pad": pad,
+            }
+        ),
         "trades.csv": "call_id,run\n" + f"c{k},{k}\n" * 100_000,
         "equity.csv": "session,portfolio,cash,benchmark\n" + f"2025-01-02,{k},0,{k}\n" * 40_000,
         "report.html": f"<html><body><p>run {k}</p><!-- {pad} --></body></html>\n",
-        "manifest.json": json.dumps({"run": k, "as_of": "2025-12-31", "simulated": False, "pad": pad}),
+        "manifest.json": json.dumps(
+            {"run": k, "as_of": "2025-12-31", "simulated": False, "pad": pad}
+        ),
     }

@@ -54,7 +54,12 @@ def record(
         raise ValueError(f"unknown outcome {outcome!r}")
     path = os.environ.get(LOG_ENV)
     if path:
-        entry = {"category": category, "outcome": outcome, "case": case[:200], "detail": detail[:500]}
+        entry = {
+            "category": category,
+            "outcome": outcome,
+            "case": case[:200],
+            "detail": detail[:500],
+        }
         if seconds is not None:
             entry["seconds"] = round(seconds, 4)
         if peak_mb is not None:

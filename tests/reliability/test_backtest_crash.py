@@ -57,13 +57,20 @@ def start_writer(runs: Path, k: int) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "tests")}
     return subprocess.Popen(
         [sys.executable, "-c", WRITER, str(runs), str(k), str(ROOT / "tests")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
 
 
 def listed(runs: Path) -> tuple[list[dict] | None, str]:
     result = runner.invoke(app, ["backtest", "list", "--runs-dir", str(runs), "--format", "json"])
-    if result.exit_code != 0 or result.exception is not None and not isinstance(result.exception, SystemExit):
+    if (
+        result.exit_code != 0
+        or result.exception is not None
+        and not isinstance(result.exception, SystemExit)
+    ):
         return None, f"exit {result.exit_code}: {result.stderr[-300:]} {result.exception!r}"
     try:
         return json.loads(result.stdout), ""
@@ -110,8 +117,12 @@ def test_kill_while_a_run_is_written(tmp_path):
             check(CATEGORY, CRASH, name, problem)
             continue
         partial = [r["path"] for r in rows if not whole(Path(r["path"]))]
-        check(CATEGORY, DATA_LOST if partial else INTACT, name,
-              f"listed but partial: {partial}" if partial else f"{len(rows)} whole runs listed")  # fmt: skip
+        check(
+            CATEGORY,
+            DATA_LOST if partial else INTACT,
+            name,
+            f"listed but partial: {partial}" if partial else f"{len(rows)} whole runs listed",
+        )
         if len(rows) < finished:
             check(CATEGORY, DATA_LOST, name, f"{finished} runs finished, {len(rows)} listed")
     # After the kills, a new write still succeeds and is listed.
@@ -119,8 +130,10 @@ def test_kill_while_a_run_is_written(tmp_path):
     out, err = proc.communicate(timeout=120)
     rows, problem = listed(runs)
     final = out.split("DONE ", 1)[-1].strip()
-    ok = proc.returncode == 0 and rows is not None and any(
-        Path(r["path"]).resolve() == Path(final).resolve() for r in rows
+    ok = (
+        proc.returncode == 0
+        and rows is not None
+        and any(Path(r["path"]).resolve() == Path(final).resolve() for r in rows)
     )
     check(CATEGORY, RECOVERED if ok else CRASH, "a write after the kills", problem or err[-300:])
 
@@ -135,7 +148,9 @@ def test_kill_whole_backtest_runs(price_homes, tmp_path):
     import shutil
 
     shutil.copytree(ROOT / "recs", project / "recs")
-    shutil.copytree(ROOT / "backtests", project / "backtests", ignore=shutil.ignore_patterns("runs"))
+    shutil.copytree(
+        ROOT / "backtests", project / "backtests", ignore=shutil.ignore_patterns("runs")
+    )
     spec = "backtests/huaan-hk-internet-2025.yaml"
     runs = project / "backtests" / "runs"
     args = ["backtest", "run", spec, "--offline"]
@@ -154,13 +169,23 @@ def test_kill_whole_backtest_runs(price_homes, tmp_path):
         if killed:
             os.kill(proc.pid, signal.SIGKILL)
         proc.communicate(timeout=60)
-        result = runner.invoke(app, ["backtest", "list", "--runs-dir", str(runs), "--format", "json"])
+        result = runner.invoke(
+            app, ["backtest", "list", "--runs-dir", str(runs), "--format", "json"]
+        )
         name = f"whole run {k + 1} ({'killed' if killed else 'finished'})"
         if result.exit_code != 0:
             check(CATEGORY, CRASH, name, result.stderr[-300:])
             continue
         rows = json.loads(result.stdout)
-        partial = [r["path"] for r in rows if not is_complete(Path(r["path"])) or not all(
-            (Path(r["path"]) / f).stat().st_size > 0 for f in RUN_FILES)]  # fmt: skip
-        check(CATEGORY, DATA_LOST if partial else INTACT, name,
-              f"listed but partial: {partial}" if partial else f"{len(rows)} complete runs listed")  # fmt: skip
+        partial = [
+            r["path"]
+            for r in rows
+            if not is_complete(Path(r["path"]))
+            or not all((Path(r["path"]) / f).stat().st_size > 0 for f in RUN_FILES)
+        ]
+        check(
+            CATEGORY,
+            DATA_LOST if partial else INTACT,
+            name,
+            f"listed but partial: {partial}" if partial else f"{len(rows)} complete runs listed",
+        )

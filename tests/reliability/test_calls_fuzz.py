@@ -57,20 +57,29 @@ _recommendation = st.fixed_dictionaries(
 _report = st.fixed_dictionaries(
     {},
     optional={
-        "broker": values, "broker_local": values, "title": values, "published": values,
-        "seen": values, "analysts": values, "source": values, "language": values,
+        "broker": values,
+        "broker_local": values,
+        "title": values,
+        "published": values,
+        "seen": values,
+        "analysts": values,
+        "source": values,
+        "language": values,
         "scale": st.sampled_from(["huaan", "caitong", "default-hk"]) | values,
-        "industry": values, "industry_rating": values,
+        "industry": values,
+        "industry_rating": values,
         "recommendations": st.lists(_recommendation | values, max_size=4) | values,
         "unknown_key": values,
     },
-)  # fmt: skip
+)
 
 
 # --------------------------------------------------------------------------- running one case
 
 
-def validate(path: str = TARGET, measure_memory: bool = False) -> tuple[str, str, float, float | None]:
+def validate(
+    path: str = TARGET, measure_memory: bool = False
+) -> tuple[str, str, float, float | None]:
     """Run ``tracker recs validate path``; ``(outcome, detail, seconds, peak_mb)``.
 
     With ``measure_memory`` a case that ran in under a second runs again under
@@ -90,9 +99,12 @@ def validate(path: str = TARGET, measure_memory: bool = False) -> tuple[str, str
         finally:
             tracemalloc.stop()
     outcome, detail = classify(
-        result.exit_code, result.stdout, result.stderr, [path, *SCALE_PATHS],
+        result.exit_code,
+        result.stdout,
+        result.stderr,
+        [path, *SCALE_PATHS],
         exception=result.exception,
-    )  # fmt: skip
+    )
     if printed and outcome != CRASH:
         outcome, detail = CRASH, f"a Python warning printed to stderr: {printed[0].message!s:.200}"
     if any(Path(m).exists() for m in MARKERS):
@@ -133,7 +145,9 @@ def test_mutated_scale_files(project, fast_scales, text):
         mutated = text.draw(mutated_text([original]))
         scale.write_text(mutated, encoding="utf-8", errors="surrogatepass")
         outcome, detail, seconds, _ = validate("recs/2025-05-06-huaan-hk-internet-ai.yaml")
-        check(CATEGORY, outcome, f"mutated scale {name}: {mutated[:120]!r}", detail, seconds=seconds)
+        check(
+            CATEGORY, outcome, f"mutated scale {name}: {mutated[:120]!r}", detail, seconds=seconds
+        )
     finally:
         scale.write_text(original, encoding="utf-8")
 
@@ -154,7 +168,10 @@ def test_random_unicode(project, fast_scales, text):
 
 
 @fuzz(quick=15, long=300)
-@given(raw=st.binary(max_size=300) | st.binary(max_size=50).map(lambda b: REPORT_SEEDS[1].encode()[:400] + b))
+@given(
+    raw=st.binary(max_size=300)
+    | st.binary(max_size=50).map(lambda b: REPORT_SEEDS[1].encode()[:400] + b)
+)
 def test_random_bytes(project, fast_scales, raw):
     run_case("bytes", raw)
 
@@ -171,8 +188,10 @@ def _laughs(levels: int, width: int, mapping: bool = False) -> str:
     lines = [f"l0: &l0 [{', '.join(['lol'] * width)}]"]
     for i in range(1, levels):
         refs = [f"*l{i - 1}"] * width
-        body = "{" + ", ".join(f"k{j}: {r}" for j, r in enumerate(refs)) + "}" if mapping else (
-            "[" + ", ".join(refs) + "]"
+        body = (
+            "{" + ", ".join(f"k{j}: {r}" for j, r in enumerate(refs)) + "}"
+            if mapping
+            else ("[" + ", ".join(refs) + "]")
         )
         lines.append(f"l{i}: &l{i} {body}")
     return HEAD + "\n".join(lines) + "\n"
@@ -197,20 +216,30 @@ SIZE = 100_000 if LONG else 20_000
 ATTACKS = {
     # Tags that would construct Python objects (and so run code): refused, nothing created.
     "tag-object-apply-mkdir": HEAD + "padding: !!python/object/apply:os.mkdir [PWNED-DIR]\n",
-    "tag-object-apply-open": HEAD + "padding: !!python/object/apply:builtins.open [PWNED-FILE, w]\n",
+    "tag-object-apply-open": HEAD
+    + "padding: !!python/object/apply:builtins.open [PWNED-FILE, w]\n",
     "tag-object-new": HEAD + "padding: !!python/object/new:os.mkdir [PWNED-DIR]\n",
     "tag-name": HEAD + "padding: !!python/name:os.system\n",
     "tag-in-key": HEAD + "? !!python/object/apply:os.mkdir [PWNED-DIR]\n: 1\n",
-    "tag-verbatim": HEAD + "padding: !<tag:yaml.org,2002:python/object/apply:os.mkdir> [PWNED-DIR]\n",
+    "tag-verbatim": HEAD
+    + "padding: !<tag:yaml.org,2002:python/object/apply:os.mkdir> [PWNED-DIR]\n",
     "tag-directive": "%TAG !p! tag:yaml.org,2002:python/object/apply:\n---\n"
-    + HEAD + "padding: !p!os.mkdir [PWNED-DIR]\n",
+    + HEAD
+    + "padding: !p!os.mkdir [PWNED-DIR]\n",
     # Alias bombs: 10**9 values from a few hundred bytes.
     "billion-laughs-lists": _laughs(9, 10),
     "billion-laughs-mappings": _laughs(9, 10, mapping=True),
-    "wide-alias": HEAD + "a: &a [" + ", ".join(["x"] * 2000) + "]\nb: [" + ", ".join(["*a"] * 2000) + "]\n",
+    "wide-alias": HEAD
+    + "a: &a ["
+    + ", ".join(["x"] * 2000)
+    + "]\nb: ["
+    + ", ".join(["*a"] * 2000)
+    + "]\n",
     "self-alias": HEAD + "a: &a [*a]\n",
     "reused-anchor": HEAD + "padding: &a [1]\nmore: &a [2]\nthird: *a\n",
-    "merge-bomb": HEAD + "a: &a {x: 1, y: 2}\n" + "".join(f"m{i}: {{<<: *a}}\n" for i in range(200)),
+    "merge-bomb": HEAD
+    + "a: &a {x: 1, y: 2}\n"
+    + "".join(f"m{i}: {{<<: *a}}\n" for i in range(200)),
     # Nesting.
     "deep-block": HEAD + "".join("  " * i + f"k{i}:\n" for i in range(60)) + "  " * 60 + "v\n",
     "deep-flow-seq": HEAD + "padding: " + "[" * 50_000 + "]" * 50_000 + "\n",
@@ -229,7 +258,8 @@ ATTACKS = {
     "bool-maybe": HEAD + "padding: !!bool maybe\n",
     "scale-as-list": HEAD.replace("scale: huaan", "scale: [huaan]"),
     "scale-as-map": HEAD.replace("scale: huaan", "scale: {id: huaan}"),
-    "duplicate-nested-key": HEAD + "recommendations:\n  - name: a\n    name: b\n    ticker: 0700.HK\n"
+    "duplicate-nested-key": HEAD
+    + "recommendations:\n  - name: a\n    name: b\n    ticker: 0700.HK\n"
     "    rating: buy\n",
     "key-with-newline": HEAD + '"broker\\nextra": 1\n',
     "empty-file": "",
@@ -252,12 +282,16 @@ def test_hand_made_attack(project, fast_scales, name):
 @pytest.mark.parametrize(
     "name, raw",
     [
-        pytest.param("latin-1", HEAD.replace("华安证券", "Huaan").encode() + "note: café\n".encode("latin-1"), id="latin-1"),
+        pytest.param(
+            "latin-1",
+            HEAD.replace("华安证券", "Huaan").encode() + "note: café\n".encode("latin-1"),
+            id="latin-1",
+        ),
         pytest.param("utf-16", HEAD.encode("utf-16"), id="utf-16-bom"),
         pytest.param("gbk", HEAD.encode("gbk", errors="replace"), id="gbk"),
         pytest.param("nul", HEAD.encode() + b"padding: a\x00b\n", id="nul-byte"),
     ],
-)  # fmt: skip
+)
 def test_not_utf8(project, fast_scales, name, raw):
     Path(TARGET).write_bytes(raw)
     outcome, detail, seconds, peak_mb = validate(measure_memory=True)
@@ -267,11 +301,19 @@ def test_not_utf8(project, fast_scales, name, raw):
 # The worst shapes just under the size limit take seconds each to parse (pure-Python
 # YAML): in the long profile only, each in its own process, measuring its peak memory.
 NEAR_LIMIT = {
-    "near-limit-list": HEAD + "padding:\n" + "- x\n" * ((MAX_INPUT_BYTES - len(HEAD.encode()) - 20) // 4),
-    "near-limit-flow": HEAD + "padding: [" + "1, " * ((MAX_INPUT_BYTES - len(HEAD.encode()) - 20) // 3) + "]\n",
+    "near-limit-list": HEAD
+    + "padding:\n"
+    + "- x\n" * ((MAX_INPUT_BYTES - len(HEAD.encode()) - 20) // 4),
+    "near-limit-flow": HEAD
+    + "padding: ["
+    + "1, " * ((MAX_INPUT_BYTES - len(HEAD.encode()) - 20) // 3)
+    + "]\n",
     "near-limit-calls": _calls(MAX_INPUT_BYTES),
-    "near-limit-scalar": HEAD + "padding: " + "x" * (MAX_INPUT_BYTES - len(HEAD.encode()) - 20) + "\n",
-}  # fmt: skip
+    "near-limit-scalar": HEAD
+    + "padding: "
+    + "x" * (MAX_INPUT_BYTES - len(HEAD.encode()) - 20)
+    + "\n",
+}
 #: A process-wide budget: the interpreter and pandas alone take about 100 MB.
 PROCESS_BUDGET_MB = 1024.0
 PROCESS_BUDGET_S = 180.0
@@ -295,8 +337,11 @@ def test_attack_in_a_process(project, tracker_home, name):
     t0 = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-c", _WRAPPER, "recs", "validate", TARGET],
-        capture_output=True, text=True, env=env, timeout=PROCESS_BUDGET_S * 2,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=PROCESS_BUDGET_S * 2,
+    )
     seconds = time.perf_counter() - t0
     stderr, _, rss = proc.stderr.rpartition("\nMAXRSS_KB ")
     peak_mb = int(rss.strip()) / 1024 if rss.strip().isdigit() else float("nan")
@@ -318,7 +363,13 @@ def test_case_log_is_json_lines(tmp_path, monkeypatch):
     ledger.record("c", ledger.CRASH, "other")
     rows = [json.loads(line) for line in log.read_text().splitlines()]
     assert rows == [
-        {"category": "c", "outcome": "valid load", "case": "case", "detail": "detail", "seconds": 0.5},
+        {
+            "category": "c",
+            "outcome": "valid load",
+            "case": "case",
+            "detail": "detail",
+            "seconds": 0.5,
+        },
         {"category": "c", "outcome": "crash", "case": "other", "detail": ""},
     ]
     with pytest.raises(ValueError):

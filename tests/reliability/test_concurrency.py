@@ -48,16 +48,23 @@ def test_two_updates_at_once(price_homes, tmp_path):
         outputs = [p.communicate(timeout=300) for p in (first, second)]
         codes = [first.returncode, second.returncode]
         name = f"pair {k + 1}"
-        bad = [last_lines(err) for (out, err), c in zip(outputs, codes, strict=True)
-               if c not in (0, 2) or "Traceback" in err]  # fmt: skip
+        bad = [
+            last_lines(err)
+            for (out, err), c in zip(outputs, codes, strict=True)
+            if c not in (0, 2) or "Traceback" in err
+        ]
         if bad:
             check(UPDATES, CRASH, name, f"exit codes {codes}: {bad}")
         if integrity(work) != "ok" or duplicates(work):
             check(UPDATES, DUPLICATE if duplicates(work) else DATA_LOST, name, integrity(work))
         state = store_state(work, h.symbols)
         wrong = [s for s in h.symbols if not same_state(state[s], after[s])]
-        check(UPDATES, DATA_LOST if wrong else INTACT, name,
-              f"differs from one uninterrupted run: {wrong}" if wrong else f"exit codes {codes}")  # fmt: skip
+        check(
+            UPDATES,
+            DATA_LOST if wrong else INTACT,
+            name,
+            f"differs from one uninterrupted run: {wrong}" if wrong else f"exit codes {codes}",
+        )
 
 
 def test_scorecard_scoring_and_reads_during_an_update(price_homes, tmp_path):
@@ -74,7 +81,9 @@ def test_scorecard_scoring_and_reads_during_an_update(price_homes, tmp_path):
         score = tracker_process(
             ["score", "--offline", "--as-of", "2025-12-31", "--format", "json"], work, cwd=project
         )
-        card = tracker_process(["scorecard", "--offline", "--as-of", "2025-12-31"], work, cwd=project)
+        card = tracker_process(
+            ["scorecard", "--offline", "--as-of", "2025-12-31"], work, cwd=project
+        )
         reads = mixed = 0
         while update.poll() is None or score.poll() is None or card.poll() is None:
             state = store_state(work, h.symbols)
@@ -99,5 +108,9 @@ def test_scorecard_scoring_and_reads_during_an_update(price_homes, tmp_path):
             check(READERS, CRASH, name, f"score exit {score.returncode}: {last_lines(err)}")
         if card.returncode != 0 or "Traceback" in card_err or not card_out.strip():
             check(READERS, CRASH, name, f"scorecard exit {card.returncode}: {last_lines(card_err)}")
-        check(READERS, DATA_LOST if mixed else INTACT, name,
-              f"{mixed} half-updated symbol reads" if mixed else f"{reads} consistent reads")  # fmt: skip
+        check(
+            READERS,
+            DATA_LOST if mixed else INTACT,
+            name,
+            f"{mixed} half-updated symbol reads" if mixed else f"{reads} consistent reads",
+        )

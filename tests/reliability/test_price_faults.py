@@ -65,10 +65,13 @@ def universe(symbol: str, n_sessions: int) -> Universe:
     k = SYMBOLS.index(symbol)
     close = closes(k, n_sessions)
     bars = {
-        "open": [c - 0.1 for c in close], "high": [c + 0.2 for c in close],
-        "low": [c - 0.2 for c in close], "close": close,
-        "adjclose": [round(c * 0.98, 6) for c in close], "volume": [1_000_000 + i for i in range(n_sessions)],
-    }  # fmt: skip
+        "open": [c - 0.1 for c in close],
+        "high": [c + 0.2 for c in close],
+        "low": [c - 0.2 for c in close],
+        "close": close,
+        "adjclose": [round(c * 0.98, 6) for c in close],
+        "volume": [1_000_000 + i for i in range(n_sessions)],
+    }
     return Universe(symbol, SESSIONS[:n_sessions], bars)
 
 
@@ -90,12 +93,18 @@ def items(fault: str, symbol: str, rnd: random.Random) -> list:
     if fault == "5xx":
         return [("status", rnd.choice([500, 502, 503, 504]), "<html>server error</html>")]
     if fault == "reset":
-        return [requests.exceptions.ConnectionError("('Connection aborted.', ConnectionResetError(104))")]
+        return [
+            requests.exceptions.ConnectionError(
+                "('Connection aborted.', ConnectionResetError(104))"
+            )
+        ]
     if fault == "truncated":
         full = json.dumps(universe(symbol, len(SESSIONS)).answer(0, 2**31))
         return [("raw", full[: rnd.randrange(1, len(full) - 1)])]
     if fault == "malformed":
-        return [("raw", rnd.choice(["<html>Will be right back</html>", "null", "[]", '{"chart": 1}']))]
+        return [
+            ("raw", rnd.choice(["<html>Will be right back</html>", "null", "[]", '{"chart": 1}']))
+        ]
     if fault == "wrong-shape":
         answer = chart(symbol, SESSIONS[:3], universe(symbol, 3).bars)
         answer["chart"]["result"][0]["indicators"]["quote"][0]["close"] = ["x", None]
@@ -162,9 +171,14 @@ def expected(plans: list[Plan], drop_after: int | None) -> dict[str, str]:
             else:
                 served += needed
                 kind = (
-                    "ok" if fault == "ok" else "connection" if fault == "reset"
-                    else "retry" if fault in TRANSIENT else "final"
-                )  # fmt: skip
+                    "ok"
+                    if fault == "ok"
+                    else "connection"
+                    if fault == "reset"
+                    else "retry"
+                    if fault in TRANSIENT
+                    else "final"
+                )
             if kind == "ok":
                 new_bars = plan.stored_until is None or plan.stored_until < plan.n_sessions - 1
                 result = "fetched" if new_bars else "failed"
@@ -209,7 +223,9 @@ def plans(draw) -> tuple[list[Plan], int | None]:
     out = []
     for s in symbols:
         faults = draw(st.lists(st.sampled_from(TRANSIENT + FINAL), max_size=MAX_ATTEMPTS))
-        n_sessions = draw(st.sampled_from([len(SESSIONS), len(SESSIONS), 8, 5]))  # may end mid-range
+        n_sessions = draw(
+            st.sampled_from([len(SESSIONS), len(SESSIONS), 8, 5])
+        )  # may end mid-range
         stored = draw(st.none() | st.integers(1, 9))
         out.append(Plan(s, tuple(faults), n_sessions, stored))
     drop = draw(st.none() | st.none() | st.integers(0, 3 * len(symbols)))
@@ -232,8 +248,14 @@ def test_fetch_faults(tracker_home, monkeypatch, case, seed):
     earlier = [p for p in batch if p.stored_until is not None and p.stored_until < p.n_sessions]
     for p in earlier:
         honest = YahooSource(yahoo_session(FakeYahoo, universes), sleep=Sleeps(), retry=POLICY)
-        done = update_prices(store, honest, [p.symbol], since=SINCE, until=SESSIONS[p.stored_until],
-                             now="2025-01-20 12:00")  # fmt: skip
+        done = update_prices(
+            store,
+            honest,
+            [p.symbol],
+            since=SINCE,
+            until=SESSIONS[p.stored_until],
+            now="2025-01-20 12:00",
+        )
         assert done.ok, done.failed
     batch = [p if p in earlier else Plan(p.symbol, p.faults, p.n_sessions, None) for p in batch]
     before = snapshot(store, SYMBOLS)
@@ -246,11 +268,22 @@ def test_fetch_faults(tracker_home, monkeypatch, case, seed):
     monkeypatch.setattr("tracker.prices.source_from_spec", lambda spec, home: source)
     reset_yfinance()
     result = runner.invoke(
-        app, ["prices", "update", *[p.symbol for p in batch], "--since", str(SINCE), "--until", str(UNTIL)]
+        app,
+        [
+            "prices",
+            "update",
+            *[p.symbol for p in batch],
+            "--since",
+            str(SINCE),
+            "--until",
+            str(UNTIL),
+        ],
     )
     want = expected(batch, drop_after)
     after = snapshot(store, SYMBOLS)
-    name = f"{[(p.symbol, p.faults, p.n_sessions, p.stored_until) for p in batch]} drop={drop_after}"
+    name = (
+        f"{[(p.symbol, p.faults, p.n_sessions, p.stored_until) for p in batch]} drop={drop_after}"
+    )
 
     # A clean end: exit 0 when all fetched, 2 when some failed; no traceback.
     problems = []
@@ -258,7 +291,9 @@ def test_fetch_faults(tracker_home, monkeypatch, case, seed):
         check(CATEGORY, CRASH, name, f"{type(result.exception).__name__}: {result.exception}")
     failed = [s for s, w in want.items() if w != "fetched"]
     if result.exit_code != (2 if failed else 0) or "Traceback" in result.output:
-        problems.append(f"exit {result.exit_code}, expected {2 if failed else 0}: {result.stderr[-300:]}")
+        problems.append(
+            f"exit {result.exit_code}, expected {2 if failed else 0}: {result.stderr[-300:]}"
+        )
     if failed and f"error: {len(failed)} of {len(batch)} symbol" not in result.stderr:
         problems.append(f"failure count not reported: {result.stderr[-200:]!r}")
     for sym in failed:
@@ -273,7 +308,12 @@ def test_fetch_faults(tracker_home, monkeypatch, case, seed):
         sym = p.symbol
         if want[sym] != "fetched":
             outcome = INTACT if same(before[sym], after[sym]) else DATA_LOST
-            check(CATEGORY, outcome, f"{sym} {want[sym]} in {name}", "store unchanged" if outcome == INTACT else "store changed")
+            check(
+                CATEGORY,
+                outcome,
+                f"{sym} {want[sym]} in {name}",
+                "store unchanged" if outcome == INTACT else "store changed",
+            )
             continue
         bars = after[sym][0]
         # The source's bars in [SINCE, UNTIL]: its first n sessions, closes 10(k+1) + 0.25 i.
@@ -282,8 +322,12 @@ def test_fetch_faults(tracker_home, monkeypatch, case, seed):
             "close"
         ].tolist() == closes(k, p.n_sessions)
         good = RECOVERED if p.faults else COMPLETED
-        check(CATEGORY, good if ok else DATA_LOST, f"{sym} fetched after {p.faults} in {name}",
-              "" if ok else f"stored {bars['close'].tolist()}")  # fmt: skip
+        check(
+            CATEGORY,
+            good if ok else DATA_LOST,
+            f"{sym} fetched after {p.faults} in {name}",
+            "" if ok else f"stored {bars['close'].tolist()}",
+        )
     for sym in SYMBOLS:
         if sym not in want:
             assert same(before[sym], after[sym])

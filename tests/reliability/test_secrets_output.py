@@ -134,7 +134,12 @@ def secret_forms(password: str) -> list[bytes]:
     """The password as it could leak: clear, and base64 as AUTH LOGIN / PLAIN send it."""
     raw = password.encode()
     plain = b"\0" + USERNAME.encode() + b"\0" + raw
-    forms = [raw, base64.b64encode(raw), base64.b64encode(plain), base64.b64encode(raw).rstrip(b"=")]
+    forms = [
+        raw,
+        base64.b64encode(raw),
+        base64.b64encode(plain),
+        base64.b64encode(raw).rstrip(b"="),
+    ]
     return forms + [password.encode("utf-16-le")]
 
 
@@ -160,14 +165,19 @@ def files_holding(roots: list[Path], forms: list[bytes]) -> list[str]:
         pytest.param("preview", 0, id="preview-only"),
     ],
 )
-def test_password_never_leaks(project, tracker_home, fast_card, caplog, monkeypatch, scenario, expected_exit):
+def test_password_never_leaks(
+    project, tracker_home, fast_card, caplog, monkeypatch, scenario, expected_exit
+):
     caplog.set_level("DEBUG")
     password = "Pw-" + secrets.token_hex(12)
     monkeypatch.setenv("TRACKER_SMTP_PASSWORD", password)
-    handler = Mailroom(data_replies=["554 5.7.1 Rejected by policy"] * 4 if scenario == "554 on data" else [])
+    handler = Mailroom(
+        data_replies=["554 5.7.1 Rejected by policy"] * 4 if scenario == "554 on data" else []
+    )
     server_password = "other-" + password if scenario == "wrong password" else password
-    kw = dict(authenticator=authenticator_for(server_password), auth_require_tls=False,
-              auth_required=True)  # fmt: skip
+    kw = dict(
+        authenticator=authenticator_for(server_password), auth_require_tls=False, auth_required=True
+    )
     with smtp_server(handler, start=scenario != "server down", **kw) as server:
         config = write_config(project / "tracker.toml", server.port)
         args = ["scorecard", "--as-of", AS_OF, "--offline", "--config", str(config)]
@@ -175,19 +185,32 @@ def test_password_never_leaks(project, tracker_home, fast_card, caplog, monkeypa
         result = runner.invoke(app, args)
     forms = secret_forms(password)
     seen = {
-        "stdout": result.stdout, "stderr": result.stderr, "logs": caplog.text,
+        "stdout": result.stdout,
+        "stderr": result.stderr,
+        "logs": caplog.text,
         "exception": repr(result.exception) + repr(getattr(result.exception, "__dict__", "")),
-    }  # fmt: skip
+    }
     leaks = [k for k, text in seen.items() if any(f in text.encode() for f in forms)]
     leaks += files_holding([tracker_home, project], forms)
     name = f"scorecard {scenario}"
     if result.exit_code != expected_exit or (
         result.exception is not None and not isinstance(result.exception, SystemExit)
     ):
-        check(SECRETS, CRASH, name, f"exit {result.exit_code}, expected {expected_exit}: "
-              f"{result.stderr[-300:]} {result.exception!r}")  # fmt: skip
-    check(SECRETS, LEAK if leaks else NO_LEAK, name, f"found in {leaks}" if leaks else
-          f"exit {result.exit_code}; {len(handler.received)} message(s) accepted")  # fmt: skip
+        check(
+            SECRETS,
+            CRASH,
+            name,
+            f"exit {result.exit_code}, expected {expected_exit}: "
+            f"{result.stderr[-300:]} {result.exception!r}",
+        )
+    check(
+        SECRETS,
+        LEAK if leaks else NO_LEAK,
+        name,
+        f"found in {leaks}"
+        if leaks
+        else f"exit {result.exit_code}; {len(handler.received)} message(s) accepted",
+    )
 
 
 def test_password_not_in_a_crash_traceback(project, tracker_home, monkeypatch, tmp_path):
@@ -210,16 +233,38 @@ def test_password_not_in_a_crash_traceback(project, tracker_home, monkeypatch, t
         config = write_config(project / "tracker.toml", server.port)
         env = {**os.environ, "TRACKER_HOME": str(tracker_home), "TRACKER_SMTP_PASSWORD": password}
         proc = subprocess.run(
-            [sys.executable, "-c", script, "scorecard", "--as-of", AS_OF, "--offline", "--send",
-             "--config", str(config)],
-            capture_output=True, text=True, env=env, cwd=project, timeout=300,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-c",
+                script,
+                "scorecard",
+                "--as-of",
+                AS_OF,
+                "--offline",
+                "--send",
+                "--config",
+                str(config),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=project,
+            timeout=300,
+        )
     forms = secret_forms(password)
-    leaks = [n for n, t in (("stdout", proc.stdout), ("stderr", proc.stderr)) if any(f in t.encode() for f in forms)]
+    leaks = [
+        n
+        for n, t in (("stdout", proc.stdout), ("stderr", proc.stderr))
+        if any(f in t.encode() for f in forms)
+    ]
     leaks += files_holding([tracker_home, project], forms)
     assert "RuntimeError" in proc.stderr and proc.returncode != 0, proc.stderr[-500:]
-    check(SECRETS, LEAK if leaks else NO_LEAK, "traceback of an unexpected login error",
-          f"found in {leaks}" if leaks else "traceback shows no password")  # fmt: skip
+    check(
+        SECRETS,
+        LEAK if leaks else NO_LEAK,
+        "traceback of an unexpected login error",
+        f"found in {leaks}" if leaks else "traceback shows no password",
+    )
 
 
 # --------------------------------------------------------------------------- tracker.toml
@@ -231,19 +276,29 @@ def test_password_not_in_a_crash_traceback(project, tracker_home, monkeypatch, t
         pytest.param(0o644, 'password = "{secret}"', True, id="world-readable-password"),
         pytest.param(0o604, 'api_key = "{secret}"', True, id="world-readable-api-key"),
         pytest.param(0o600, 'password = "{secret}"', False, id="private-password"),
-        pytest.param(0o644, '\n[other]\ntoken = "{secret}"', True, id="world-readable-token-elsewhere"),
+        pytest.param(
+            0o644, '\n[other]\ntoken = "{secret}"', True, id="world-readable-token-elsewhere"
+        ),
     ],
 )
-def test_secret_in_config_is_warned_and_not_echoed(project, tracker_home, fast_card, monkeypatch, mode, extra, loud):
+def test_secret_in_config_is_warned_and_not_echoed(
+    project, tracker_home, fast_card, monkeypatch, mode, extra, loud
+):
     secret = "S3cret-" + secrets.token_hex(8)
     monkeypatch.setenv("TRACKER_SMTP_PASSWORD", "env-" + secrets.token_hex(8))
     handler = Mailroom()
-    with smtp_server(handler, authenticator=authenticator_for(os.environ["TRACKER_SMTP_PASSWORD"]),
-                     auth_require_tls=False, auth_required=True) as server:  # fmt: skip
-        config = write_config(project / "tracker.toml", server.port, mode=mode,
-                              extra=extra.format(secret=secret))  # fmt: skip
-        result = runner.invoke(app, ["scorecard", "--as-of", AS_OF, "--offline", "--send",
-                                     "--config", str(config)])  # fmt: skip
+    with smtp_server(
+        handler,
+        authenticator=authenticator_for(os.environ["TRACKER_SMTP_PASSWORD"]),
+        auth_require_tls=False,
+        auth_required=True,
+    ) as server:
+        config = write_config(
+            project / "tracker.toml", server.port, mode=mode, extra=extra.format(secret=secret)
+        )
+        result = runner.invoke(
+            app, ["scorecard", "--as-of", AS_OF, "--offline", "--send", "--config", str(config)]
+        )
     warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
     echoed = secret in result.output or files_holding([tracker_home], [secret.encode()])
     name = f"tracker.toml mode {mode:04o} with {extra.split('=')[0].strip()}"
@@ -259,16 +314,43 @@ def test_secret_in_config_is_warned_and_not_echoed(project, tracker_home, fast_c
 
 _header_text = st.text(
     alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"])
-    | st.sampled_from(["\r", "\n", "\x00", "\x0b", "\x1b", "\x7f", "\u2028", "\u2029", "\x85", "\x9f", ":", "<", ">", ",", '"']),
+    | st.sampled_from(
+        [
+            "\r",
+            "\n",
+            "\x00",
+            "\x0b",
+            "\x1b",
+            "\x7f",
+            "\u2028",
+            "\u2029",
+            "\x85",
+            "\x9f",
+            ":",
+            "<",
+            ">",
+            ",",
+            '"',
+        ]
+    ),
     max_size=40,
-)  # fmt: skip
-_address = st.sampled_from(["ops@example.com", "a.b+c@example.org", "ops@example.com\r\nBcc: x@evil.example",
-                            "ops@example.com\nCc: y@evil.example", "bad address@example.com"])  # fmt: skip
+)
+_address = st.sampled_from(
+    [
+        "ops@example.com",
+        "a.b+c@example.org",
+        "ops@example.com\r\nBcc: x@evil.example",
+        "ops@example.com\nCc: y@evil.example",
+        "bad address@example.com",
+    ]
+)
 
 
 @fuzz(quick=60, long=1500)
 @given(prefix=_header_text, name=_header_text, sender_name=_header_text, address=_address)
-def test_header_values_are_refused_or_stay_in_their_header(tmp_path_factory, prefix, name, sender_name, address):
+def test_header_values_are_refused_or_stay_in_their_header(
+    tmp_path_factory, prefix, name, sender_name, address
+):
     from tracker.errors import InvalidInput, TrackerError
     from tracker.mailer import MailContent, build_message, load_mail_config, new_message_id
 
@@ -277,12 +359,12 @@ def test_header_values_are_refused_or_stay_in_their_header(tmp_path_factory, pre
     path = folder / "tracker.toml"
     path.write_text(
         "[mail]\n"
-        f"sender = {{ name = {toml_string(sender_name)}, address = \"tracker@example.com\" }}\n"
+        f'sender = {{ name = {toml_string(sender_name)}, address = "tracker@example.com" }}\n'
         f"recipients = [{{ name = {toml_string(recipient['name'])}, address = {toml_string(address)} }}]\n"
         f"subject_prefix = {toml_string(prefix)}\n"
         '[smtp]\nhost = "smtp.example.com"\n',
         encoding="utf-8",
-    )  # fmt: skip
+    )
     case = f"prefix={prefix!r} name={name!r} sender={sender_name!r} address={address!r}"
     # Line breaks as the email package sees them (str.splitlines), and C0/C1 controls.
     dangerous = any(
@@ -303,14 +385,30 @@ def test_header_values_are_refused_or_stay_in_their_header(tmp_path_factory, pre
     content = MailContent(subject=config.subject_prefix + " 荐股记分卡", text="t", html="<p>t</p>")
     to = config.recipients[0]
     try:
-        raw = build_message(content, config.sender, to, new_message_id("2026-W01", config.sender),
-                            datetime(2026, 1, 5, 8, 0).astimezone()).as_bytes()  # fmt: skip
+        raw = build_message(
+            content,
+            config.sender,
+            to,
+            new_message_id("2026-W01", config.sender),
+            datetime(2026, 1, 5, 8, 0).astimezone(),
+        ).as_bytes()
     except Exception as exc:  # accepted settings must make a message
         check(HEADERS, CRASH, case, f"accepted, then {type(exc).__name__}: {exc}")
     msg = email.message_from_bytes(raw, policy=email.policy.default)
     names = sorted({k.lower() for k in msg.keys()})
-    expected = sorted(["auto-submitted", "content-transfer-encoding", "content-type", "date", "from",
-                       "message-id", "mime-version", "subject", "to"])  # fmt: skip
+    expected = sorted(
+        [
+            "auto-submitted",
+            "content-transfer-encoding",
+            "content-type",
+            "date",
+            "from",
+            "message-id",
+            "mime-version",
+            "subject",
+            "to",
+        ]
+    )
     recipients = msg["To"].addresses
     ok = (
         set(names) <= set(expected)
@@ -320,34 +418,60 @@ def test_header_values_are_refused_or_stay_in_their_header(tmp_path_factory, pre
         # Folding may change runs of white space, nothing else.
         and msg["Subject"].split() == content.subject.split()
     )
-    check(HEADERS, VALID if ok else LEAK, case,
-          "headers as expected" if ok else f"headers {names}, To {msg['To']!r}, Subject {msg['Subject']!r}")  # fmt: skip
+    check(
+        HEADERS,
+        VALID if ok else LEAK,
+        case,
+        "headers as expected"
+        if ok
+        else f"headers {names}, To {msg['To']!r}, Subject {msg['Subject']!r}",
+    )
 
 
 @pytest.mark.parametrize(
     "field, value",
     [
-        pytest.param("subject_prefix", "[tracker]\r\nBcc: victim@evil.example", id="subject-crlf-bcc"),
-        pytest.param("recipients", ["Ops\nBcc: victim@evil.example <ops@example.com>"], id="name-lf-bcc"),
-        pytest.param("sender", "Tracker <tracker@example.com>\r\nReply-To: x@evil.example", id="sender-crlf"),
+        pytest.param(
+            "subject_prefix", "[tracker]\r\nBcc: victim@evil.example", id="subject-crlf-bcc"
+        ),
+        pytest.param(
+            "recipients", ["Ops\nBcc: victim@evil.example <ops@example.com>"], id="name-lf-bcc"
+        ),
+        pytest.param(
+            "sender", "Tracker <tracker@example.com>\r\nReply-To: x@evil.example", id="sender-crlf"
+        ),
         pytest.param("subject_prefix", "[tracker]\x85Bcc: victim@evil.example", id="subject-nel"),
-        pytest.param("recipients", ["Ops\u2028Bcc: v@evil.example <ops@example.com>"], id="name-line-separator"),
+        pytest.param(
+            "recipients",
+            ["Ops\u2028Bcc: v@evil.example <ops@example.com>"],
+            id="name-line-separator",
+        ),
     ],
 )
-def test_header_injection_through_the_command_sends_nothing(project, fast_card, monkeypatch, field, value):
+def test_header_injection_through_the_command_sends_nothing(
+    project, fast_card, monkeypatch, field, value
+):
     monkeypatch.setenv("TRACKER_SMTP_PASSWORD", "pw")
     handler = Mailroom()
     with smtp_server(handler) as server:
         config = write_config(project / "tracker.toml", server.port, **{field: value})
-        result = runner.invoke(app, ["scorecard", "--as-of", AS_OF, "--offline", "--send",
-                                     "--config", str(config)])  # fmt: skip
+        result = runner.invoke(
+            app, ["scorecard", "--as-of", AS_OF, "--offline", "--send", "--config", str(config)]
+        )
     lines = result.stderr.strip().splitlines()
-    clean = result.exit_code == 1 and lines and lines[-1].startswith("error: ") and all(
-        line.startswith((str(config), "error: ")) for line in lines
+    clean = (
+        result.exit_code == 1
+        and lines
+        and lines[-1].startswith("error: ")
+        and all(line.startswith((str(config), "error: ")) for line in lines)
     )
     outcome = LEAK if handler.received else CLEAN_ERROR if clean else CRASH
-    check(HEADERS, outcome, f"command with {field}={value!r}",
-          f"{len(handler.received)} sent; {result.stderr[-200:]!r}")  # fmt: skip
+    check(
+        HEADERS,
+        outcome,
+        f"command with {field}={value!r}",
+        f"{len(handler.received)} sent; {result.stderr[-200:]!r}",
+    )
 
 
 # --------------------------------------------------------------------------- HTML
@@ -366,7 +490,11 @@ def inert(document: str) -> tuple[bool, str]:
     """Every payload shows as text (present once unescaped) and none became an element."""
     parser = Tags()
     parser.feed(document)
-    bad = [(t, a) for t, a in parser.tags if t in ("script", "iframe", "svg") or any(x.startswith("on") for x in a)]
+    bad = [
+        (t, a)
+        for t, a in parser.tags
+        if t in ("script", "iframe", "svg") or any(x.startswith("on") for x in a)
+    ]
     raw = [k for k, p in PAYLOADS.items() if p in document]
     shown = [k for k, p in PAYLOADS.items() if p in html.unescape(document)]
     ok = not bad and not raw
@@ -381,7 +509,9 @@ def test_scorecard_html_and_mail_escape_call_text(project, tracker_home, fast_ca
     ok, detail = inert(page)
     check(HTML_OUT, ESCAPED if ok else LEAK, "scorecard.html", detail)
     assert "note" in detail.split("shown as text")[1], "the note with HTML must be shown, escaped"
-    msg = email.message_from_bytes((out / "scorecard.eml").read_bytes(), policy=email.policy.default)
+    msg = email.message_from_bytes(
+        (out / "scorecard.eml").read_bytes(), policy=email.policy.default
+    )
     body = msg.get_body(preferencelist=("html",)).get_content()
     ok, detail = inert(body)
     check(HTML_OUT, ESCAPED if ok else LEAK, "scorecard e-mail HTML part", detail)
@@ -399,11 +529,12 @@ def test_backtest_report_escapes_call_and_spec_text(project, tracker_home, monke
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tracker_home / "numba-cache"))
     spec = project / "backtests" / "xss.yaml"
     spec.parent.mkdir()
-    spec.write_text(f"name: xss\ndescription: '{PAYLOADS['note']}'\nselect: {{}}\n", encoding="utf-8")
+    spec.write_text(
+        f"name: xss\ndescription: '{PAYLOADS['note']}'\nselect: {{}}\n", encoding="utf-8"
+    )
     result = runner.invoke(app, ["backtest", "run", str(spec), "--offline"])
     assert result.exit_code == 0, result.stderr
     report = [line for line in result.stdout.splitlines() if line.startswith("report: ")][0]
-    page = Path(report[len("report: "):]).read_text(encoding="utf-8")
+    page = Path(report[len("report: ") :]).read_text(encoding="utf-8")
     ok, detail = inert(page)
     check(HTML_OUT, ESCAPED if ok else LEAK, "backtest report.html", detail)
-

@@ -107,12 +107,15 @@ def test_kill_during_send_then_rerun(tmp_path):
             ledger = {r.recipient: r.status for r in Outbox.in_home(home).rows(WEEK)}
             rerun = subprocess.run(
                 [sys.executable, "-c", SENDER_SCRIPT, str(tmp_path / "cfg.json"), str(home), WEEK],
-                capture_output=True, text=True, timeout=120,
-            )  # fmt: skip
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
         name = (
             f"kill {k + 1}: {got_before} delivered before the kill, ledger {sorted(ledger.values())}"
-            if killed else f"kill {k + 1}: the send had ended"
-        )  # fmt: skip
+            if killed
+            else f"kill {k + 1}: the send had ended"
+        )
         got = counts(handler)
         if rerun.returncode != 0 or "Traceback" in rerun.stderr:
             check(CATEGORY, CRASH, name, rerun.stderr[-300:])
@@ -125,7 +128,9 @@ def test_kill_during_send_then_rerun(tmp_path):
             detail = f"never delivered: {never}; ledger says {[served.get(p) for p in never]}"
             if all(served.get(p) == COMMITTING for p in never):
                 # See commit_window_note: counted, and the sweep goes on.
-                record(CATEGORY, DATA_LOST, name, detail + " (kill inside the outbox's commit window)")
+                record(
+                    CATEGORY, DATA_LOST, name, detail + " (kill inside the outbox's commit window)"
+                )
                 in_window.append(detail)
             else:
                 check(CATEGORY, DATA_LOST, name, detail)

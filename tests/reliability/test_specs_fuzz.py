@@ -113,17 +113,40 @@ def fuzz_case(kind: str, text: str | bytes) -> None:
 _spec = st.fixed_dictionaries(
     {"name": st.sampled_from(["fuzz", "a-b_c", "x"]) | values},
     optional={
-        "description": values, "select": st.fixed_dictionaries({}, optional={
-            k: values for k in ("brokers", "analysts", "reports", "ratings", "tickers",
-                                "exclude_tickers", "published_from", "published_to")}) | values,
+        "description": values,
+        "select": st.fixed_dictionaries(
+            {},
+            optional={
+                k: values
+                for k in (
+                    "brokers",
+                    "analysts",
+                    "reports",
+                    "ratings",
+                    "tickers",
+                    "exclude_tickers",
+                    "published_from",
+                    "published_to",
+                )
+            },
+        )
+        | values,
         "entry": st.sampled_from(["next-close", "next-open", "same-close"]) | values,
         "exit": st.fixed_dictionaries({}, optional={"rule": values, "months": values}) | values,
-        "sizing": st.fixed_dictionaries({}, optional={
-            k: values for k in ("method", "max_positions", "amount_hkd", "rating_weights")}) | values,
-        "capital_hkd": values, "costs": values, "board_lots": values, "benchmark": values,
+        "sizing": st.fixed_dictionaries(
+            {},
+            optional={
+                k: values for k in ("method", "max_positions", "amount_hkd", "rating_weights")
+            },
+        )
+        | values,
+        "capital_hkd": values,
+        "costs": values,
+        "board_lots": values,
+        "benchmark": values,
         "unknown": values,
     },
-)  # fmt: skip
+)
 
 
 @fuzz(quick=60, long=1200)
@@ -152,9 +175,11 @@ HEAD = "name: fuzz\nselect: {}\n"
 SPEC_ATTACKS = {
     "tag-object-apply": HEAD + "description: !!python/object/apply:os.mkdir [PWNED-DIR]\n",
     "tag-object-new": HEAD + "description: !!python/object/new:builtins.open [PWNED-FILE, w]\n",
-    "billion-laughs": HEAD + "l0: &l0 [" + ", ".join(["lol"] * 10) + "]\n" + "".join(
-        f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 10) + "]\n" for i in range(1, 9)
-    ),
+    "billion-laughs": HEAD
+    + "l0: &l0 ["
+    + ", ".join(["lol"] * 10)
+    + "]\n"
+    + "".join(f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 10) + "]\n" for i in range(1, 9)),
     "deep-nesting": HEAD + "".join("  " * i + f"k{i}:\n" for i in range(60)) + "  " * 60 + "v\n",
     "over-size-limit": HEAD + "description: " + "x" * 1_000_001 + "\n",
     "huge-capital": HEAD + "capital_hkd: 1e999\n",
@@ -184,26 +209,51 @@ def priced_project(spec_project, price_homes, tracker_home):
 _valid_spec = st.fixed_dictionaries(
     {"name": st.from_regex(r"[a-z0-9][a-z0-9_-]{0,20}", fullmatch=True)},
     optional={
-        "select": st.fixed_dictionaries({}, optional={
-            "brokers": st.lists(st.sampled_from(["Huaan Securities", "财通证券", "Nobody"]), max_size=2),
-            "ratings": st.lists(st.sampled_from(["buy", "attention", "sell"]), max_size=2),
-            "exclude_tickers": st.lists(st.sampled_from(["0700.HK", "9988.HK"]), max_size=2, unique=True),
-        }),
+        "select": st.fixed_dictionaries(
+            {},
+            optional={
+                "brokers": st.lists(
+                    st.sampled_from(["Huaan Securities", "财通证券", "Nobody"]), max_size=2
+                ),
+                "ratings": st.lists(st.sampled_from(["buy", "attention", "sell"]), max_size=2),
+                "exclude_tickers": st.lists(
+                    st.sampled_from(["0700.HK", "9988.HK"]), max_size=2, unique=True
+                ),
+            },
+        ),
         "entry": st.sampled_from(["next-close", "next-open", "same-close"]),
-        "exit": st.sampled_from([{"rule": "horizon"}, {"rule": "fixed", "months": 1},
-                                 {"rule": "downgrade"}, {"rule": "fixed", "months": "120M"}]),
-        "sizing": st.sampled_from([{"method": "equal", "max_positions": 1},
-                                   {"method": "fixed", "amount_hkd": 0.01},
-                                   {"method": "fixed", "amount_hkd": 9.9e9},
-                                   {"method": "rating", "max_positions": 100000,
-                                    "rating_weights": {"attention": 10.0}}]),
+        "exit": st.sampled_from(
+            [
+                {"rule": "horizon"},
+                {"rule": "fixed", "months": 1},
+                {"rule": "downgrade"},
+                {"rule": "fixed", "months": "120M"},
+            ]
+        ),
+        "sizing": st.sampled_from(
+            [
+                {"method": "equal", "max_positions": 1},
+                {"method": "fixed", "amount_hkd": 0.01},
+                {"method": "fixed", "amount_hkd": 9.9e9},
+                {
+                    "method": "rating",
+                    "max_positions": 100000,
+                    "rating_weights": {"attention": 10.0},
+                },
+            ]
+        ),
         "capital_hkd": st.sampled_from([1e-6, 1.0, 1e6, 1e15]),
-        "costs": st.sampled_from([{"enabled": False}, {"commission_rate": 0.0999},
-                                  {"stamp_duty_rate": 0.0, "commission_min_hkd": 999999999}]),
+        "costs": st.sampled_from(
+            [
+                {"enabled": False},
+                {"commission_rate": 0.0999},
+                {"stamp_duty_rate": 0.0, "commission_min_hkd": 999999999},
+            ]
+        ),
         "board_lots": st.booleans(),
         "benchmark": st.sampled_from(["^HSI", "2800.HK", "^HSTECH", "9999.HK", "^ZZZZ"]),
     },
-)  # fmt: skip
+)
 
 
 @pytest.mark.skipif(not LONG, reason="long profile only: each case is a whole backtest")
@@ -224,7 +274,7 @@ def test_valid_odd_specs_run_to_the_end(priced_project, data):
     elif "Traceback" in result.output:
         outcome, detail = CRASH, result.stderr[-300:]
     elif result.exit_code == 0 and report:
-        folder = Path(report[0][len("report: "):]).parent
+        folder = Path(report[0][len("report: ") :]).parent
         outcome = VALID if is_complete(folder) else CRASH
         detail = f"run {folder.name} complete" if outcome == VALID else f"incomplete {folder}"
     elif result.exit_code in (1, 2) and lines and lines[-1].startswith("error: "):
@@ -244,7 +294,7 @@ def whole_run(spec_text: str) -> tuple[str, str]:
     report = [line for line in result.stdout.splitlines() if line.startswith("report: ")]
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         return CRASH, f"{type(result.exception).__name__}: {result.exception}"
-    if result.exit_code == 0 and report and is_complete(Path(report[0][len("report: "):]).parent):
+    if result.exit_code == 0 and report and is_complete(Path(report[0][len("report: ") :]).parent):
         return VALID, "complete run"
     if result.exit_code in (1, 2) and lines and lines[-1].startswith("error: "):
         return CLEAN_ERROR, lines[-1]
@@ -262,9 +312,30 @@ def test_tiny_amount_without_board_lots_ends_cleanly(priced_project):
 
 
 @fuzz(quick=40, long=2000)
-@given(name=st.text(max_size=30) | st.sampled_from(
-    ["..", "../x", "../../etc", "a/b", "/abs", "x/..", ".hidden", "․․", "%2e%2e", "a\\b", "a\x00b",
-     "CON", "x" * 81, "ok-name", "a..b", "_x", "-x"]))  # fmt: skip
+@given(
+    name=st.text(max_size=30)
+    | st.sampled_from(
+        [
+            "..",
+            "../x",
+            "../../etc",
+            "a/b",
+            "/abs",
+            "x/..",
+            ".hidden",
+            "․․",
+            "%2e%2e",
+            "a\\b",
+            "a\x00b",
+            "CON",
+            "x" * 81,
+            "ok-name",
+            "a..b",
+            "_x",
+            "-x",
+        ]
+    )
+)
 def test_spec_names_cannot_leave_the_runs_folder(tmp_path_factory, name):
     """Every accepted spec name writes its run inside the runs folder; the others are refused."""
     from pydantic import ValidationError
@@ -292,12 +363,19 @@ def test_spec_names_cannot_leave_the_runs_folder(tmp_path_factory, name):
         check(PATHS, CRASH, repr(name), f"{type(exc).__name__}: {exc}")
         return
     inside = final.resolve().is_relative_to(runs.resolve()) and final.parent.parent == runs
-    outside = [p for p in root.rglob("*") if not p.resolve().is_relative_to(runs.resolve())
-               and p != runs and p != runs.parent]  # fmt: skip
+    outside = [
+        p
+        for p in root.rglob("*")
+        if not p.resolve().is_relative_to(runs.resolve()) and p != runs and p != runs.parent
+    ]
     if not accepted:
         check(PATHS, LEAK, repr(name), f"refused by the spec but written to {final}")
-    check(PATHS, ESCAPED if inside and not outside else LEAK, repr(name),
-          f"written to {final.relative_to(root)}" if inside else f"escaped to {final}")  # fmt: skip
+    check(
+        PATHS,
+        ESCAPED if inside and not outside else LEAK,
+        repr(name),
+        f"written to {final.relative_to(root)}" if inside else f"escaped to {final}",
+    )
 
 
 @pytest.mark.parametrize("name", ["../../escape", "..", "a/../../b", "/tmp/abs"])
@@ -312,8 +390,12 @@ def test_dot_dot_spec_name_through_the_command(spec_project, name):
     if outcome == CLEAN_ERROR and not stray:
         check(PATHS, ESCAPED, f"command with name {name!r}", detail, seconds=seconds)
     else:
-        check(PATHS, LEAK if stray else CRASH, f"command with name {name!r}",
-              f"{outcome}: {detail}; created {stray}")  # fmt: skip
+        check(
+            PATHS,
+            LEAK if stray else CRASH,
+            f"command with name {name!r}",
+            f"{outcome}: {detail}; created {stray}",
+        )
     assert os.path.exists(TARGET)
 
 

@@ -36,12 +36,18 @@ CATEGORY = "crash: price store write"
 def test_kill_during_store_writes(price_homes, tmp_path):
     h = price_homes
     prices, symbols, base, reference, write_span_s = (
-        h.prices, h.symbols, h.base, h.reference, h.write_span_s
+        h.prices,
+        h.symbols,
+        h.base,
+        h.reference,
+        h.write_span_s,
     )
     before = store_state(base, symbols)
     after = store_state(reference, symbols)
     changed = [s for s in symbols if not same_state(before[s], after[s])]
-    assert len(changed) >= 10, "the update must rewrite most symbols for the kills to land in writes"
+    assert len(changed) >= 10, (
+        "the update must rewrite most symbols for the kills to land in writes"
+    )
 
     random = rng("store-kill")
     kills = cases(3, 40)
@@ -60,7 +66,11 @@ def test_kill_during_store_writes(price_homes, tmp_path):
         interrupted += kill(proc)
         state = store_state(work, symbols)
         verdict = integrity(work)
-        mixed = [s for s in symbols if not (same_state(state[s], before[s]) or same_state(state[s], after[s]))]
+        mixed = [
+            s
+            for s in symbols
+            if not (same_state(state[s], before[s]) or same_state(state[s], after[s]))
+        ]
         name = f"kill {k + 1} of {kills} ({'during the run' if proc.returncode < 0 else 'after it ended'})"
         if verdict != "ok":
             check(CATEGORY, DATA_LOST, name, f"integrity check: {verdict}")
@@ -68,8 +78,12 @@ def test_kill_during_store_writes(price_homes, tmp_path):
             check(CATEGORY, DUPLICATE, name, f"{duplicates(work)} duplicate rows")
         else:
             done = sum(same_state(state[s], after[s]) for s in changed)
-            check(CATEGORY, DATA_LOST if mixed else INTACT, name,
-                  f"mixed: {mixed}" if mixed else f"{done} of {len(changed)} symbols updated")  # fmt: skip
+            check(
+                CATEGORY,
+                DATA_LOST if mixed else INTACT,
+                name,
+                f"mixed: {mixed}" if mixed else f"{done} of {len(changed)} symbols updated",
+            )
     assert interrupted >= 1, "no kill landed while a process was running"
 
     # The restart finishes the job, ending exactly where the uninterrupted run ended.
@@ -79,5 +93,9 @@ def test_kill_during_store_writes(price_homes, tmp_path):
     wrong = [s for s in symbols if not same_state(state[s], after[s])]
     if proc.returncode not in (0, 2) or "Traceback" in err:
         check(CATEGORY, CRASH, "restart after the kills", last_lines(err))
-    check(CATEGORY, DATA_LOST if wrong else RECOVERED, "restart after the kills",
-          f"differs from the reference: {wrong}" if wrong else f"exit {proc.returncode}")  # fmt: skip
+    check(
+        CATEGORY,
+        DATA_LOST if wrong else RECOVERED,
+        "restart after the kills",
+        f"differs from the reference: {wrong}" if wrong else f"exit {proc.returncode}",
+    )

@@ -11,12 +11,13 @@ order, and on each one:
 3. buys the day's new calls in book order. Each gets a target value —
    ``equal``: value ÷ ``max_positions``; ``rating``: that times the rating's
    weight; ``fixed``: the amount — rounded **down** to whole board lots.
-   A call whose target buys less than one lot, or whose costs would exceed
-   its value, is skipped. When
+   A call whose target buys less than one lot is skipped. When
    ``max_positions`` positions are open the call is skipped. When cash does
    not cover the order and its costs, the order is **reduced** to the most
    whole lots cash allows (costs included); if not even one lot fits it is
-   skipped. Every skip and reduction is reported with its reason. A sale
+   skipped. **The minimum order**: an order (after any reduction) worth less
+   than ``MIN_ORDER_HKD`` (one cent), or whose costs would equal or exceed its
+   value, is never placed. Every skip and reduction is reported with its reason. A sale
    whose costs would exceed its proceeds (a position that lost nearly all its
    value) is charged its proceeds, and its note says so.
 
@@ -34,6 +35,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from tracker.costs import COST_COMPONENTS, cost_components
+
+#: The smallest order ever placed, HKD: a fractional order sized out of the last cents (or
+#: the floating residue) of cash is no trade. An order whose costs reach its value is not
+#: placed either (see ``plan_orders``).
+MIN_ORDER_HKD = 0.01
 
 
 @dataclass(frozen=True)
@@ -253,6 +259,12 @@ def plan_orders(
                 if q <= 0:
                     reason[i] = f"cash exhausted: HKD {cash:,.2f} left"
                     continue
+            if q * price[j] < MIN_ORDER_HKD:
+                reason[i] = (
+                    f"order worth HKD {q * price[j]:,.4f} is below the minimum order"
+                    f" (HKD {MIN_ORDER_HKD:.2f})"
+                )
+                continue
             if c.sum() >= q * price[j]:
                 reason[i] = (
                     f"costs HKD {c.sum():,.2f} would exceed the order's value"

@@ -81,9 +81,21 @@ board lots {{ "on" if spec.board_lots else "off" }} · costs {{ "on" if spec.cos
 """
 
 _TRADE_COLS = [
-    "call_id", "ticker", "name", "rating", "status", "entry_session", "entry_price",
-    "exit_session", "exit_price", "shares", "pnl_hkd", "return_pct", "exit_rule", "reason",
-]  # fmt: skip
+    "call_id",
+    "ticker",
+    "name",
+    "rating",
+    "status",
+    "entry_session",
+    "entry_price",
+    "exit_session",
+    "exit_price",
+    "shares",
+    "pnl_hkd",
+    "return_pct",
+    "exit_rule",
+    "reason",
+]
 
 
 def _pct(x: Any) -> str:
@@ -154,19 +166,29 @@ def render_report(
 
     b = stats["benchmark"]
     key_rows = [
-        ("Final equity (HKD)", _num(stats["final_equity_hkd"], "{:,.0f}"), _num(b["final_equity_hkd"], "{:,.0f}")),
+        (
+            "Final equity (HKD)",
+            _num(stats["final_equity_hkd"], "{:,.0f}"),
+            _num(b["final_equity_hkd"], "{:,.0f}"),
+        ),
         ("Total return", _pct(stats["total_return"]), _pct(b["total_return"])),
         ("CAGR", _pct(stats["cagr"]), _pct(b["cagr"])),
         ("Annual volatility", _pct(stats["annual_volatility"]), _pct(b["annual_volatility"])),
         ("Sharpe", _num(stats["sharpe"]), _num(b["sharpe"])),
         ("Sortino", _num(stats["sortino"]), _num(b["sortino"])),
         ("Max drawdown", _pct(stats["max_drawdown"]), _pct(b["max_drawdown"])),
-        ("  peak → trough", f"{_date(stats['max_drawdown_peak'])} → {_date(stats['max_drawdown_trough'])}",
-         f"{_date(b['max_drawdown_peak'])} → {_date(b['max_drawdown_trough'])}"),
-        ("  recovered", _date(stats["max_drawdown_recovery"]) or "not yet",
-         _date(b["max_drawdown_recovery"]) or "not yet"),
+        (
+            "  peak → trough",
+            f"{_date(stats['max_drawdown_peak'])} → {_date(stats['max_drawdown_trough'])}",
+            f"{_date(b['max_drawdown_peak'])} → {_date(b['max_drawdown_trough'])}",
+        ),
+        (
+            "  recovered",
+            _date(stats["max_drawdown_recovery"]) or "not yet",
+            _date(b["max_drawdown_recovery"]) or "not yet",
+        ),
         ("Calmar", _num(stats["calmar"]), _num(b["calmar"])),
-    ]  # fmt: skip
+    ]
     other_rows = [
         ("Excess return over the benchmark", _pct(stats["excess_return"])),
         ("Beta", _num(stats["beta"])),

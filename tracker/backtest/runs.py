@@ -237,10 +237,25 @@ def resolve_run(ref: str, runs_dir: Path) -> Path:
 
 #: Stats shown by `backtest compare`, in order (fractions unless the name says otherwise).
 COMPARED_STATS = (
-    "final_equity_hkd", "total_return", "cagr", "annual_volatility", "sharpe", "sortino",
-    "max_drawdown", "calmar", "beta", "alpha", "tracking_error", "information_ratio",
-    "excess_return", "trades", "calls_skipped", "win_rate", "turnover", "costs_paid_hkd",
-)  # fmt: skip
+    "final_equity_hkd",
+    "total_return",
+    "cagr",
+    "annual_volatility",
+    "sharpe",
+    "sortino",
+    "max_drawdown",
+    "calmar",
+    "beta",
+    "alpha",
+    "tracking_error",
+    "information_ratio",
+    "excess_return",
+    "trades",
+    "calls_skipped",
+    "win_rate",
+    "turnover",
+    "costs_paid_hkd",
+)
 
 
 def _flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -22,8 +22,13 @@ from tracker.recs import filter_calls
 #: same broker on the same ticker with a lower rank. ``attention`` (a positive call
 #: without a formal rating, excess > 0) sits between overweight and neutral.
 RATING_RANK: dict[str, int] = {
-    "buy": 5, "overweight": 4, "attention": 3, "neutral": 2, "underweight": 1, "sell": 0,
-}  # fmt: skip
+    "buy": 5,
+    "overweight": 4,
+    "attention": 3,
+    "neutral": 2,
+    "underweight": 1,
+    "sell": 0,
+}
 
 
 class EmptySelection(TrackerError):

@@ -11,11 +11,32 @@ from tracker.costs import COST_COMPONENTS
 
 #: Columns of the trades frame (and trades.csv): one row per selected call.
 TRADE_COLUMNS = [
-    "call_id", "report", "broker", "published", "ticker", "name", "rating", "status", "reason",
-    "entry_session", "entry_price", "exit_due", "exit_session", "exit_price", "shares", "lot",
-    "entry_value_hkd", "entry_costs_hkd", "exit_value_hkd", "exit_costs_hkd", "pnl_hkd",
-    "return_pct", "holding_sessions", "exit_rule", "note",
-]  # fmt: skip
+    "call_id",
+    "report",
+    "broker",
+    "published",
+    "ticker",
+    "name",
+    "rating",
+    "status",
+    "reason",
+    "entry_session",
+    "entry_price",
+    "exit_due",
+    "exit_session",
+    "exit_price",
+    "shares",
+    "lot",
+    "entry_value_hkd",
+    "entry_costs_hkd",
+    "exit_value_hkd",
+    "exit_costs_hkd",
+    "pnl_hkd",
+    "return_pct",
+    "holding_sessions",
+    "exit_rule",
+    "note",
+]
 
 #: Trade statuses: sold as planned, still held when the data end (sold on the last
 #: session and marked open), or never bought (``reason`` says why).

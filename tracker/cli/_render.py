@@ -52,7 +52,9 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def print_table(frame: pd.DataFrame, title: str | None = None, console: Console | None = None) -> None:
+def print_table(
+    frame: pd.DataFrame, title: str | None = None, console: Console | None = None
+) -> None:
     """Render a frame as a rich table on stdout."""
     from rich.table import Table
 

@@ -39,7 +39,11 @@ def _num(x: Any, fmt: str = "{:,.2f}") -> str:
 def _key_stats_rows(stats: dict) -> list[tuple[str, str, str]]:
     b = stats["benchmark"]
     return [
-        ("final equity (HKD)", _num(stats["final_equity_hkd"], "{:,.0f}"), _num(b["final_equity_hkd"], "{:,.0f}")),
+        (
+            "final equity (HKD)",
+            _num(stats["final_equity_hkd"], "{:,.0f}"),
+            _num(b["final_equity_hkd"], "{:,.0f}"),
+        ),
         ("total return", _pct(stats["total_return"]), _pct(b["total_return"])),
         ("CAGR", _pct(stats["cagr"]), _pct(b["cagr"])),
         ("annual volatility", _pct(stats["annual_volatility"]), _pct(b["annual_volatility"])),
@@ -48,13 +52,17 @@ def _key_stats_rows(stats: dict) -> list[tuple[str, str, str]]:
         ("max drawdown", _pct(stats["max_drawdown"]), _pct(b["max_drawdown"])),
         ("Calmar", _num(stats["calmar"]), _num(b["calmar"])),
         ("beta / alpha", f"{_num(stats['beta'])} / {_pct(stats['alpha'])}", ""),
-        ("tracking error / IR", f"{_pct(stats['tracking_error'])} / {_num(stats['information_ratio'])}", ""),
+        (
+            "tracking error / IR",
+            f"{_pct(stats['tracking_error'])} / {_num(stats['information_ratio'])}",
+            "",
+        ),
         ("trades (open at end)", f"{stats['trades']} ({stats['trades_open_at_end']})", ""),
         ("calls skipped", str(stats["calls_skipped"]), ""),
         ("win rate", _pct(stats["win_rate"]), ""),
         ("turnover per year", _num(stats["turnover"], "{:.2f}x"), ""),
         ("costs paid (HKD)", _num(stats["costs_paid_hkd"]), ""),
-    ]  # fmt: skip
+    ]
 
 
 def render_outcome(outcome: RunOutcome) -> None:
@@ -181,10 +189,15 @@ def list_cmd(
         )
     for r in rows:
         table.add_row(
-            r["spec"], r["run"], str(r["as_of"] or ""), _pct(r["total_return"]),
-            _pct(r["benchmark_return"]), _num(r["sharpe"]), str(r["trades"]),
+            r["spec"],
+            r["run"],
+            str(r["as_of"] or ""),
+            _pct(r["total_return"]),
+            _pct(r["benchmark_return"]),
+            _num(r["sharpe"]),
+            str(r["trades"]),
             "yes" if r["simulated"] else "",
-        )  # fmt: skip
+        )
     stdout().print(table)
 
 

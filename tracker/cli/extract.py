@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -45,6 +44,7 @@ def extract(
 
     Example: tracker recs extract report.txt -o recs/2025-05-06-huaan-hk-internet-ai.yaml
     """
+    from tracker import sessions
     from tracker.cli._render import stderr
     from tracker.extract import extract_draft
     from tracker.extract.writer import draft_problems, draft_yaml, write_draft
@@ -59,9 +59,15 @@ def extract(
     scales = load_scales(scales_dir) if scales_dir.is_dir() else {}
     registry = Registry.load(settings.home)
     draft = extract_draft(
-        text, registry, today=date.today(), scales=scales, source=report.name,
-        broker=broker, published=day, title=title,
-    )  # fmt: skip
+        text,
+        registry,
+        today=sessions.today_hk(),
+        scales=scales,
+        source=report.name,
+        broker=broker,
+        published=day,
+        title=title,
+    )
     console = stderr()
     if output is None:
         sys.stdout.write(draft_yaml(draft, scales_dir.name))
@@ -71,7 +77,6 @@ def extract(
         say(console, *(f"wrote {path}" for path in written))
         say(console, *_validation_lines(draft_problems(output, scales_dir, registry)))
     say(console, draft.summary(), *(f"  review: {item}" for item in draft.review))
-
 
 
 def _new_scale_note(draft: Draft) -> list[str]:

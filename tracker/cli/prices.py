@@ -75,8 +75,12 @@ def _render_summary(summary: UpdateSummary) -> None:
         if r.status == "failed" and r.note:
             detail = f"{detail}; {r.note}"
         rows.append([r.symbol, r.status, r.rows_added, span, detail])
-    frame = pd.DataFrame(rows, columns=["symbol", "result", "new rows", "new bars", "reason / note"])
-    counts = {s: sum(r.status == s for r in summary.results) for s in ("fetched", "up to date", "failed")}
+    frame = pd.DataFrame(
+        rows, columns=["symbol", "result", "new rows", "new bars", "reason / note"]
+    )
+    counts = {
+        s: sum(r.status == s for r in summary.results) for s in ("fetched", "up to date", "failed")
+    }
     print_table(frame, title=f"{summary.source}, up to {summary.until}")
     typer.echo(
         f"{counts['fetched']} fetched, {counts['up to date']} up to date, {counts['failed']} failed"
@@ -92,7 +96,8 @@ def update(
         bool, typer.Option("--recs", help="Every ticker in the calls, plus ^HSI and 2800.HK.")
     ] = False,
     since: Annotated[
-        str | None, typer.Option(help="Fetch history from this date (YYYY-MM-DD; default 2018-01-01).")
+        str | None,
+        typer.Option(help="Fetch history from this date (YYYY-MM-DD; default 2018-01-01)."),
     ] = None,
     until: Annotated[
         str | None, typer.Option(help="Up to this date (default: the last closed session).")
@@ -129,7 +134,9 @@ def update(
     if getattr(src, "simulated", False):
         from tracker.prices.source import SIMULATED
 
-        typer.echo(f"SIMULATED DATA: {SIMULATED} source, seeded one-factor model, not market prices")
+        typer.echo(
+            f"SIMULATED DATA: {SIMULATED} source, seeded one-factor model, not market prices"
+        )
     summary = _fetch(store, src, symbols, since_d, until_d, err)
     _render_summary(summary)
     if summary.unreachable:
@@ -137,7 +144,9 @@ def update(
         say(err, *_staleness(store, symbols))
     if summary.failed:
         n = len(summary.failed)
-        raise PartialFailure(f"{n} of {len(symbols)} symbol{'s' if len(symbols) != 1 else ''} failed")
+        raise PartialFailure(
+            f"{n} of {len(symbols)} symbol{'s' if len(symbols) != 1 else ''} failed"
+        )
 
 
 def _symbols(tickers: list[str] | None, recs: bool, settings: Settings) -> list[str]:
@@ -165,16 +174,18 @@ def _fetch(
     from tracker.prices import update_prices
 
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-        console=err, transient=True,
-    ) as bar:  # fmt: skip
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
         task = bar.add_task(f"{src.name}", total=len(symbols))
 
         def advance(result, done: int, total: int) -> None:
             bar.update(task, completed=done, description=f"{src.name}: {result.symbol}")
 
         return update_prices(store, src, symbols, since=since_d, until=until_d, progress=advance)
-
 
 
 @app.command()
@@ -201,8 +212,12 @@ def show(
     meta = store.meta(sym)
     bars = store.read_bars(sym, start_d, end_d)
     if meta is None or bars.empty:
-        where = "" if meta is None else f" between {start_d or 'the start'} and {end_d or 'the end'}"
-        raise DataUnavailable(f"no bars for {sym} in the store{where}: run `tracker prices update {sym}`")
+        where = (
+            "" if meta is None else f" between {start_d or 'the start'} and {end_d or 'the end'}"
+        )
+        raise DataUnavailable(
+            f"no bars for {sym} in the store{where}: run `tracker prices update {sym}`"
+        )
     frame = bars.reset_index()
     frame["date"] = frame["date"].dt.date
     if meta.simulated:

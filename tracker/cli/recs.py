@@ -24,9 +24,19 @@ class Format(StrEnum):
 
 #: JSON keys of `recs list --format json`, in order (a stable, documented schema).
 LIST_FIELDS = [
-    "report", "broker", "analysts", "published", "seen", "name", "ticker", "rating",
-    "target_price", "target_currency", "scale", "note",
-]  # fmt: skip
+    "report",
+    "broker",
+    "analysts",
+    "published",
+    "seen",
+    "name",
+    "ticker",
+    "rating",
+    "target_price",
+    "target_currency",
+    "scale",
+    "note",
+]
 
 
 def _registry(settings: Settings):
@@ -58,7 +68,9 @@ def validate(
 
 @app.command("list")
 def list_calls(
-    broker: Annotated[list[str] | None, typer.Option(help="Broker (English or local name).")] = None,
+    broker: Annotated[
+        list[str] | None, typer.Option(help="Broker (English or local name).")
+    ] = None,
     analyst: Annotated[list[str] | None, typer.Option(help="Analyst name.")] = None,
     rating: Annotated[list[str] | None, typer.Option(help="Canonical rating, e.g. buy.")] = None,
     ticker: Annotated[list[str] | None, typer.Option(help="Ticker or company name.")] = None,
@@ -121,4 +133,8 @@ def add(
         note=note,
     )
     stderr().print(f"added {entry['name']} ({entry['ticker']}) {entry['rating']} to {report_file}")
-from tracker.cli.extract import extract as _extract; app.command("extract")(_extract)  # noqa: E402, E702, I001
+
+
+from tracker.cli.extract import extract as _extract  # noqa: E402  (extract imports this module's app)
+
+app.command("extract")(_extract)

@@ -115,7 +115,8 @@ def rollup_table(run: ScoreRun) -> pd.DataFrame:
     r = run.rollup
     calls = run.scores.calls.set_index("call_id")
     label = {
-        cid: f"{t} {p.date()}" for cid, t, p in zip(calls.index, calls["ticker"], calls["published"], strict=True)
+        cid: f"{t} {p.date()}"
+        for cid, t, p in zip(calls.index, calls["ticker"], calls["published"], strict=True)
     }
     cal = run.calendar.set_index(run.by) if len(run.calendar) else None
 
@@ -152,7 +153,8 @@ def rollup_table(run: ScoreRun) -> pd.DataFrame:
             ],
             "cal-time ann.": [_pct(cal_value(g, "annualised_mean")) for g in r[run.by]],
             "t": [
-                "" if cal_value(g, "t_stat") is None or pd.isna(cal_value(g, "t_stat"))
+                ""
+                if cal_value(g, "t_stat") is None or pd.isna(cal_value(g, "t_stat"))
                 else f"{cal_value(g, 't_stat'):.2f}"
                 for g in r[run.by]
             ],
@@ -260,38 +262,60 @@ def _print_tables(run: ScoreRun) -> None:
             t.add_row(*([str(key)] if index else []), *cells)
         return t
 
-    console.print(table(calls_table(run), f"Calls scored as of {s.as_of_session.date()}"
-                        f" ({run.basis} basis, entry {s.entry}; excess over the benchmark)"))  # fmt: skip
+    console.print(
+        table(
+            calls_table(run),
+            f"Calls scored as of {s.as_of_session.date()}"
+            f" ({run.basis} basis, entry {s.entry}; excess over the benchmark)",
+        )
+    )
     title = f"By {run.by}" + (" (positions: reiterations counted once)" if run.positions else "")
     console.print(table(rollup_table(run), title))
-    console.print(table(run.confusion, "Called rating versus realised band (matured calls)", index=True))
+    console.print(
+        table(run.confusion, "Called rating versus realised band (matured calls)", index=True)
+    )
 
 
 def score_cmd(
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Score as of this date (YYYY-MM-DD): no later price or call is used.")
+        str | None,
+        typer.Option(
+            "--as-of", help="Score as of this date (YYYY-MM-DD): no later price or call is used."
+        ),
     ] = None,
     by: Annotated[
         By | None,
-        typer.Option("--by", help="Roll up by broker (default), analyst, report, rating or ticker; with csv, print the roll-up."),
+        typer.Option(
+            "--by",
+            help="Roll up by broker (default), analyst, report, rating or ticker; with csv, print the roll-up.",
+        ),
     ] = None,
     entry: Annotated[Entry, typer.Option("--entry", help="Entry convention.")] = Entry.next_close,
     basis: Annotated[
-        Basis, typer.Option("--basis", help="price: closes vs ^HSI; total: dividend-adjusted vs 2800.HK.")
+        Basis,
+        typer.Option("--basis", help="price: closes vs ^HSI; total: dividend-adjusted vs 2800.HK."),
     ] = Basis.price,
     benchmark: Annotated[
-        str | None, typer.Option("--benchmark", help="Benchmark symbol for every call (default: the scale's).")
+        str | None,
+        typer.Option("--benchmark", help="Benchmark symbol for every call (default: the scale's)."),
     ] = None,
     positions: Annotated[
         bool, typer.Option("--positions", help="Roll-ups count positions: reiterations once.")
     ] = False,
-    offline: Annotated[bool, typer.Option("--offline", help="Use the price store only; fetch nothing.")] = False,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Use the price store only; fetch nothing.")
+    ] = False,
     source: Annotated[
-        str, typer.Option("--source", help="Where missing prices come from: yahoo, csv:DIR or simulated.")
+        str,
+        typer.Option(
+            "--source", help="Where missing prices come from: yahoo, csv:DIR or simulated."
+        ),
     ] = "yahoo",
     max_stale: Annotated[
         int | None,
-        typer.Option("--max-stale", min=0, help="Sessions a bar may be old at a checkpoint (default 3)."),
+        typer.Option(
+            "--max-stale", min=0, help="Sessions a bar may be old at a checkpoint (default 3)."
+        ),
     ] = None,
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
 ) -> None:
@@ -309,10 +333,16 @@ def score_cmd(
 
     settings = load_settings()
     run = run_score(
-        settings, parse_date(as_of, "--as-of"), (by or By.broker).value, entry.value, basis.value,
-        benchmark.strip().upper() if benchmark else None, positions,
-        None if offline else source_from_spec(source, settings.home), max_stale,
-    )  # fmt: skip
+        settings,
+        parse_date(as_of, "--as-of"),
+        (by or By.broker).value,
+        entry.value,
+        basis.value,
+        benchmark.strip().upper() if benchmark else None,
+        positions,
+        None if offline else source_from_spec(source, settings.home),
+        max_stale,
+    )
     err = stderr()
     for note in run.notes:
         err.print(note, markup=False)

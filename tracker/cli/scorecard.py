@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -28,14 +28,12 @@ if TYPE_CHECKING:
     from tracker.mailer import MailConfig
     from tracker.scorecard import Scorecard
 
-HK_TZ = "Asia/Hong_Kong"
-
 
 def _as_of(value: str | None) -> date:
     if value is None:
-        from zoneinfo import ZoneInfo
+        from tracker import sessions
 
-        return datetime.now(ZoneInfo(HK_TZ)).date()
+        return sessions.today_hk()
     return parse_date(value, "--as-of")
 
 
@@ -63,14 +61,20 @@ class _StderrLog:
 def scorecard_cmd(
     as_of: Annotated[
         str | None,
-        typer.Option("--as-of", help="Last day of the week (YYYY-MM-DD); default: today in Hong Kong."),
+        typer.Option(
+            "--as-of", help="Last day of the week (YYYY-MM-DD); default: today in Hong Kong."
+        ),
     ] = None,
     out: Annotated[
         Path | None,
         typer.Option("--out", help="Write scorecard.html, scorecard.txt and scorecard.eml here."),
     ] = None,
     send: Annotated[
-        bool, typer.Option("--send", help="E-mail it to the recipients of tracker.toml not yet served this ISO week.")
+        bool,
+        typer.Option(
+            "--send",
+            help="E-mail it to the recipients of tracker.toml not yet served this ISO week.",
+        ),
     ] = False,
     force: Annotated[
         bool, typer.Option("--force", help="With --send: send to everyone again this week.")
@@ -78,9 +82,14 @@ def scorecard_cmd(
     config: Annotated[
         Path, typer.Option("--config", help="Settings file with the mail and smtp tables.")
     ] = Path("tracker.toml"),
-    offline: Annotated[bool, typer.Option("--offline", help="Use the price store only; fetch nothing.")] = False,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Use the price store only; fetch nothing.")
+    ] = False,
     source: Annotated[
-        str, typer.Option("--source", help="Where missing prices come from: yahoo, csv:DIR or simulated.")
+        str,
+        typer.Option(
+            "--source", help="Where missing prices come from: yahoo, csv:DIR or simulated."
+        ),
     ] = "yahoo",
 ) -> None:
     """The weekly scorecard: headline figures, new and matured calls, open calls, leaderboards.
@@ -121,7 +130,6 @@ def scorecard_cmd(
         _send(card, chart, mail, settings, password, force, err)
 
 
-
 def _mail_config(path: Path, err: Console) -> MailConfig:
     from tracker.mailer import load_mail_config
 
@@ -147,8 +155,14 @@ def _send(
     content = mail_content(card, chart, mail.settings.subject_prefix)
     try:
         with _StderrLog():
-            report = send_week(content, mail.settings, Outbox.in_home(settings.home),
-                               card.week, password=password, force=force)  # fmt: skip
+            report = send_week(
+                content,
+                mail.settings,
+                Outbox.in_home(settings.home),
+                card.week,
+                password=password,
+                force=force,
+            )
     except MailError as exc:
         _echo_deliveries(exc.deliveries)  # what was done before the stop
         raise

@@ -159,8 +159,14 @@ def _company_in_sentence(
         )
     if subject is not None:
         return Candidate(
-            "rating", p.start, p.end, subject.name_span, subject.name, subject.code, subject=True,
-        )  # fmt: skip
+            "rating",
+            p.start,
+            p.end,
+            subject.name_span,
+            subject.name,
+            subject.code,
+            subject=True,
+        )
     mentions = name_mentions(registry, src.text[a : p.start], a)
     if mentions:
         m = mentions[-1]

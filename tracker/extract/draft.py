@@ -97,13 +97,27 @@ def extract_draft(
     calls = settle_calls(src, registry, found.candidates, scale, choice.id, review)
     industry, industry_rating = settle_industry(src, found.industry, scale, choice.id, review)
     for p in found.orphans:
-        review.append(Review(field="recommendations", line=src.line(p.start),
-                             message=f"rating {src.original(p.start, p.end)!r} found but no company could be tied to it"))  # fmt: skip
+        review.append(
+            Review(
+                field="recommendations",
+                line=src.line(p.start),
+                message=f"rating {src.original(p.start, p.end)!r} found but no company could be tied to it",
+            )
+        )
     return Draft(
-        source=source, language=language_of(src), broker=broker_field, broker_local=broker_local,
-        title=title_field, published=date_field, analysts=analysts, industry=industry,
-        industry_rating=industry_rating, scale=choice, calls=tuple(calls), review=tuple(review),
-    )  # fmt: skip
+        source=source,
+        language=language_of(src),
+        broker=broker_field,
+        broker_local=broker_local,
+        title=title_field,
+        published=date_field,
+        analysts=analysts,
+        industry=industry,
+        industry_rating=industry_rating,
+        scale=choice,
+        calls=tuple(calls),
+        review=tuple(review),
+    )
 
 
 # --------------------------------------------------------------------------- report fields
@@ -171,9 +185,14 @@ def _published(
         return SourcedDate(value=given, words="--date")
     hit: Found | None = find_date(src, source)
     if hit is None:
-        review.append(Review(field="published", message=(
-            "the text gives no date: write the report's publication date"
-            " (or pass --date)")))  # fmt: skip
+        review.append(
+            Review(
+                field="published",
+                message=(
+                    "the text gives no date: write the report's publication date (or pass --date)"
+                ),
+            )
+        )
         return SourcedDate(value=today, confidence="low", assumed=True)
     value: date = hit.value  # type: ignore[assignment]
     if hit.confidence != "high":
@@ -235,9 +254,15 @@ def _slug(name: str) -> str:
 
 
 def _choose_scale(
-    parse: ScaleParse, brk: Broker | None, broker: Sourced | None, title: Sourced | None,
-    published: SourcedDate, known: Mapping[str, RatingScale], fallback: str, review: list[Review],
-) -> ScaleChoice:  # fmt: skip
+    parse: ScaleParse,
+    brk: Broker | None,
+    broker: Sourced | None,
+    title: Sourced | None,
+    published: SourcedDate,
+    known: Mapping[str, RatingScale],
+    fallback: str,
+    review: list[Review],
+) -> ScaleChoice:
     """The report's own scale (an existing equal one, or new), else the fallback."""
     for problem in parse.problems:
         review.append(Review(field="scale", line=parse.line, message=problem))
@@ -256,9 +281,12 @@ def _choose_scale(
 
 
 def _fallback_choice(
-    parse: ScaleParse, broker_name: str, known: Mapping[str, RatingScale], fallback: str,
+    parse: ScaleParse,
+    broker_name: str,
+    known: Mapping[str, RatingScale],
+    fallback: str,
     review: list[Review],
-) -> ScaleChoice:  # fmt: skip
+) -> ScaleChoice:
     if parse.found:
         msg = f"the rating definitions at line {parse.line} could not be read; the draft uses the fallback scale {fallback}"
     else:
@@ -271,8 +299,14 @@ def _fallback_choice(
     )
     review.append(Review(field="scale", line=parse.line, message=msg + hint))
     if known and fallback not in known:
-        review.append(Review(field="scale", message=(
-            f"scale {fallback!r} is not in the scales folder: copy recs/scales/{fallback}.yaml there")))  # fmt: skip
+        review.append(
+            Review(
+                field="scale",
+                message=(
+                    f"scale {fallback!r} is not in the scales folder: copy recs/scales/{fallback}.yaml there"
+                ),
+            )
+        )
     return ScaleChoice(id=fallback, status="fallback", line=parse.line, message=msg)
 
 
@@ -297,8 +331,12 @@ def _scale_read(
         + ("industry horizon" if parse.industry else "company horizon"),
     )
     return RatingScale(
-        id=brk.id if brk else _slug(broker_name), broker=broker_name,
-        source=f"{local}{cite}{when}, {heading}", benchmarks=parse.benchmarks,
-        company=parse.company, industry=parse.industry, attention=attention,
+        id=brk.id if brk else _slug(broker_name),
+        broker=broker_name,
+        source=f"{local}{cite}{when}, {heading}",
+        benchmarks=parse.benchmarks,
+        company=parse.company,
+        industry=parse.industry,
+        attention=attention,
         note="; ".join(parse.notes) or None,
-    )  # fmt: skip
+    )

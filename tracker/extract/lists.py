@@ -20,23 +20,54 @@ if TYPE_CHECKING:
     from tracker.registry import Registry
 
 STRONG_TRIGGERS = (
-    "相关公司", "相关标的", "建议关注", "重点推荐", "推荐标的", "受益标的", "重点关注", "关注标的",
-    "投资标的", "核心标的", "标的推荐", "推荐关注", "受益公司", "重点公司", "个股推荐", "推荐个股",
-    "重点标的", "优选标的", "首推", "建议重点关注", "建议积极关注", "相关个股", "受益个股",
-    "关注公司", "推荐公司", "持续推荐", "持续关注", "积极关注", "建议配置", "推荐组合",
-)  # fmt: skip
+    "相关公司",
+    "相关标的",
+    "建议关注",
+    "重点推荐",
+    "推荐标的",
+    "受益标的",
+    "重点关注",
+    "关注标的",
+    "投资标的",
+    "核心标的",
+    "标的推荐",
+    "推荐关注",
+    "受益公司",
+    "重点公司",
+    "个股推荐",
+    "推荐个股",
+    "重点标的",
+    "优选标的",
+    "首推",
+    "建议重点关注",
+    "建议积极关注",
+    "相关个股",
+    "受益个股",
+    "关注公司",
+    "推荐公司",
+    "持续推荐",
+    "持续关注",
+    "积极关注",
+    "建议配置",
+    "推荐组合",
+)
 WEAK_TRIGGERS = ("推荐", "关注", "看好", "首选", "优选")
 _EN_TRIGGERS = (
-    r"top picks?", r"key picks?", r"preferred (?:names|picks|stocks)", r"stocks? to watch",
-    r"names to watch", r"beneficiaries(?:\s+include)?", r"we (?:also )?(?:like|prefer|recommend|favou?r)",
-)  # fmt: skip
+    r"top picks?",
+    r"key picks?",
+    r"preferred (?:names|picks|stocks)",
+    r"stocks? to watch",
+    r"names to watch",
+    r"beneficiaries(?:\s+include)?",
+    r"we (?:also )?(?:like|prefer|recommend|favou?r)",
+)
 _TRIGGER = re.compile(
     "|".join(
         [
             f"(?P<strong>{'|'.join(sorted(STRONG_TRIGGERS, key=len, reverse=True))})",
             f"(?P<weak>{'|'.join(WEAK_TRIGGERS)})",
             f"(?P<en>\\b(?i:{'|'.join(_EN_TRIGGERS)})\\b)",
-        ]  # fmt: skip
+        ]
     )
 )
 _TRIGGER_TAIL = re.compile(

@@ -38,28 +38,46 @@ def _patterns(extra: tuple[str, ...]) -> list[tuple[str, re.Pattern]]:
     zr = _rating_alternation(extra)
     er = EN_RATING
     return [
-        ("change", re.compile(
-            rf"(?:评级)?(?:由|从)\s*{_Q}(?P<prev>{zr}){_Q}\s*(?:评级)?\s*(?P<act>{_CHANGE_ACT})\s*(?:至|为|到)\s*{_Q}(?P<r>{zr}){_Q}"
-        )),
-        ("en_change", re.compile(
-            rf"\b(?P<act>(?i:upgrad(?:e|es|ed|ing)|downgrad(?:e|es|ed|ing)))\b(?P<mid>[^.;\n]{{0,60}}?)"
-            rf"\b(?i:from)\s+(?P<prev>(?i:{er}))\s+(?i:to)\s+(?P<r>(?i:{er}))\b"
-        )),
-        ("label", re.compile(
-            rf"(?P<lab>(?:投资|公司|股票|个股|行业)?评级|\b(?i:rating|recommendation))\s*(?::\s*|(?={_Q}(?:{zr})))"
-            rf"{_Q}(?P<r>{zr}|\b(?i:{er})\b){_Q}"
-            rf"(?:\s*-?\s*[A-C]\b)?\s*(?:\(\s*(?P<act>{_PAREN_ACT})\s*\))?"
-        )),
-        ("paren", re.compile(rf"{_Q}(?P<r>{zr}|\b(?i:{er})\b){_Q}\s*\(\s*(?P<act>{_PAREN_ACT})\s*\)")),
-        ("main", re.compile(
-            rf"(?P<act>{_ZH_ACT})(?P<mid>[^。;!?\n]{{0,40}}?)(?P<q>{_Q})(?P<r>{zr}){_Q}(?P<tail>\s*(?:的)?\s*(?:投资)?评级)?"
-        )),
-        ("en", re.compile(
-            rf"\b(?:{_EN_ACT})\b(?P<mid>[^.;\n]{{0,60}}?)\b(?P<r>(?i:{er}))\b(?P<tail>(?i:\s+rating))?"
-            rf"(?:\s+(?i:on|for)\s+(?P<after>[A-Z][\w.&'-]*(?:\s+[A-Z][\w.&'-]*){{0,3}}))?"
-            rf"(?:,?\s+(?i:from)\s+(?P<prev>(?i:{er}))\b)?"
-        )),
-    ]  # fmt: skip
+        (
+            "change",
+            re.compile(
+                rf"(?:评级)?(?:由|从)\s*{_Q}(?P<prev>{zr}){_Q}\s*(?:评级)?\s*(?P<act>{_CHANGE_ACT})\s*(?:至|为|到)\s*{_Q}(?P<r>{zr}){_Q}"
+            ),
+        ),
+        (
+            "en_change",
+            re.compile(
+                rf"\b(?P<act>(?i:upgrad(?:e|es|ed|ing)|downgrad(?:e|es|ed|ing)))\b(?P<mid>[^.;\n]{{0,60}}?)"
+                rf"\b(?i:from)\s+(?P<prev>(?i:{er}))\s+(?i:to)\s+(?P<r>(?i:{er}))\b"
+            ),
+        ),
+        (
+            "label",
+            re.compile(
+                rf"(?P<lab>(?:投资|公司|股票|个股|行业)?评级|\b(?i:rating|recommendation))\s*(?::\s*|(?={_Q}(?:{zr})))"
+                rf"{_Q}(?P<r>{zr}|\b(?i:{er})\b){_Q}"
+                rf"(?:\s*-?\s*[A-C]\b)?\s*(?:\(\s*(?P<act>{_PAREN_ACT})\s*\))?"
+            ),
+        ),
+        (
+            "paren",
+            re.compile(rf"{_Q}(?P<r>{zr}|\b(?i:{er})\b){_Q}\s*\(\s*(?P<act>{_PAREN_ACT})\s*\)"),
+        ),
+        (
+            "main",
+            re.compile(
+                rf"(?P<act>{_ZH_ACT})(?P<mid>[^。;!?\n]{{0,40}}?)(?P<q>{_Q})(?P<r>{zr}){_Q}(?P<tail>\s*(?:的)?\s*(?:投资)?评级)?"
+            ),
+        ),
+        (
+            "en",
+            re.compile(
+                rf"\b(?:{_EN_ACT})\b(?P<mid>[^.;\n]{{0,60}}?)\b(?P<r>(?i:{er}))\b(?P<tail>(?i:\s+rating))?"
+                rf"(?:\s+(?i:on|for)\s+(?P<after>[A-Z][\w.&'-]*(?:\s+[A-Z][\w.&'-]*){{0,3}}))?"
+                rf"(?:,?\s+(?i:from)\s+(?P<prev>(?i:{er}))\b)?"
+            ),
+        ),
+    ]
 
 
 def _action_word(word: str) -> str | None:
@@ -177,9 +195,14 @@ def _main_phrase(m: re.Match, text: str, word: str) -> Phrase | None:
         re.search(r"(?:行业|板块)(?:评级)?\s*[:,]?\s*$", text[max(0, m.start() - 10) : m.start()])
     )
     return Phrase(
-        start, m.end(), word, None if action == "give" else action,
-        mid=(mid_a, mid_b), industry=industry, quoted=quoted,
-    )  # fmt: skip
+        start,
+        m.end(),
+        word,
+        None if action == "give" else action,
+        mid=(mid_a, mid_b),
+        industry=industry,
+        quoted=quoted,
+    )
 
 
 def _after_last_verb(m: re.Match, text: str) -> int:

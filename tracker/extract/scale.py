@@ -86,7 +86,22 @@ _LABEL = re.compile(
     r"|(?P<com>公司|股票|个股|company|stock)[\u4e00-\u9fff]{0,3}?\s*(?:评级|rating)",
     re.IGNORECASE,
 )
-_ZH_NUM = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10, "十二": 12, "十八": 18, "二十四": 24}  # fmt: skip
+_ZH_NUM = {
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+    "十": 10,
+    "十二": 12,
+    "十八": 18,
+    "二十四": 24,
+}
 _NUM_WORD = r"\d{1,2}|十二|十八|二十四|[一二两三四五六七八九十]"
 _MONTHS = re.compile(
     rf"(?P<a>{_NUM_WORD})\s*(?:个)?\s*(?:(?:-|~|至|到|—|–|to)\s*(?P<b>{_NUM_WORD})\s*)?"
@@ -377,11 +392,14 @@ def _horizon(
 def _band(b: BandText, rating: str, lower: float | None, upper: float | None) -> Band:
     # On a threshold t, the band further from zero gets t ("15%以上" includes 15).
     return Band(
-        rating=rating, lower_pp=lower, upper_pp=upper,
-        lower_inclusive=lower is None or lower >= 0, upper_inclusive=upper is not None and upper < 0,
+        rating=rating,
+        lower_pp=lower,
+        upper_pp=upper,
+        lower_inclusive=lower is None or lower >= 0,
+        upper_inclusive=upper is not None and upper < 0,
         aliases=tuple(dict.fromkeys(w for w in (b.word, b.original) if w.lower() != rating)),
         source=f"{b.original}—{_LEADING_DASH.sub('', b.clause_original)}"[:200],
-    )  # fmt: skip
+    )
 
 
 def _build_system(
@@ -559,9 +577,15 @@ def parse_definitions(
     absolute = any(b.absolute for b in bands)
     problems += bench_problems + _benchmark_problems(benchmarks, bench_problems, absolute)
     return ScaleParse(
-        True, src.line(start), built.get("company"), built.get("industry"), benchmarks,
-        tuple(dict.fromkeys(problems)), tuple(dict.fromkeys(notes)), absolute,
-    )  # fmt: skip
+        True,
+        src.line(start),
+        built.get("company"),
+        built.get("industry"),
+        benchmarks,
+        tuple(dict.fromkeys(problems)),
+        tuple(dict.fromkeys(notes)),
+        absolute,
+    )
 
 
 def essence(scale: RatingScale) -> tuple:
@@ -580,7 +604,10 @@ def essence(scale: RatingScale) -> tuple:
 
     attention = scale.attention_horizon
     return (
-        system(scale.company), system(scale.industry), scale.benchmark("HK"),
-        scale.attention.lower_pp, scale.attention.lower_inclusive,
+        system(scale.company),
+        system(scale.industry),
+        scale.benchmark("HK"),
+        scale.attention.lower_pp,
+        scale.attention.lower_inclusive,
         (attention.min_months, attention.max_months),
-    )  # fmt: skip
+    )

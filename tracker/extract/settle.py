@@ -100,9 +100,13 @@ def _resolve(src: Source, registry: Registry, cand: Candidate) -> _Call | None:
 
 
 def settle_calls(
-    src: Source, registry: Registry, cands: list[Candidate], scale: RatingScale | None,
-    scale_id: str, review: list[Review],
-) -> list[DraftCall]:  # fmt: skip
+    src: Source,
+    registry: Registry,
+    cands: list[Candidate],
+    scale: RatingScale | None,
+    scale_id: str,
+    review: list[Review],
+) -> list[DraftCall]:
     """One :class:`DraftCall` per company, in the order the text first names them.
 
     Candidates naming the same ticker (or, unresolved, the same name) merge; the
@@ -173,13 +177,24 @@ def _draft_call(
     note = _note(src.original(*thesis)) if thesis else None
     previous = canonical_rating(best.previous, scale)[0] if best.previous else None
     return DraftCall(
-        name=call.name, ticker=call.ticker, problem=call.problem, candidates=call.candidates,
-        rating=rating, rating_ok=ok, rating_words=best.context if best.kind == "rating" else None,
-        action=best.action, previous_rating=previous, note=note, line=line,
-        context=_context(best), confidence=call.confidence,  # type: ignore[arg-type]
-        target=call.target, previous_target=call.previous_target, target_line=call.target_line,
+        name=call.name,
+        ticker=call.ticker,
+        problem=call.problem,
+        candidates=call.candidates,
+        rating=rating,
+        rating_ok=ok,
+        rating_words=best.context if best.kind == "rating" else None,
+        action=best.action,
+        previous_rating=previous,
+        note=note,
+        line=line,
+        context=_context(best),
+        confidence=call.confidence,  # type: ignore[arg-type]
+        target=call.target,
+        previous_target=call.previous_target,
+        target_line=call.target_line,
         target_currency_assumed=call.target_assumed,
-    )  # fmt: skip
+    )
 
 
 def _note(text: str) -> str | None:
@@ -216,19 +231,34 @@ def _attach_targets(
         elif len(rated) == 1:
             call = rated[0]
         else:
-            review.append(Review(field="recommendations", line=line,
-                                 message=f"target price {hit.value:g} {hit.currency} not tied to a company"))  # fmt: skip
+            review.append(
+                Review(
+                    field="recommendations",
+                    line=line,
+                    message=f"target price {hit.value:g} {hit.currency} not tied to a company",
+                )
+            )
             continue
         if call.target is not None:
             if call.target.value == hit.value and call.previous_target is None and hit.previous:
                 call.previous_target, call.target_line = hit.previous, line
             elif call.target.value != hit.value:
-                review.append(Review(field="recommendations", line=line,
-                                     message=f"{call.name}: another target price {hit.value:g} (kept {call.target.value:g})"))  # fmt: skip
+                review.append(
+                    Review(
+                        field="recommendations",
+                        line=line,
+                        message=f"{call.name}: another target price {hit.value:g} (kept {call.target.value:g})",
+                    )
+                )
             continue
         if hit.currency_assumed:
-            review.append(Review(field="recommendations", line=line,
-                                 message=f"{call.name}: target price currency not written as HKD/CNY/USD; HKD assumed"))  # fmt: skip
+            review.append(
+                Review(
+                    field="recommendations",
+                    line=line,
+                    message=f"{call.name}: target price currency not written as HKD/CNY/USD; HKD assumed",
+                )
+            )
         call.target = TargetPrice(value=hit.value, currency=hit.currency)  # type: ignore[arg-type]
         call.previous_target, call.target_line, call.target_assumed = (
             hit.previous,

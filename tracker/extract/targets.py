@@ -64,10 +64,20 @@ _FORMS = [
 _PREVIOUS = re.compile(r"(?:previous|prior|old|前次|此前|原|上次|旧)\s*$", re.IGNORECASE)
 
 _CURRENCY = {
-    "港元": "HKD", "港币": "HKD", "元港币": "HKD", "hk$": "HKD", "hkd": "HKD",
-    "美元": "USD", "us$": "USD", "usd": "USD",
-    "人民币": "CNY", "元人民币": "CNY", "rmb": "CNY", "cny": "CNY", "¥": "CNY",
-}  # fmt: skip
+    "港元": "HKD",
+    "港币": "HKD",
+    "元港币": "HKD",
+    "hk$": "HKD",
+    "hkd": "HKD",
+    "美元": "USD",
+    "us$": "USD",
+    "usd": "USD",
+    "人民币": "CNY",
+    "元人民币": "CNY",
+    "rmb": "CNY",
+    "cny": "CNY",
+    "¥": "CNY",
+}
 
 
 @dataclass(frozen=True)
@@ -124,7 +134,7 @@ def target_prices(text: str, offset: int = 0) -> list[TargetHit]:
                     currency or "HKD",
                     assumed,
                     previous,
-                )  # fmt: skip
+                )
             )
             taken.append((m.start(), m.end()))
     return sorted(hits, key=lambda h: h.start)

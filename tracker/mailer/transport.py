@@ -293,8 +293,12 @@ def send_one(
                 delay = backoff_delay(smtp, attempt)
                 log.warning(
                     "%s: attempt %d of %d failed (%s); retrying in %g s",
-                    recipient, attempt, smtp.max_attempts, detail, delay,
-                )  # fmt: skip
+                    recipient,
+                    attempt,
+                    smtp.max_attempts,
+                    detail,
+                    delay,
+                )
                 on_retry(attempt, detail)
                 sleep(delay)
                 continue
@@ -306,16 +310,19 @@ def _stop(kind: str, detail: str, where: str, recipient: str, attempt: int) -> M
     if kind == "auth":
         return MailAuthError(
             f"{where}: {detail}; check smtp.username in tracker.toml and {PASSWORD_ENV}",
-            detail, attempt,
-        )  # fmt: skip
+            detail,
+            attempt,
+        )
     if kind == "recipient":
         return RecipientRefused(f"{where} refused {recipient}: {detail}", detail, attempt)
     if kind == "permanent":
         return MailPermanentError(
             f"{where} refused the message for {recipient}: {detail} (permanent, not retried)",
-            detail, attempt,
-        )  # fmt: skip
+            detail,
+            attempt,
+        )
     return MailTransientError(
         f"{where}: {detail} for {recipient} after {attempt} attempt(s); try again later",
-        detail, attempt,
-    )  # fmt: skip
+        detail,
+        attempt,
+    )

@@ -31,11 +31,19 @@ from tracker.errors import InvalidInput, Problem
 from tracker.prices.source import BAR_COLUMNS, EmptyResult, FetchFailed, check_bars
 
 REQUIRED_COLUMNS: tuple[str, ...] = (
-    "date", "open", "high", "low", "close", "adj_close", "volume",
-)  # fmt: skip
+    "date",
+    "open",
+    "high",
+    "low",
+    "close",
+    "adj_close",
+    "volume",
+)
 OPTIONAL_COLUMNS: tuple[str, ...] = ("dividends", "splits")
 _ALIASES = {"adjclose": "adj_close", "stock_splits": "splits", "dividend": "dividends"}
-_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$")
+_DATE = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$"
+)
 #: Stop listing problems after this many in one file.
 MAX_PROBLEMS = 50
 
@@ -95,18 +103,24 @@ def read_bars_csv(path: Path) -> pd.DataFrame:
     rows = csv.reader(text.splitlines())
     header = next(rows, None)
     if header is None:
-        raise InvalidInput([Problem(name, 1, "", "empty file: expected a header line "
-                                    f"{','.join(REQUIRED_COLUMNS)}")])  # fmt: skip
+        raise InvalidInput(
+            [
+                Problem(
+                    name, 1, "", f"empty file: expected a header line {','.join(REQUIRED_COLUMNS)}"
+                )
+            ]
+        )
     columns = [_column_name(h) for h in header]
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
         raise InvalidInput(
             [
-                Problem(name, 1, c, f"missing column; the header must name "
-                        f"{','.join(REQUIRED_COLUMNS)}")
+                Problem(
+                    name, 1, c, f"missing column; the header must name {','.join(REQUIRED_COLUMNS)}"
+                )
                 for c in missing
             ]
-        )  # fmt: skip
+        )
     wanted = [c for c in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if c in columns]
     pos = {c: columns.index(c) for c in wanted}
     problems: list[Problem] = []
@@ -144,11 +158,13 @@ def read_bars_csv(path: Path) -> pd.DataFrame:
             elif previous is not None and day < previous[0]:
                 problems.append(
                     Problem(
-                        name, line, "date",
+                        name,
+                        line,
+                        "date",
                         f"{day} comes after {previous[0]} (line {previous[1]}): "
                         "sort the rows by date",
                     )
-                )  # fmt: skip
+                )
             seen.setdefault(day, line)
             previous = (day, line)
         records.append(record)
@@ -200,9 +216,7 @@ class CsvFolderSource:
         bars = read_bars_csv(path)
         inside = bars[(bars.index >= start) & (bars.index <= end)]
         if inside.empty:
-            span = (
-                f"{bars.index[0].date()}..{bars.index[-1].date()}" if len(bars) else "no rows"
-            )
+            span = f"{bars.index[0].date()}..{bars.index[-1].date()}" if len(bars) else "no rows"
             raise EmptyResult(
                 symbol, f"{path.name} has no rows {start.date()}..{end.date()} (it holds {span})"
             )

@@ -36,8 +36,15 @@ from tracker.errors import TrackerError
 
 #: Columns of a bars frame, in order.
 BAR_COLUMNS: tuple[str, ...] = (
-    "open", "high", "low", "close", "adj_close", "volume", "dividends", "splits",
-)  # fmt: skip
+    "open",
+    "high",
+    "low",
+    "close",
+    "adj_close",
+    "volume",
+    "dividends",
+    "splits",
+)
 #: Price columns (set to NaN on placeholder rows by :meth:`PriceStore.read`).
 PRICE_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "adj_close")
 #: Source name of the seeded simulated sample.

@@ -55,9 +55,16 @@ CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL
 
 #: Columns of :meth:`PriceStore.status`.
 STATUS_COLUMNS = [
-    "first", "last", "rows", "placeholders", "suspensions", "stale_sessions",
-    "source", "simulated", "fetched_at",
-]  # fmt: skip
+    "first",
+    "last",
+    "rows",
+    "placeholders",
+    "suspensions",
+    "stale_sessions",
+    "source",
+    "simulated",
+    "fetched_at",
+]
 
 
 class StoreBusy(TrackerError):
@@ -368,11 +375,17 @@ class PriceStore:
             stale = sessions.count_sessions_between(last, as_of)
             rows.append(
                 [
-                    first.date(), last.date(), len(group), int(group["placeholder"].sum()),
-                    len(span) - on_sessions, stale, source, bool(simulated),
+                    first.date(),
+                    last.date(),
+                    len(group),
+                    int(group["placeholder"].sum()),
+                    len(span) - on_sessions,
+                    stale,
+                    source,
+                    bool(simulated),
                     pd.Timestamp(fetched_at),
                 ]
-            )  # fmt: skip
+            )
         frame = pd.DataFrame(rows, columns=STATUS_COLUMNS, index=[s[0] for s in series])
         frame.index.name = "symbol"
         return frame

@@ -170,9 +170,7 @@ def _factor(new: float, old: float) -> float:
     return 1.0 if abs(ratio - 1.0) <= REBASE_TOLERANCE else ratio
 
 
-def _update_one(
-    store: PriceStore, source: PriceSource, symbol: str, w: _Window
-) -> SymbolResult:
+def _update_one(store: PriceStore, source: PriceSource, symbol: str, w: _Window) -> SymbolResult:
     meta = store.meta(symbol)
     if meta is None or meta.source != source.name:
         return _full(store, source, symbol, w, meta)

@@ -48,9 +48,14 @@ CHART_PATH = "/v8/finance/chart/"
 
 _TIMEOUT_NAMES = {"Timeout", "TimeoutError", "ReadTimeout", "ConnectTimeout"}
 _CONNECTION_NAMES = {
-    "ConnectionError", "ChunkedEncodingError", "RemoteDisconnected", "ProxyError",
-    "ConnectionResetError", "ConnectionRefusedError", "IncompleteRead",
-}  # fmt: skip
+    "ConnectionError",
+    "ChunkedEncodingError",
+    "RemoteDisconnected",
+    "ProxyError",
+    "ConnectionResetError",
+    "ConnectionRefusedError",
+    "IncompleteRead",
+}
 _DNS_HINTS = ("DNSError", "NameResolution", "Failed to resolve", "Could not resolve host")
 _config_lock = threading.Lock()
 
@@ -172,7 +177,11 @@ def _reason(exc: BaseException, timeout_s: float) -> str:
         return "Yahoo's host name cannot be resolved (no network?)"
     status = getattr(getattr(exc, "response", None), "status_code", None)
     if "HTTPError" in names and status is not None:
-        return "Yahoo knows no such symbol (HTTP 404)" if status == 404 else f"HTTP {status} from Yahoo"
+        return (
+            "Yahoo knows no such symbol (HTTP 404)"
+            if status == 404
+            else f"HTTP {status} from Yahoo"
+        )
     text = str(exc).replace("$", "", 1)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
