@@ -57,7 +57,7 @@ def universe(n_tickers: int, years: int, n_calls: int, seed: int = 0):
 
 
 def bench_spec(**overrides):
-    from tracker.backtest_spec import BacktestSpec
+    from tracker.backtest.spec import BacktestSpec
 
     return BacktestSpec.model_validate({**SPEC, **overrides})
 

@@ -23,8 +23,8 @@ from harness import time_call  # noqa: E402
 from synthetic import make_universe  # noqa: E402
 
 from tracker import sessions  # noqa: E402
-from tracker.recs import load_scales  # noqa: E402
-from tracker.scoring import score_calls  # noqa: E402
+from tracker.recs.book import load_scales  # noqa: E402
+from tracker.scoring.core import score_calls  # noqa: E402
 
 SCALES_DIR = HERE.parent / "recs" / "scales"
 MAX_STALE = 3
@@ -190,7 +190,7 @@ def run(quick: bool = False) -> dict:
     }
     rows = [fast.as_row(), loop_row, *scaling(quick, scales)]
     return {
-        "title": "Scoring (tracker.scoring.score_calls)",
+        "title": "Scoring (tracker.scoring.core.score_calls)",
         "rows": rows,
         "notes": [
             f"synthetic universe (benchmarks/synthetic.py, seed 0) built in {made_s:.2f} s;"

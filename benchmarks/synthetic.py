@@ -1,7 +1,7 @@
 """A seeded synthetic universe on the real HKEX calendar, for benchmarks and stress tests.
 
 ``make_universe(n_tickers, n_sessions_or_years, n_calls, seed)`` returns a
-calls frame shaped like :func:`tracker.recs.calls_frame` (scale
+calls frame shaped like :func:`tracker.recs.book.calls_frame` (scale
 ``default-hk``), a wide frame of closes and the index closes (``^HSI``).
 
 Prices are geometric random walks with a market factor (daily index
@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from tracker import sessions
-from tracker.recs import CALL_COLUMNS
+from tracker.recs.book import CALL_COLUMNS
 
 #: The universe ends on this date, so that it never depends on the clock.
 END = pd.Timestamp("2025-12-31")

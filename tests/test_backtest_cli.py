@@ -293,7 +293,7 @@ def test_missing_run_for_compare_is_a_clear_error(env):
 
 
 def test_numba_cache_goes_under_the_tracker_home(tmp_path, monkeypatch):
-    from tracker.backtest.pipeline import configure_numba_cache
+    from tracker.backtest.run import configure_numba_cache
 
     monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
     folder = configure_numba_cache(tmp_path / "home")

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from tracker.backtest.engine import BenchmarkNoData, NothingToTrade, run_backtest
 from tracker.backtest.portfolio import pack_columns
-from tracker.backtest_spec import BacktestSpec
+from tracker.backtest.spec import BacktestSpec
 from tracker.errors import DataUnavailable
 
 JULY_AUG_2025 = pd.DatetimeIndex(

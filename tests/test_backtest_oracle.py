@@ -2,7 +2,7 @@
 
 The oracle below re-implements the documented rules (docs/backtest.md) from
 scratch, day by day, with its own Hong Kong cost arithmetic (``Decimal``,
-written from the published rates, not from tracker.costs), its own session
+written from the published rates, not from tracker.backtest.costs), its own session
 arithmetic (on the index of the price frame, which the synthetic universe
 builds from every HKEX session), its own downgrade search and a one-lot-at-a-
 time cash reduction. Final equity and every trade must agree within 1e-6.
@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 from tracker.backtest.engine import run_backtest
-from tracker.backtest_spec import BacktestSpec
+from tracker.backtest.spec import BacktestSpec
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from synthetic import make_universe  # noqa: E402

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from tracker.backtest.schedule import EmptySelection, select_calls
-from tracker.backtest_spec import BacktestSpec, load_spec
+from tracker.backtest.spec import BacktestSpec, load_spec
 from tracker.errors import InvalidInput
-from tracker.yamlio import dump_yaml, load_yaml
+from tracker.recs.yamlio import dump_yaml, load_yaml
 
 SHIPPED = ["huaan-hk-internet-2025", "caitong-ai-2025", "all-calls"]
 

@@ -28,7 +28,7 @@ def store_home(tmp_path_factory, shared_dir) -> Path:
     """A price store holding every call's ticker, ^HSI and 2800.HK from the CSV files."""
     from tracker.prices import PriceStore, update_prices
     from tracker.prices.csvsource import CsvFolderSource
-    from tracker.recs import load_book
+    from tracker.recs.book import load_book
 
     home = tmp_path_factory.mktemp("score-home")
     tickers = sorted(set(load_book(ROOT / "recs").calls()["ticker"]))
@@ -260,8 +260,8 @@ def test_help_has_an_example():
 )
 def test_real_holes_use_the_previous_bar(home, start_date, checkpoint, stand_in, stock_or_index):
     from tracker.prices import PriceStore
-    from tracker.recs import CALL_COLUMNS, load_scales
-    from tracker.scoring import score_calls
+    from tracker.recs.book import CALL_COLUMNS, load_scales
+    from tracker.scoring.core import score_calls
 
     s, b = read_close("0700.HK"), read_close("HSI")
     holed = s if stock_or_index == "0700.HK" else b

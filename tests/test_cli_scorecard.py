@@ -13,7 +13,7 @@ from smtp_server import USERNAME, Mailroom, authenticator_for, smtp_server
 from typer.testing import CliRunner
 
 from tracker.cli import app
-from tracker.outbox import Outbox
+from tracker.mailer.outbox import Outbox
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()

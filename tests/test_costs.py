@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tracker.costs import COST_COMPONENTS, CostScheduleError, order_costs
+from tracker.backtest.costs import COST_COMPONENTS, CostScheduleError, order_costs
 
 DECIMALS = 8
 

@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 from tracker.cli import app
 from tracker.extract import extract_draft
 from tracker.extract.writer import draft_yaml
-from tracker.recs import load_report, load_scales
-from tracker.registry import Registry
-from tracker.yamlio import load_yaml
+from tracker.recs.book import load_report, load_scales
+from tracker.recs.yamlio import load_yaml
+from tracker.registry.resolve import Registry
 
 ROOT = Path(__file__).resolve().parents[1]
 RECS = ROOT / "recs"

@@ -18,8 +18,8 @@ from tracker.extract import extract_draft
 from tracker.extract.targets import target_prices
 from tracker.extract.text import read_source, to_simplified
 from tracker.extract.writer import draft_yaml
-from tracker.registry import Registry
-from tracker.yamlio import load_yaml
+from tracker.recs.yamlio import load_yaml
+from tracker.registry.resolve import Registry
 
 ROOT = Path(__file__).resolve().parents[1]
 REPORTS = Path(__file__).resolve().parent / "resources" / "reports"
@@ -274,7 +274,7 @@ def test_rating_without_a_company_is_flagged(registry):
 
 @functools.cache
 def _scales():
-    from tracker.recs import load_scales
+    from tracker.recs.book import load_scales
 
     return load_scales(ROOT / "recs" / "scales")
 

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from pydantic import ValidationError
 
-from tracker.models import Band, Horizon, RatingScale, RatingSystem, Recommendation, Report
+from tracker.recs.models import Band, Horizon, RatingScale, RatingSystem, Recommendation, Report
 
 # The Huaan company scale in percentage points; a value on a threshold belongs
 # to the band further from zero (Chinese "以上" includes the number).

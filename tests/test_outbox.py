@@ -1,4 +1,4 @@
-"""tracker.outbox: the ledger and send_week against a real SMTP server: never twice, never skipped."""
+"""tracker.mailer.outbox: the ledger and send_week against a real SMTP server: never twice, never skipped."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from tracker.mailer import (
     MailTransientError,
     RecipientRefused,
 )
-from tracker.outbox import (
+from tracker.mailer.outbox import (
     COMMITTING,
     FAILED,
     SENDING,
@@ -202,7 +202,7 @@ def test_unsynced_committing_mark_survives_a_kill(outbox):
         f"""
         import os, signal, sys
         from pathlib import Path
-        from tracker.outbox import Outbox
+        from tracker.mailer.outbox import Outbox
         outbox = Outbox(Path(sys.argv[1]))
         with outbox.locked():
             outbox.record("{WEEK}", 0, "a@example.com", "<a.1@example.com>", "sending")
@@ -250,7 +250,7 @@ SENDER_SCRIPT = textwrap.dedent(
     """
     import sys
     from tracker.mailer import MailContent, MailSettings
-    from tracker.outbox import Outbox, send_week
+    from tracker.mailer.outbox import Outbox, send_week
     from pathlib import Path
 
     cfg = MailSettings.model_validate_json(Path(sys.argv[1]).read_text())

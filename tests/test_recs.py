@@ -12,8 +12,8 @@ import pytest
 from ruamel.yaml import YAML
 
 from tracker.errors import InvalidInput
-from tracker.recs import load_book, load_report, load_scales
-from tracker.yamlio import dump_yaml, load_yaml
+from tracker.recs.book import load_book, load_report, load_scales
+from tracker.recs.yamlio import dump_yaml, load_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 RECS = ROOT / "recs"

@@ -2,7 +2,7 @@
 
 Expected tickers are written by hand from the HKEX list; counts come from
 reading the HKEX files here with plain ``csv`` / ``openpyxl``, never from
-``tracker.registry``.
+``tracker.registry.resolve``.
 """
 
 from __future__ import annotations
@@ -23,8 +23,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tracker.errors import AmbiguousTicker, InputFileError, InvalidInput, TickerNotFound
-from tracker.registry import CURATED_PATH, STORE_NAME, Registry, parse_code, ticker_from_code
-from tracker.registry_import import DownloadFailed, import_hkex, update_registry
+from tracker.registry.hkex import DownloadFailed, import_hkex, update_registry
+from tracker.registry.resolve import (
+    CURATED_PATH,
+    STORE_NAME,
+    Registry,
+    parse_code,
+    ticker_from_code,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 ZH_ONLY = "securities_zh_only_2026-08-22.csv"
@@ -309,7 +315,7 @@ def test_load_is_fast_and_lazy_about_opencc(tmp_path):
     code = (
         "import sys, time\n"
         "from pathlib import Path\n"
-        "from tracker.registry import Registry\n"
+        "from tracker.registry.resolve import Registry\n"
         "t = time.perf_counter()\n"
         f"r = Registry.load(Path({str(tmp_path)!r}))\n"
         "elapsed = time.perf_counter() - t\n"

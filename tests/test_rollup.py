@@ -1,4 +1,4 @@
-"""Roll-ups (tracker.rollup) on hand-made scored calls; expected values worked out by hand."""
+"""Roll-ups (tracker.scoring.rollup) on hand-made scored calls; expected values worked out by hand."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from tracker.constants import SESSIONS_PER_YEAR
-from tracker.rollup import (
+from tracker.scoring.rollup import (
     UnknownGrouping,
     bootstrap_mean_ci,
     calendar_time,

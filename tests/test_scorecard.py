@@ -1,4 +1,4 @@
-"""tracker.scorecard: the week's figures from scored calls, the text/HTML/chart renderings,
+"""tracker.scorecard.card: the week's figures from scored calls, the text/HTML/chart renderings,
 and the HTML as headless Chromium draws it."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tracker.scorecard import (
+from tracker.scorecard.card import (
     build_scorecard,
     chart_calls,
     cjk_font_path,

@@ -1,4 +1,4 @@
-"""Hand-computed fixtures for every scoring rule (tracker.scoring, tracker.entry).
+"""Hand-computed fixtures for every scoring rule (tracker.scoring.core, tracker.scoring.entry).
 
 Every expected session below was worked out by hand from the Hong Kong
 holiday list (2025-05-01 Labour Day, 2025-05-05 Buddha's Birthday,
@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 
 from tracker.errors import DataUnavailable
-from tracker.recs import CALL_COLUMNS, load_scales
-from tracker.scoring import ScoringInputError, score_calls
-from tracker.scoring_grid import total_return_prices
+from tracker.recs.book import CALL_COLUMNS, load_scales
+from tracker.scoring.core import ScoringInputError, score_calls
+from tracker.scoring.grid import total_return_prices
 
 ROOT = Path(__file__).resolve().parents[1]
 SCALES = load_scales(ROOT / "recs" / "scales")
@@ -45,7 +45,7 @@ def flat(value: float, **points: float) -> pd.Series:
 
 
 def calls_frame(*rows: dict) -> pd.DataFrame:
-    """Calls as tracker.recs.calls_frame makes them, with hand-set horizons."""
+    """Calls as tracker.recs.book.calls_frame makes them, with hand-set horizons."""
     out = []
     for i, r in enumerate(rows):
         rating = r["rating"]

@@ -14,8 +14,8 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tracker.recs import CALL_COLUMNS, load_scales
-from tracker.scoring import score_calls
+from tracker.recs.book import CALL_COLUMNS, load_scales
+from tracker.scoring.core import score_calls
 
 ROOT = Path(__file__).resolve().parents[1]
 SCALES = load_scales(ROOT / "recs" / "scales")

@@ -28,7 +28,7 @@ def fast_scales(monkeypatch) -> None:
     for the same bytes. A case that changes a scale file changes the key and
     goes through the real loader.
     """
-    import tracker.recs as recs
+    import tracker.recs.book as recs
 
     real = recs.load_scales
     cache: dict[str, object] = {}

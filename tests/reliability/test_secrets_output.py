@@ -111,7 +111,7 @@ def fast_card(monkeypatch):
     """Build each week's card once per test module and call-file content (scoring takes seconds)."""
     import hashlib
 
-    import tracker.scorecard_run as cmd
+    import tracker.scorecard.run as cmd
 
     real = cmd.build_card
 

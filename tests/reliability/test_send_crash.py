@@ -24,7 +24,7 @@ from test_outbox import SENDER_SCRIPT, WEEK, config, counts, run_sender
 
 from reliability.ledger import CRASH, DATA_LOST, DUPLICATE, ONCE, check, record
 from reliability.profile import cases, rng
-from tracker.outbox import COMMITTING, SENT, Outbox
+from tracker.mailer.outbox import COMMITTING, SENT, Outbox
 
 CATEGORY = "crash: scorecard send"
 PEOPLE = [f"r{i}@example.com" for i in range(6)]
@@ -76,7 +76,7 @@ def send_span_s(tmp_path) -> float:
 def commit_window_note(losses: list[str]) -> str:
     """Why a recipient can go unserved: the known gap of the outbox, reported to its owner.
 
-    ``tracker.outbox`` records "committing" before the final "." and counts such
+    ``tracker.mailer.outbox`` records "committing" before the final "." and counts such
     a row as served after a crash. The mark and the "." are two writes; the mark
     goes out unsynced on the run's open connection and the "." right after, so
     the window is tens of microseconds (it was about 1.5 ms while the mark was

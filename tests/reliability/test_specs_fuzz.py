@@ -37,7 +37,7 @@ from reliability.ledger import (
 )
 from reliability.profile import LONG, fuzz
 from reliability.yaml_fuzz import SPECIALS, dump, mutated_text, values
-from tracker.backtest_spec import BacktestSpec
+from tracker.backtest.spec import BacktestSpec
 from tracker.cli import app
 from tracker.errors import TrackerError
 
@@ -68,7 +68,7 @@ def spec_project(tmp_path, monkeypatch):
 
 @pytest.fixture
 def stop_after_loading(monkeypatch):
-    import tracker.backtest.pipeline as pipeline
+    import tracker.backtest.run as pipeline
 
     real = pipeline.load_spec
 
@@ -401,7 +401,7 @@ def test_dot_dot_spec_name_through_the_command(spec_project, name):
 
 @pytest.mark.parametrize("value", [".inf", "1e999", ".nan", "1e12"])
 def test_infinite_capital_is_refused(tmp_path, value):
-    from tracker.backtest_spec import load_spec
+    from tracker.backtest.spec import load_spec
     from tracker.errors import InvalidInput
 
     path = tmp_path / "spec.yaml"

@@ -8,7 +8,7 @@
 - :mod:`tracker.backtest.stats`: statistics from daily values, in numpy;
 - :mod:`tracker.backtest.report`: the self-contained HTML report;
 - :mod:`tracker.backtest.runs`: run folders, manifests, listing and comparing runs;
-- :mod:`tracker.backtest.pipeline`: spec file + call book + price store -> a written run.
+- :mod:`tracker.backtest.run`: spec file + call book + price store -> a written run.
 
 See ``docs/backtest.md``. vectorbt and matplotlib are imported only inside the
 functions that need them.

@@ -3,7 +3,7 @@
 One position per call: two brokers calling the same stock, or a broker
 reiterating a call, make separate positions, each sized and costed on its
 own. Cash is shared by the whole portfolio. :func:`run_backtest` runs the
-steps: prices cut at ``as_of``, entries (:mod:`tracker.entry`), exits on the
+steps: prices cut at ``as_of``, entries (:mod:`tracker.scoring.entry`), exits on the
 session grid (:mod:`tracker.backtest.schedule`), the order plan that fixes
 every order's shares and exact costs (:mod:`tracker.backtest.orders`), the
 vectorbt run of that plan (:mod:`tracker.backtest.portfolio`) and the trades
@@ -22,14 +22,14 @@ import numpy as np
 import pandas as pd
 
 from tracker import sessions
+from tracker.backtest.costs import RATE_FIELDS, rates_on
 from tracker.backtest.orders import Candidates, CostModel, OrderPlan, plan_orders
 from tracker.backtest.portfolio import check_fills, pack_columns, simulate_orders
 from tracker.backtest.schedule import ExitSchedule, exit_schedule, ffill_rows, previous_session
+from tracker.backtest.spec import BacktestSpec
 from tracker.backtest.trades import SKIPPED, cost_totals, trade_status, trades_frame
-from tracker.backtest_spec import BacktestSpec
-from tracker.costs import RATE_FIELDS, rates_on
-from tracker.entry import ENTRY_OK, entry_points
 from tracker.errors import DataUnavailable, TrackerError
+from tracker.scoring.entry import ENTRY_OK, entry_points
 
 
 class BenchmarkNoData(DataUnavailable):
@@ -60,7 +60,7 @@ class BacktestResult:
     trades
         One row per selected call, :data:`tracker.backtest.trades.TRADE_COLUMNS`.
     costs
-        HKD paid per component of :data:`tracker.costs.COST_COMPONENTS`, and ``total``.
+        HKD paid per component of :data:`tracker.backtest.costs.COST_COMPONENTS`, and ``total``.
     """
 
     spec: BacktestSpec

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tracker.costs import COST_COMPONENTS, cost_components
+from tracker.backtest.costs import COST_COMPONENTS, cost_components
 
 #: The smallest order ever placed, HKD: a fractional order sized out of the last cents (or
 #: the floating residue) of cash is no trade. An order whose costs reach its value is not
@@ -47,7 +47,9 @@ class CostModel:
     """Costs of orders on the rows of a session grid (rates looked up once per row)."""
 
     enabled: bool
-    rates: dict[str, np.ndarray]  # each field of tracker.costs.RATE_FIELDS, one value per row
+    rates: dict[
+        str, np.ndarray
+    ]  # each field of tracker.backtest.costs.RATE_FIELDS, one value per row
     commission_rate: float = 0.0
     commission_min_hkd: float = 0.0
 

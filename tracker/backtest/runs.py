@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tracker.backtest_spec import SPEC_NAME
+from tracker.backtest.spec import SPEC_NAME
 from tracker.errors import TrackerError
 
 RUN_FILES = ("stats.json", "trades.csv", "equity.csv", "report.html", "manifest.json")

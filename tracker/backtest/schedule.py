@@ -2,7 +2,7 @@
 
 Pure functions of frames: no files, no clock. All session arithmetic goes
 through :mod:`tracker.sessions`; the entry session and price come from
-:func:`tracker.entry.entry_points` (the convention scoring uses).
+:func:`tracker.scoring.entry.entry_points` (the convention scoring uses).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from tracker import sessions
-from tracker.backtest_spec import ExitRule, Selection
+from tracker.backtest.spec import ExitRule, Selection
 from tracker.errors import TrackerError
-from tracker.recs import filter_calls
+from tracker.recs.book import filter_calls
 
 #: Strength of each rating, for "the next call downgrades it": a later call by the
 #: same broker on the same ticker with a lower rank. ``attention`` (a positive call
@@ -142,7 +142,7 @@ def scheduled_exits(
         Indexed like ``calls``: ``exit_due`` (session; NaT = hold to the end of
         data) and ``exit_rule`` (why, in words).
     """
-    from tracker.entry import entry_sessions
+    from tracker.scoring.entry import entry_sessions
 
     entry = pd.DatetimeIndex(entry_session)
     due = pd.Series(pd.NaT, index=calls.index, dtype="datetime64[ns]")
@@ -226,7 +226,7 @@ def exit_schedule(calls, entry, ok, grid, closes, fills, value_m, spec, book) ->
     Parameters
     ----------
     calls, entry
-        The selected calls and their :func:`tracker.entry.entry_points`.
+        The selected calls and their :func:`tracker.scoring.entry.entry_points`.
     ok
         The calls that can be entered; only theirs get notes on how they were sold.
     grid

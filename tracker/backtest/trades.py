@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from tracker.backtest.costs import COST_COMPONENTS
 from tracker.backtest.orders import OrderPlan
 from tracker.backtest.schedule import ExitSchedule
-from tracker.costs import COST_COMPONENTS
 
 #: Columns of the trades frame (and trades.csv): one row per selected call.
 TRADE_COLUMNS = [

@@ -13,7 +13,7 @@ import typer
 from tracker.cli._options import load_settings, parse_date
 
 if TYPE_CHECKING:
-    from tracker.backtest.pipeline import RunOutcome
+    from tracker.backtest.run import RunOutcome
 
 app = typer.Typer(
     help="Backtests: buy every call a spec selects, with HK costs and board lots, versus a benchmark.",
@@ -117,7 +117,7 @@ def run(
 
     Example: tracker backtest run backtests/huaan-hk-internet-2025.yaml --offline
     """
-    from tracker.backtest.pipeline import configure_numba_cache, run_spec_file
+    from tracker.backtest.run import configure_numba_cache, run_spec_file
     from tracker.cli._render import stderr
 
     settings = load_settings()

@@ -48,9 +48,9 @@ def extract(
     from tracker.cli._render import stderr
     from tracker.extract import extract_draft
     from tracker.extract.writer import draft_problems, draft_yaml, write_draft
-    from tracker.recs import load_scales
-    from tracker.registry import Registry
-    from tracker.yamlio import read_text
+    from tracker.recs.book import load_scales
+    from tracker.recs.yamlio import read_text
+    from tracker.registry.resolve import Registry
 
     settings = load_settings()
     day = parse_date(published, "--date")

@@ -41,7 +41,7 @@ def _symbol(raw: str) -> str:
 
 
 def _recs_symbols(settings: Settings) -> list[str]:
-    from tracker.recs import load_book
+    from tracker.recs.book import load_book
 
     book = load_book(settings.recs_dir)
     tickers = book.calls()["ticker"].dropna().tolist()

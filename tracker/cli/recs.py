@@ -40,7 +40,7 @@ LIST_FIELDS = [
 
 
 def _registry(settings: Settings):
-    from tracker.registry import Registry
+    from tracker.registry.resolve import Registry
 
     return Registry.load(settings.home)
 
@@ -56,7 +56,7 @@ def validate(
     Example: tracker recs validate recs/2025-05-06-huaan-hk-internet-ai.yaml
     """
     from tracker.cli._render import stderr
-    from tracker.recs import load_book
+    from tracker.recs.book import load_book
 
     settings = load_settings()
     book = load_book(settings.recs_dir, paths, registry=_registry(settings))
@@ -83,7 +83,7 @@ def list_calls(
     Example: tracker recs list --broker "Huaan Securities" --format json
     """
     from tracker.cli._render import print_rows, write_csv_rows, write_json
-    from tracker.recs import call_matcher, load_book
+    from tracker.recs.book import call_matcher, load_book
 
     settings = load_settings()
     registry = _registry(settings)
@@ -119,7 +119,7 @@ def add(
     Example: tracker recs add recs/2025-09-15-caitong-ai-race.yaml --name 小米集团 --rating 买入 --target 60
     """
     from tracker.cli._render import stderr
-    from tracker.recs import append_recommendation, load_scales
+    from tracker.recs.book import append_recommendation, load_scales
 
     settings = load_settings()
     entry = append_recommendation(

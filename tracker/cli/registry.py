@@ -15,8 +15,8 @@ from tracker.errors import AmbiguousTicker, PartialFailure, TickerNotFound, Trac
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
-    from tracker.registry import Security
-    from tracker.registry_import import ImportSummary
+    from tracker.registry.hkex import ImportSummary
+    from tracker.registry.resolve import Security
 
 app = typer.Typer(
     help="The HKEX ticker registry: resolve company names to tickers, import HKEX's list.",
@@ -42,7 +42,7 @@ def resolve(
 
     Example: tracker registry resolve 腾讯控股 "美团-W" 9988 "0700 HK"
     """
-    from tracker.registry import Registry
+    from tracker.registry.resolve import Registry
 
     registry = Registry.load(load_settings().home)
     failures: list[TrackerError] = []
@@ -90,7 +90,7 @@ def show(
 
     Example: tracker registry show 0700.HK
     """
-    from tracker.registry import Registry
+    from tracker.registry.resolve import Registry
 
     registry = Registry.load(load_settings().home)
     sec = registry.get(registry.resolve(ticker))
@@ -164,7 +164,7 @@ def import_(
 
     Example: tracker registry import ListOfSecurities.xlsx --names names_zh.csv
     """
-    from tracker.registry_import import import_hkex
+    from tracker.registry.hkex import import_hkex
 
     with _progress("reading") as progress:
         summary = import_hkex(file, names, load_settings().home, progress)
@@ -183,7 +183,7 @@ def update(
 
     Example: tracker registry update --names names_zh.csv
     """
-    from tracker.registry_import import HKEX_LIST_URL, update_registry
+    from tracker.registry.hkex import HKEX_LIST_URL, update_registry
 
     with _progress("reading") as progress:
         summary = update_registry(load_settings().home, url or HKEX_LIST_URL, names, progress)

@@ -1,6 +1,6 @@
 """``tracker score``: every call against its benchmark, by the report's own thresholds.
 
-The computation is :func:`tracker.scoring_run.run_score`; this module parses the
+The computation is :func:`tracker.scoring.run.run_score`; this module parses the
 options and renders the result.
 """
 
@@ -16,7 +16,7 @@ from tracker.cli._options import load_settings, parse_date
 if TYPE_CHECKING:
     import pandas as pd
 
-    from tracker.scoring_run import ScoreRun
+    from tracker.scoring.run import ScoreRun
 
 
 class Format(StrEnum):
@@ -166,7 +166,7 @@ def rollup_table(run: ScoreRun) -> pd.DataFrame:
 
 def _json_document(run: ScoreRun) -> dict[str, Any]:
     from tracker.cli._render import jsonable
-    from tracker.scoring_records import SCHEMA, to_records
+    from tracker.scoring.records import SCHEMA, to_records
 
     s = run.scores
     calls = to_records(s)
@@ -329,7 +329,7 @@ def score_cmd(
     """
     from tracker.cli._render import stderr, write_csv
     from tracker.prices import source_from_spec
-    from tracker.scoring_run import run_score
+    from tracker.scoring.run import run_score
 
     settings = load_settings()
     run = run_score(

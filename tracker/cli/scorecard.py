@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from tracker.config import Settings
     from tracker.mailer import MailConfig
-    from tracker.scorecard import Scorecard
+    from tracker.scorecard.card import Scorecard
 
 
 def _as_of(value: str | None) -> date:
@@ -114,8 +114,8 @@ def scorecard_cmd(
     password = smtp_password(settings, mail.settings.smtp) if send and mail else None
 
     from tracker.prices import source_from_spec
-    from tracker.scorecard import render_chart, render_text
-    from tracker.scorecard_run import build_card, write_preview
+    from tracker.scorecard.card import render_chart, render_text
+    from tracker.scorecard.run import build_card, write_preview
 
     card = build_card(settings, day, None if offline else source_from_spec(source, settings.home))
     say(err, *((card.notice, *card.notes) if card.notice else card.notes))
@@ -149,8 +149,8 @@ def _send(
 ) -> None:
     """Send the week's e-mail to those not yet served; one line per recipient on stdout."""
     from tracker.mailer import MailError
-    from tracker.outbox import Outbox, send_week
-    from tracker.scorecard import mail_content
+    from tracker.mailer.outbox import Outbox, send_week
+    from tracker.scorecard.card import mail_content
 
     content = mail_content(card, chart, mail.settings.subject_prefix)
     try:

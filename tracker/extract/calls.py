@@ -43,8 +43,8 @@ from tracker.extract.text import Source, is_han, to_simplified
 from tracker.extract.vocab import EN_RATING, ZH_RATING, rating_of
 
 if TYPE_CHECKING:
-    from tracker.models import RatingScale
-    from tracker.registry import Registry
+    from tracker.recs.models import RatingScale
+    from tracker.registry.resolve import Registry
 
 _SUBJECT_WORDS = re.compile(r"^(?:公司|该公司|其|该股|个股|标的|我们|对公司|对其|我们对公司)?$")
 

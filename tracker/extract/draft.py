@@ -28,10 +28,10 @@ from tracker.extract.scale import ScaleParse, essence, parse_definitions
 from tracker.extract.settle import settle_calls, settle_industry
 from tracker.extract.text import Source, language_of, read_source
 from tracker.extract.vocab import Broker
-from tracker.models import AttentionRule, RatingScale
+from tracker.recs.models import AttentionRule, RatingScale
 
 if TYPE_CHECKING:
-    from tracker.registry import Registry
+    from tracker.registry.resolve import Registry
 
 #: The scale a draft uses when the report defines none (recs/scales/default-hk.yaml).
 FALLBACK_SCALE = "default-hk"

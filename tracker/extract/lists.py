@@ -17,7 +17,7 @@ from tracker.extract.names import clean_name, looks_like_name, resolve_name
 from tracker.extract.text import Source
 
 if TYPE_CHECKING:
-    from tracker.registry import Registry
+    from tracker.registry.resolve import Registry
 
 STRONG_TRIGGERS = (
     "相关公司",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from tracker.models import RatingScale, Record, TargetPrice
+from tracker.recs.models import RatingScale, Record, TargetPrice
 
 Confidence = Literal["high", "medium", "low"]
 

@@ -18,7 +18,7 @@ from tracker.errors import AmbiguousTicker, TickerNotFound
 from tracker.extract.text import is_han
 
 if TYPE_CHECKING:
-    from tracker.registry import Registry
+    from tracker.registry.resolve import Registry
 
 #: A stock code as reports write it: ``(00700)``, ``(0700.HK)``, ``700 HK``, ``HK.00700``.
 CODE = re.compile(
@@ -198,7 +198,7 @@ def resolve_code(registry: Registry, code: str) -> Resolution:
 
 
 def _is_main_name(registry: Registry, ticker: str, name: str) -> bool:
-    from tracker.registry import name_key
+    from tracker.registry.resolve import name_key
 
     sec = registry.get(ticker)
     key = name_key(name)
@@ -214,7 +214,7 @@ def _keys(registry: Registry) -> tuple[dict[str, set[str]], int]:
     """Every registry name key (simplified, suffix-free, case-folded) -> tickers; longest key."""
     cached = _KEYS.get(registry)
     if cached is None:
-        from tracker.registry import name_key
+        from tracker.registry.resolve import name_key
 
         keys: dict[str, set[str]] = {}
         for sec in registry:
@@ -282,7 +282,7 @@ def name_before(registry: Registry, text: str, ticker: str | None) -> tuple[int,
     With ``ticker``, the longest tail of ``text`` naming that security wins; otherwise
     the tail after the last stop character, if it looks like a name once cleaned.
     """
-    from tracker.registry import name_key
+    from tracker.registry.resolve import name_key
 
     body = text.rstrip(" (")
     stop = max((m.end() for m in _NAME_STOP.finditer(body)), default=0)
@@ -309,7 +309,7 @@ def name_before(registry: Registry, text: str, ticker: str | None) -> tuple[int,
 def name_after(registry: Registry, text: str, ticker: str) -> tuple[int, int] | None:
     """The span, in ``text``, of a name of ``ticker`` written right after its code
     (a table row: ``00700.HK 腾讯控股 买入``)."""
-    from tracker.registry import name_key
+    from tracker.registry.resolve import name_key
 
     keys, _ = _keys(registry)
     m = re.match(r"\s*([^\s,;:|()]{2,30})", text)

@@ -44,7 +44,7 @@ from tracker.extract.vocab import (
     ZH_RATING,
     rank_of,
 )
-from tracker.models import Band, Horizon, RatingScale, RatingSystem
+from tracker.recs.models import Band, Horizon, RatingScale, RatingSystem
 
 _TOKEN = re.compile(
     rf"(?P<stop>{'|'.join(re.escape(w) for w in NOT_RATED)}|\bNR\b)"

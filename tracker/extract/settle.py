@@ -13,10 +13,10 @@ from tracker.extract.names import CODE, clean_name, looks_like_name, resolve_cod
 from tracker.extract.targets import target_prices
 from tracker.extract.text import Source, language_of
 from tracker.extract.vocab import RATING_RANKS
-from tracker.models import RatingScale, TargetPrice
+from tracker.recs.models import RatingScale, TargetPrice
 
 if TYPE_CHECKING:
-    from tracker.registry import Registry
+    from tracker.registry.resolve import Registry
 
 _PRIORITY = {"rating": 3, "row": 2, "list": 1, "advice": 0}
 _RANK = {"low": 0, "medium": 1, "high": 2}

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 from tracker.errors import InputFileError, InvalidInput, Problem
 from tracker.extract.model import Draft, DraftCall
-from tracker.models import Band, Horizon, RatingScale, RatingSystem
-from tracker.yamlio import dump_yaml, write_atomic
+from tracker.recs.models import Band, Horizon, RatingScale, RatingSystem
+from tracker.recs.yamlio import dump_yaml, write_atomic
 
 if TYPE_CHECKING:
-    from tracker.registry import Registry
+    from tracker.registry.resolve import Registry
 
 #: Placeholder ticker of a call whose company did not resolve; validation rejects it.
 UNRESOLVED_TICKER = "TODO"
@@ -266,12 +266,12 @@ def write_draft(
 
 
 def draft_problems(path: Path, scales_dir: Path, registry: Registry) -> tuple[Problem, ...]:
-    """What :func:`tracker.recs.load_report` finds wrong in a written draft; empty if it validates.
+    """What :func:`tracker.recs.book.load_report` finds wrong in a written draft; empty if it validates.
 
     A fresh draft usually has problems: the review items (``ticker: TODO``,
     missing fields) are left for a person to settle.
     """
-    from tracker.recs import load_report, load_scales
+    from tracker.recs.book import load_report, load_scales
 
     try:
         load_report(path, load_scales(scales_dir), registry)

@@ -7,7 +7,7 @@ held as a :class:`~pydantic.SecretStr` and unwrapped only in the call to
 ``SMTP.login``. It is never read from a file, logged or written anywhere.
 
 One message goes to each recipient (each sees only their own address);
-:func:`tracker.outbox.send_week` records every step in the outbox ledger so
+:func:`tracker.mailer.outbox.send_week` records every step in the outbox ledger so
 that a week is never sent twice.
 
 Failures are sorted into three kinds:

@@ -3,7 +3,7 @@
 Every record forbids unknown keys (a YAML typo must not pass silently) and is
 frozen. Validation that needs outside knowledge (the rating scales, the ticker
 registry, today's date) reads it from the validation context, see
-:func:`tracker.recs.load_report`:
+:func:`tracker.recs.book.load_report`:
 
 ``context = {"scales": {id: RatingScale}, "registry": Registry | None, "today": date}``
 

@@ -7,7 +7,7 @@ over the handful of checkpoints, scales and ratings, never over calls.
 
 Conventions (see ``docs/scoring.md`` for the full method):
 
-* **Entry**: :mod:`tracker.entry` (default ``next-close``: the close of the
+* **Entry**: :mod:`tracker.scoring.entry` (default ``next-close``: the close of the
   first HKEX session after the day the call could be acted on).
 * **Checkpoints**: the first session on or after the entry session + 1, 3, 6
   and 12 calendar months (:func:`tracker.sessions.sessions_months_after`),
@@ -17,7 +17,7 @@ Conventions (see ``docs/scoring.md`` for the full method):
   the same for the benchmark from the same entry session, and
   ``excess = stock_return - benchmark_return``. The scales' bands are in
   percentage points, so ``excess * 100`` is compared with them, rounded to
-  :data:`tracker.scoring_bands.EXCESS_ROUND_PP` decimals first so that float noise cannot move a
+  :data:`tracker.scoring.bands.EXCESS_ROUND_PP` decimals first so that float noise cannot move a
   value off a threshold (0.15 - 0.10 is 0.04999999999999999 in binary).
 * **Staleness**: a checkpoint session where the stock or the benchmark has no
   bar uses the last bar before it when that bar is at most
@@ -38,9 +38,9 @@ Conventions (see ``docs/scoring.md`` for the full method):
   track``, with ``sessions_remaining`` to the horizon session.
 
 This module runs the steps and assembles the result frames; the band
-arithmetic is in :mod:`tracker.scoring_bands`, the prices on the session grid
-(bar ages, entry, checkpoint returns) in :mod:`tracker.scoring_grid`, and the
-JSON records in :mod:`tracker.scoring_records`.
+arithmetic is in :mod:`tracker.scoring.bands`, the prices on the session grid
+(bar ages, entry, checkpoint returns) in :mod:`tracker.scoring.grid`, and the
+JSON records in :mod:`tracker.scoring.records`.
 """
 
 from __future__ import annotations
@@ -51,17 +51,17 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from tracker.entry import DEFAULT_ENTRY, entry_field
 from tracker.errors import DataUnavailable, ScoringInputError
-from tracker.models import RatingScale
-from tracker.scoring_bands import (
+from tracker.recs.models import RatingScale
+from tracker.scoring.bands import (
     CalledBands,
     band_categorical,
     called_bands,
     excess_pp,
     realised_codes,
 )
-from tracker.scoring_grid import (
+from tracker.scoring.entry import DEFAULT_ENTRY, entry_field
+from tracker.scoring.grid import (
     NAT,
     Entry,
     FilledPrices,
@@ -205,7 +205,7 @@ def score_calls(
     Parameters
     ----------
     calls
-        The calls frame of :func:`tracker.recs.calls_frame` (at least
+        The calls frame of :func:`tracker.recs.book.calls_frame` (at least
         :data:`REQUIRED_CALL_COLUMNS`). An optional ``benchmark`` column names
         each call's column in ``benchmark`` when that is a frame.
     closes
@@ -225,7 +225,7 @@ def score_calls(
     opens, benchmark_opens
         Opening prices on the same basis, needed only for ``entry="next-open"``.
     entry
-        Entry convention (:data:`tracker.entry.ENTRY_CONVENTIONS`).
+        Entry convention (:data:`tracker.scoring.entry.ENTRY_CONVENTIONS`).
     max_stale_sessions
         How many sessions old a bar may be and still stand in for a missing
         one at a checkpoint (and for the benchmark at entry).

@@ -1,6 +1,6 @@
 """Roll-ups of scored calls: by broker, analyst, report, rating or ticker.
 
-Pure functions over the per-call frame of :func:`tracker.scoring.score_calls`
+Pure functions over the per-call frame of :func:`tracker.scoring.core.score_calls`
 (``Scores.calls``); no files, no clock. Every figure comes with the number of
 calls it rests on.
 

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from tracker.errors import InputFileError, InvalidInput, Problem
-from tracker.models import RatingScale, Report
-from tracker.yamlio import dump_yaml, load_yaml, problems_from, read_text, write_atomic
+from tracker.recs.models import RatingScale, Report
+from tracker.recs.yamlio import dump_yaml, load_yaml, problems_from, read_text, write_atomic
 
 
 def _today() -> date:
@@ -29,7 +29,7 @@ def _today() -> date:
 if TYPE_CHECKING:
     import pandas as pd
 
-    from tracker.registry import Registry
+    from tracker.registry.resolve import Registry
 
 #: Columns of the calls frame, one row per recommendation.
 CALL_COLUMNS = [

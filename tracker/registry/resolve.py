@@ -2,13 +2,13 @@
 
 Two sources, merged by stock code:
 
-* a small curated file bundled with the package (``tracker/data/registry.csv``):
+* a small curated file bundled with the package (``tracker/registry/data/registry.csv``):
   the companies in the reports we track and the large names brokers cover,
   with English, simplified and traditional Chinese names and the aliases
   reports use (``金蝶集团``, ``美团-W``...);
 * optionally, HKEX's own "List of Securities" imported with
-  :func:`tracker.registry_import.import_hkex` (or downloaded with
-  :func:`tracker.registry_import.update_registry`) into ``<home>/registry.csv``,
+  :func:`tracker.registry.hkex.import_hkex` (or downloaded with
+  :func:`tracker.registry.hkex.update_registry`) into ``<home>/registry.csv``,
   which adds the whole exchange. Imported rows give the names, board lots and
   categories; the curated aliases stay.
 

@@ -1,5 +1,5 @@
 """The week's scorecard from the price store, and its preview files: the glue
-between the store and the pure scorecard core (:mod:`tracker.scorecard`).
+between the store and the pure scorecard core (:mod:`tracker.scorecard.card`).
 
 ``tracker scorecard`` prints, writes or sends what :func:`build_card` returns.
 """
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from tracker.config import Settings
     from tracker.mailer import MailConfig
     from tracker.prices import PriceSource
-    from tracker.scorecard import Scorecard
+    from tracker.scorecard.card import Scorecard
 
 #: The files :func:`write_preview` writes, in order.
 PREVIEW_FILES = ("scorecard.html", "scorecard.txt", "scorecard.eml")
@@ -32,8 +32,8 @@ def build_card(settings: Settings, as_of: date, source: PriceSource | None) -> S
     import pandas as pd
 
     from tracker.prices import load_panel
-    from tracker.scorecard import build_scorecard
-    from tracker.scoring_run import run_score
+    from tracker.scorecard.card import build_scorecard
+    from tracker.scoring.run import run_score
 
     run = run_score(settings, as_of, source=source)
     calls = run.scores.calls
@@ -76,8 +76,8 @@ def write_preview(
     import base64
 
     from tracker.mailer import Mailbox, build_message, new_message_id
-    from tracker.scorecard import mail_content, render_html, render_text
-    from tracker.yamlio import write_atomic
+    from tracker.recs.yamlio import write_atomic
+    from tracker.scorecard.card import mail_content, render_html, render_text
 
     out.mkdir(parents=True, exist_ok=True)
     data_uri = "data:image/png;base64," + base64.b64encode(chart).decode("ascii")

@@ -1,6 +1,6 @@
 """Prices on the HKEX session grid: bar ages (staleness), entry and checkpoint returns.
 
-The measuring half of :mod:`tracker.scoring`. Price frames are cut at
+The measuring half of :mod:`tracker.scoring.core`. Price frames are cut at
 ``as_of`` and laid on the grid of HKEX sessions; a missing or unusable bar
 (NaN or not positive) is replaced by the last bar before it when that bar is
 at most ``max_stale`` sessions old. Every function works on all calls at once:
@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from tracker import sessions
-from tracker.entry import ENTRY_AWAITING, ENTRY_OK, entry_field, entry_points
 from tracker.errors import ScoringInputError
-from tracker.scoring_bands import CalledBands, excess_pp, reaches
+from tracker.scoring.bands import CalledBands, excess_pp, reaches
+from tracker.scoring.entry import ENTRY_AWAITING, ENTRY_OK, entry_field, entry_points
 
 # Checkpoint statuses ("stale: N sessions" in between).
 CHECK_OK = "ok"

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from tracker.scoring import LATEST
+from tracker.scoring.core import LATEST
 
 if TYPE_CHECKING:
-    from tracker.scoring import Scores
+    from tracker.scoring.core import Scores
 
 #: Version of the JSON records of :func:`to_records` (see docs/scoring.md).
 SCHEMA = "tracker.score/1"

@@ -1,9 +1,9 @@
 """The weekly scorecard: what the tracked calls are doing, and which matured.
 
 :func:`build_scorecard` is pure: the scored calls (``Scores.calls`` of
-:func:`tracker.scoring.score_calls`), the index's closes and ``as_of`` in, a
+:func:`tracker.scoring.core.score_calls`), the index's closes and ``as_of`` in, a
 :class:`Scorecard` out. Rendering is a separate step: :func:`render_text`,
-:func:`render_html` (jinja2 templates in ``tracker/templates``, autoescaped,
+:func:`render_html` (jinja2 templates in ``tracker/scorecard/templates``, autoescaped,
 CSS inlined for Gmail and Outlook), :func:`render_chart` (matplotlib, PNG)
 and :func:`mail_content`, which puts the three together for
 :mod:`tracker.mailer`.
@@ -13,12 +13,12 @@ Conventions
 * **This week** is the seven calendar days ending on ``as_of``
   (``as_of - 6 days`` .. ``as_of``), so a Monday-morning run covers the
   previous Tuesday to that Monday. The outbox keys sends by the ISO week of
-  ``as_of`` (:func:`tracker.outbox.iso_week`).
+  ``as_of`` (:func:`tracker.mailer.outbox.iso_week`).
 * **New calls** start (``seen``, else published) within the week;
   **matured** calls reached their horizon session within the week.
 * Excess figures are fractions (0.032 = 3.2 percentage points, shown as
   ``+3.2 pp``). Means use the excess *in the call's direction*
-  (:func:`tracker.rollup.directional_excess`: sign flipped for underweight
+  (:func:`tracker.scoring.rollup.directional_excess`: sign flipped for underweight
   and sell, neutral left out), so higher is better for every call.
 * **Index move**: the last close on or before ``as_of`` against the last close
   on or before ``as_of - 7 days`` (week) and on or before 31 December of the
@@ -217,7 +217,7 @@ def _lines(calls: pd.DataFrame) -> tuple[CallLine, ...]:
 
 
 def _leaders(calls: pd.DataFrame, by: str) -> tuple[LeaderRow, ...]:
-    from tracker.rollup import rollup
+    from tracker.scoring.rollup import rollup
 
     if calls.empty:
         return ()
@@ -289,7 +289,7 @@ def build_scorecard(
     Parameters
     ----------
     calls
-        ``Scores.calls`` from :func:`tracker.scoring.score_calls` run with the
+        ``Scores.calls`` from :func:`tracker.scoring.core.score_calls` run with the
         same ``as_of`` (calls started after it must already be absent).
     index_closes
         The benchmark's levels by session date, at least from the last session
@@ -309,8 +309,8 @@ def build_scorecard(
     """
     import pandas as pd
 
-    from tracker.outbox import iso_week
-    from tracker.rollup import directional_excess
+    from tracker.mailer.outbox import iso_week
+    from tracker.scoring.rollup import directional_excess
 
     week_start = as_of - timedelta(days=WEEK_DAYS - 1)
     lo, hi = pd.Timestamp(week_start), pd.Timestamp(as_of)
@@ -422,7 +422,7 @@ def _environment():
     import jinja2
 
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("tracker", "templates"),
+        loader=jinja2.PackageLoader("tracker.scorecard", "templates"),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2", "html")),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

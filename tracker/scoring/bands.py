@@ -1,6 +1,6 @@
 """Called and realised bands: the rating-band arithmetic of scoring.
 
-Bands are in percentage points (:class:`tracker.models.Band`); an excess
+Bands are in percentage points (:class:`tracker.recs.models.Band`); an excess
 return (a fraction) is turned into points with :func:`excess_pp`, rounded to
 :data:`EXCESS_ROUND_PP` decimals first so that float noise cannot move a value
 off a threshold (0.15 - 0.10 is 0.04999999999999999 in binary). Everything
@@ -17,7 +17,7 @@ import pandas as pd
 
 from tracker.constants import RATINGS_DESCENDING
 from tracker.errors import ScoringInputError
-from tracker.models import Band, RatingScale
+from tracker.recs.models import Band, RatingScale
 
 #: Excess in percentage points is rounded to this many decimals before it is
 #: compared with a band edge.

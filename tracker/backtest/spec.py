@@ -35,8 +35,8 @@ from pydantic import (
 
 from tracker.constants import DEFAULT_BENCHMARK, RATINGS
 from tracker.errors import InvalidInput, Problem
-from tracker.models import Line, Rating, Ticker
-from tracker.yamlio import load_yaml, problems_from, read_text
+from tracker.recs.models import Line, Rating, Ticker
+from tracker.recs.yamlio import load_yaml, problems_from, read_text
 
 #: Spec names become folder names under ``backtests/runs/``: no separators, no dot-dot.
 SPEC_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
@@ -163,7 +163,7 @@ class Sizing(SpecRecord):
 
 
 class Costs(SpecRecord):
-    """Trading costs. Unset rates follow the dated Hong Kong schedule (:mod:`tracker.costs`)."""
+    """Trading costs. Unset rates follow the dated Hong Kong schedule (:mod:`tracker.backtest.costs`)."""
 
     enabled: bool = True
     commission_rate: Rate = 0.0003

@@ -7,7 +7,7 @@ atomically, only once everything has been read without error.
 :func:`update_registry` downloads the published workbook first. Every bad row
 is reported as ``file:row: column: message``.
 
-:class:`tracker.registry.Registry` reads the store; this module only writes it.
+:class:`tracker.registry.resolve.Registry` reads the store; this module only writes it.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from tracker.errors import InputFileError, InvalidInput, Problem, TrackerError
-from tracker.registry import (
+from tracker.registry.resolve import (
     STORE_NAME,
     Security,
     format_registry,
@@ -440,7 +440,7 @@ def import_hkex(
         Unreadable file, wrong layout, missing columns, bad rows (all listed
         as ``file:row: column: message``). The store is left untouched.
     """
-    from tracker.yamlio import write_atomic
+    from tracker.recs.yamlio import write_atomic
 
     list_path = Path(list_path)
     kept, counts = _read_list(list_path, progress)

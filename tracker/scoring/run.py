@@ -1,5 +1,5 @@
 """Scoring the bundled calls from the price store: the glue between the store and
-the pure scoring core (:mod:`tracker.scoring`, :mod:`tracker.rollup`).
+the pure scoring core (:mod:`tracker.scoring.core`, :mod:`tracker.scoring.rollup`).
 
 ``tracker score`` renders what :func:`run_score` returns; the scorecard builds
 on the same result.
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from tracker.prices import PriceSource
-    from tracker.scoring import Scores
+    from tracker.scoring.core import Scores
 
 
 @dataclass
@@ -71,7 +71,7 @@ def run_score(
     by, positions
         The roll-up's grouping, and whether reiterations count once.
     entry, basis, benchmark, max_stale_sessions
-        As in :func:`tracker.scoring.score_calls`; ``benchmark`` overrides each
+        As in :func:`tracker.scoring.core.score_calls`; ``benchmark`` overrides each
         scale's (``basis="total"`` swaps ^HSI for its total-return proxy).
     source
         Where missing prices are fetched from; ``None`` reads the store only.
@@ -79,10 +79,10 @@ def run_score(
     import pandas as pd
 
     from tracker.prices import PriceStore, load_panel
-    from tracker.recs import load_book
-    from tracker.rollup import calendar_time, confusion_matrix, rollup
-    from tracker.scoring import DEFAULT_MAX_STALE_SESSIONS, score_calls
-    from tracker.scoring_grid import total_return_prices
+    from tracker.recs.book import load_book
+    from tracker.scoring.core import DEFAULT_MAX_STALE_SESSIONS, score_calls
+    from tracker.scoring.grid import total_return_prices
+    from tracker.scoring.rollup import calendar_time, confusion_matrix, rollup
 
     stale = DEFAULT_MAX_STALE_SESSIONS if max_stale_sessions is None else max_stale_sessions
     book = load_book(settings.recs_dir)

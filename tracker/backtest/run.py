@@ -21,7 +21,7 @@ import pandas as pd
 
 from tracker import sessions
 from tracker.backtest.schedule import select_calls
-from tracker.backtest_spec import BacktestSpec, load_spec
+from tracker.backtest.spec import BacktestSpec, load_spec
 
 if TYPE_CHECKING:
     from tracker.backtest.engine import BacktestResult
@@ -188,7 +188,7 @@ def _load_inputs(
     """
     from tracker.backtest.engine import BenchmarkNoData
     from tracker.prices import PriceStore, load_panel
-    from tracker.recs import load_book
+    from tracker.recs.book import load_book
 
     book = load_book(settings.recs_dir).calls()
     if as_of is not None:
@@ -219,7 +219,7 @@ def _lots_and_exemptions(
     tickers: list[str], home: Path
 ) -> tuple[dict[str, int | None], dict[str, bool]]:
     """Board lot and stamp-duty exemption of every ticker the registry knows."""
-    from tracker.registry import Registry
+    from tracker.registry.resolve import Registry
 
     registry = Registry.load(home)
     lots, exempt = {}, {}

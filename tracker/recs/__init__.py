@@ -1,0 +1,1 @@
+"""The calls and rating scales as records: models, the book (load, filter), YAML files."""

@@ -1,0 +1,1 @@
+"""The ticker registry: resolving names and codes, importing HKEX's list."""

@@ -1,0 +1,1 @@
+"""The weekly scorecard: the card, its rendering and the send run."""

@@ -1,0 +1,1 @@
+"""Scoring calls against the benchmark: entry, grid, bands, records, roll-ups, the run."""
