@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tracker.cli._options import load_settings, parse_date
+from tracker.vocab import Basis, EntryConvention, GroupBy
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,23 +27,9 @@ class Format(StrEnum):
     html = "html"
 
 
-class By(StrEnum):
-    broker = "broker"
-    analyst = "analyst"
-    report = "report"
-    rating = "rating"
-    ticker = "ticker"
-
-
-class Entry(StrEnum):
-    next_close = "next-close"
-    next_open = "next-open"
-    same_close = "same-close"
-
-
-class Basis(StrEnum):
-    price = "price"
-    total = "total"
+# The option values are the project's vocabulary (typer takes the enums as they are).
+By = GroupBy
+Entry = EntryConvention
 
 
 def _pct(x: float | None, signed: bool = True) -> str:
@@ -290,11 +277,11 @@ def score_cmd(
             help="Roll up by broker (default), analyst, report, rating or ticker; with csv, print the roll-up.",
         ),
     ] = None,
-    entry: Annotated[Entry, typer.Option("--entry", help="Entry convention.")] = Entry.next_close,
+    entry: Annotated[Entry, typer.Option("--entry", help="Entry convention.")] = Entry.NEXT_CLOSE,
     basis: Annotated[
         Basis,
         typer.Option("--basis", help="price: closes vs ^HSI; total: dividend-adjusted vs 2800.HK."),
-    ] = Basis.price,
+    ] = Basis.PRICE,
     benchmark: Annotated[
         str | None,
         typer.Option("--benchmark", help="Benchmark symbol for every call (default: the scale's)."),
@@ -335,7 +322,7 @@ def score_cmd(
     run = run_score(
         settings,
         parse_date(as_of, "--as-of"),
-        (by or By.broker).value,
+        (by or By.BROKER).value,
         entry.value,
         basis.value,
         benchmark.strip().upper() if benchmark else None,

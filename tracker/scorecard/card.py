@@ -35,6 +35,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from tracker.constants import DEFAULT_BENCHMARK
+from tracker.vocab import SCORED_VERDICTS, Verdict
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -324,8 +325,8 @@ def build_scorecard(
     is_matured = (status == "matured").to_numpy()
     matured_now = is_matured & (horizon >= lo) & (horizon <= hi)
     no_data = (verdict == "no data").to_numpy()
-    scored = is_matured & verdict.isin(["hit", "right direction", "miss"]).to_numpy()
-    hits = int((scored & (verdict == "hit").to_numpy()).sum())
+    scored = is_matured & verdict.isin(SCORED_VERDICTS).to_numpy()
+    hits = int((scored & (verdict == Verdict.HIT).to_numpy()).sum())
     dx = directional_excess(calls)
     mx, ox = dx[is_matured].dropna(), dx[is_open].dropna()
 
