@@ -134,7 +134,6 @@ def run(
         settings,
         as_of=cutoff,
         source=src,
-        offline=offline,
         runs_dir=runs_dir,
         progress=lambda msg: err.print(f"[dim]{msg}…[/dim]"),
         command=" ".join(
