@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
+from tracker.render.formats import jsonable
 from tracker.scoring.core import LATEST
 
 if TYPE_CHECKING:
@@ -33,18 +33,7 @@ _CHECKPOINT_FIELDS = (
 
 def _plain(value: Any) -> Any:
     """A JSON-ready scalar: dates as ISO strings, NaN/NA as None, numpy as Python."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, pd.Timestamp | np.datetime64):
-        ts = pd.Timestamp(value)
-        return None if pd.isna(ts) else ts.date().isoformat()
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    if isinstance(value, list | tuple | np.ndarray):
-        return [_plain(v) for v in value]
-    return value
+    return jsonable(value)
 
 
 def to_records(scores: Scores) -> list[dict[str, Any]]:
