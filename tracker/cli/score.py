@@ -154,9 +154,6 @@ def _json_document(run: ScoreRun) -> dict[str, Any]:
 
     s = run.scores
     calls = to_records(s)
-    if "basis_note" in s.calls.columns:
-        for rec, note in zip(calls, s.calls["basis_note"], strict=True):
-            rec["basis_note"] = note or None
     return jsonable(
         {
             "notice": run.banner,

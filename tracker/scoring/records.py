@@ -40,13 +40,19 @@ def to_records(scores: Scores) -> list[dict[str, Any]]:
     """One JSON-ready dict per call, in the documented stable schema (``docs/scoring.md``).
 
     Returns, excess and band edges are fractions (``0.05`` = 5 %); dates are
-    ISO strings; a missing value is None.
+    ISO strings; a missing value is None. On the total basis, when a call's
+    prices fall back to the close, each record also has ``basis_note``.
     """
     by_call, latest = _checkpoint_records(scores.checkpoints)
-    return [
+    records = [
         _call_record(row, by_call.get(row["call_id"], {}), latest.get(row["call_id"]))
         for row in scores.calls.to_dict(orient="records")
     ]
+    if "basis_note" in scores.calls.columns:
+        # Only on the total basis, where some calls fall back to the close.
+        for rec, note in zip(records, scores.calls["basis_note"], strict=True):
+            rec["basis_note"] = note or None
+    return records
 
 
 def _checkpoint_records(
