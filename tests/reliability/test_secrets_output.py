@@ -28,9 +28,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from helpers.smtp_server import USERNAME, Mailroom, authenticator_for, smtp_server
 from hypothesis import given
 from hypothesis import strategies as st
-from smtp_server import USERNAME, Mailroom, authenticator_for, smtp_server
 from typer.testing import CliRunner
 
 from reliability.crash_util import ROOT, copy_home

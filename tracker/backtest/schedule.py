@@ -13,22 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tracker import sessions
+from tracker import sessions, vocab
 from tracker.backtest.spec import ExitRule, Selection
 from tracker.errors import TrackerError
 from tracker.recs.book import filter_calls
 
-#: Strength of each rating, for "the next call downgrades it": a later call by the
-#: same broker on the same ticker with a lower rank. ``attention`` (a positive call
-#: without a formal rating, excess > 0) sits between overweight and neutral.
-RATING_RANK: dict[str, int] = {
-    "buy": 5,
-    "overweight": 4,
-    "attention": 3,
-    "neutral": 2,
-    "underweight": 1,
-    "sell": 0,
-}
+# Strength of each rating, for "the next call downgrades it": a later call by the
+# same broker on the same ticker with a lower rank (the vocabulary's Rating.rank).
+RATING_RANK = vocab.RATING_RANK
 
 
 class EmptySelection(TrackerError):

@@ -25,9 +25,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     ValidationError,
     model_validator,
@@ -37,6 +35,7 @@ from tracker.constants import DEFAULT_BENCHMARK, RATINGS
 from tracker.errors import InvalidInput, Problem
 from tracker.recs.models import Line, Rating, Ticker
 from tracker.recs.yamlio import load_yaml, problems_from, read_text
+from tracker.vocab import DEFAULT_ENTRY, ENTRY_CONVENTIONS, Record
 
 #: Spec names become folder names under ``backtests/runs/``: no separators, no dot-dot.
 SPEC_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
@@ -107,8 +106,8 @@ Rate = Annotated[float, Field(ge=0.0, lt=0.1)]
 Hkd = Annotated[float, Field(ge=0.0, lt=1e9)]
 
 
-class SpecRecord(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+#: The spec's records share the project's base (unknown keys refused, frozen).
+SpecRecord = Record
 
 
 class Selection(SpecRecord):
@@ -198,7 +197,7 @@ class BacktestSpec(SpecRecord):
     name: SpecName
     description: str = ""
     select: Selection = Selection()
-    entry: Literal["next-close", "next-open", "same-close"] = "next-close"
+    entry: Literal[ENTRY_CONVENTIONS] = DEFAULT_ENTRY
     exit: ExitRule = ExitRule()
     sizing: Sizing = Sizing()
     capital_hkd: Annotated[float, AfterValidator(_positive_capital)] = 1_000_000.0

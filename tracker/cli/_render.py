@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
     from rich.console import Console
+    from rich.table import Table
 
 
 def stdout() -> Console:
@@ -52,6 +53,25 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def text_table(frame: pd.DataFrame, title: str, index: bool = False) -> Table:
+    """A rich table of a frame whose cells are already text (None shows as empty).
+
+    Every table the CLI prints is built here or by :func:`print_table` /
+    :func:`print_rows`, so a change of terminal or pipe output is made in one module.
+    """
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    if index:
+        table.add_column(str(frame.index.name or ""))
+    for col in frame.columns:
+        table.add_column(str(col), overflow="fold")
+    for key, row in zip(frame.index, frame.itertuples(index=False), strict=True):
+        cells = ["" if v is None else str(v) for v in row]
+        table.add_row(*([str(key)] if index else []), *cells)
+    return table
+
+
 def print_table(
     frame: pd.DataFrame, title: str | None = None, console: Console | None = None
 ) -> None:
@@ -69,19 +89,9 @@ def print_table(
 
 def jsonable(value: Any) -> Any:
     """Plain JSON values: dates as ISO strings, NaN/NaT as null, numpy scalars as Python ones."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if type(value).__module__ == "numpy" and hasattr(value, "item"):
-        value = value.item()
-    if _missing(value):
-        return None
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
+    from tracker.render.formats import jsonable as render_jsonable
+
+    return render_jsonable(value)
 
 
 def write_json(records: Any) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -28,48 +27,12 @@ class Format(StrEnum):
     json = "json"
 
 
-def _pct(x: Any) -> str:
-    return "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.2f}%"
-
-
-def _num(x: Any, fmt: str = "{:,.2f}") -> str:
-    return "" if x is None or (isinstance(x, float) and math.isnan(x)) else fmt.format(x)
-
-
-def _key_stats_rows(stats: dict) -> list[tuple[str, str, str]]:
-    b = stats["benchmark"]
-    return [
-        (
-            "final equity (HKD)",
-            _num(stats["final_equity_hkd"], "{:,.0f}"),
-            _num(b["final_equity_hkd"], "{:,.0f}"),
-        ),
-        ("total return", _pct(stats["total_return"]), _pct(b["total_return"])),
-        ("CAGR", _pct(stats["cagr"]), _pct(b["cagr"])),
-        ("annual volatility", _pct(stats["annual_volatility"]), _pct(b["annual_volatility"])),
-        ("Sharpe", _num(stats["sharpe"]), _num(b["sharpe"])),
-        ("Sortino", _num(stats["sortino"]), _num(b["sortino"])),
-        ("max drawdown", _pct(stats["max_drawdown"]), _pct(b["max_drawdown"])),
-        ("Calmar", _num(stats["calmar"]), _num(b["calmar"])),
-        ("beta / alpha", f"{_num(stats['beta'])} / {_pct(stats['alpha'])}", ""),
-        (
-            "tracking error / IR",
-            f"{_pct(stats['tracking_error'])} / {_num(stats['information_ratio'])}",
-            "",
-        ),
-        ("trades (open at end)", f"{stats['trades']} ({stats['trades_open_at_end']})", ""),
-        ("calls skipped", str(stats["calls_skipped"]), ""),
-        ("win rate", _pct(stats["win_rate"]), ""),
-        ("turnover per year", _num(stats["turnover"], "{:.2f}x"), ""),
-        ("costs paid (HKD)", _num(stats["costs_paid_hkd"]), ""),
-    ]
-
-
 def render_outcome(outcome: RunOutcome) -> None:
     """Key stats next to the benchmark's on stdout; notes on stderr."""
     from rich.table import Table
 
     from tracker.cli._render import stderr, stdout
+    from tracker.render.keystats import key_stat_rows
 
     out = stdout()
     if outcome.banner:
@@ -82,7 +45,7 @@ def render_outcome(outcome: RunOutcome) -> None:
     table.add_column("")
     table.add_column("portfolio", justify="right")
     table.add_column(outcome.spec.benchmark, justify="right")
-    for row in _key_stats_rows(s):
+    for row in key_stat_rows(s):
         table.add_row(*row)
     out.print(table)
     err = stderr()
@@ -134,7 +97,6 @@ def run(
         settings,
         as_of=cutoff,
         source=src,
-        offline=offline,
         runs_dir=runs_dir,
         progress=lambda msg: err.print(f"[dim]{msg}…[/dim]"),
         command=" ".join(
@@ -182,6 +144,8 @@ def list_cmd(
         return
     from rich.table import Table
 
+    from tracker.render.formats import number, pct
+
     table = Table(title=f"{len(rows)} run(s) in {runs_dir}", title_justify="left")
     for col in ("spec", "run", "as_of", "return", "benchmark", "Sharpe", "trades", "simulated"):
         table.add_column(
@@ -192,9 +156,9 @@ def list_cmd(
             r["spec"],
             r["run"],
             str(r["as_of"] or ""),
-            _pct(r["total_return"]),
-            _pct(r["benchmark_return"]),
-            _num(r["sharpe"]),
+            pct(r["total_return"]),
+            pct(r["benchmark_return"]),
+            number(r["sharpe"]),
             str(r["trades"]),
             "yes" if r["simulated"] else "",
         )
@@ -246,13 +210,15 @@ def compare(
 
 
 def _fmt_stat(name: str):
+    from tracker.render.formats import number, pct
+
     if name.endswith("_hkd"):
-        return lambda v: _num(v)
+        return number
     if name in ("trades", "calls_skipped"):
         return lambda v: "" if v is None else f"{v:g}"
     if name in ("sharpe", "sortino", "calmar", "beta", "information_ratio", "turnover"):
-        return lambda v: _num(v, "{:.3f}")
-    return _pct
+        return lambda v: number(v, 3)
+    return pct
 
 
 def _short(value: Any) -> str:

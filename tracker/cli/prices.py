@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
@@ -11,7 +10,6 @@ import typer
 
 from tracker.cli._options import load_settings, parse_date
 from tracker.cli._render import say
-from tracker.constants import DEFAULT_BENCHMARK, TOTAL_RETURN_BENCHMARK
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -30,37 +28,23 @@ class Format(StrEnum):
     csv = "csv"
 
 
-_SHORT_HK = re.compile(r"^(\d{1,5})\.HK$")
-
-
 def _symbol(raw: str) -> str:
-    """``700.hk`` -> ``0700.HK``, ``^hsi`` -> ``^HSI``."""
-    sym = raw.strip().upper()
-    m = _SHORT_HK.match(sym)
-    return f"{int(m[1]):04d}.HK" if m else sym
+    from tracker.prices.symbols import canonical_symbol
 
-
-def _recs_symbols(settings: Settings) -> list[str]:
-    from tracker.recs.book import load_book
-
-    book = load_book(settings.recs_dir)
-    tickers = book.calls()["ticker"].dropna().tolist()
-    benchmarks = [scale.benchmark() for scale in book.scales.values()]
-    return [*tickers, *benchmarks, DEFAULT_BENCHMARK, TOTAL_RETURN_BENCHMARK]
+    return canonical_symbol(raw)
 
 
 def _staleness(store: PriceStore, symbols: list[str]) -> list[str]:
-    status = store.status()
-    lines = []
-    for sym in symbols:
-        if sym not in status.index or status.at[sym, "last"] is None:
-            lines.append(f"  {sym}: nothing stored")
-            continue
-        row = status.loc[sym]
-        n = int(row["stale_sessions"])
-        behind = "up to date" if n == 0 else f"{n} session{'s' if n != 1 else ''} behind"
-        lines.append(f"  {sym}: last bar {row['last']} ({behind}), source {row['source']}")
-    return lines
+    from tracker.prices.symbols import staleness_lines
+
+    return staleness_lines(store, symbols)
+
+
+def _recs_symbols(settings: Settings) -> list[str]:
+    from tracker.prices.symbols import symbols_of_book
+    from tracker.recs.book import load_book
+
+    return symbols_of_book(load_book(settings.recs_dir))
 
 
 def _render_summary(summary: UpdateSummary) -> None:

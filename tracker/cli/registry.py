@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tracker.cli._options import load_settings
-from tracker.errors import AmbiguousTicker, PartialFailure, TickerNotFound, TrackerError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -42,28 +41,22 @@ def resolve(
 
     Example: tracker registry resolve 腾讯控股 "美团-W" 9988 "0700 HK"
     """
+    from tracker.registry.lookup import lookup_failure, resolve_names
     from tracker.registry.resolve import Registry
 
-    registry = Registry.load(load_settings().home)
-    failures: list[TrackerError] = []
-    for name in names:
-        try:
-            sec = registry.get(registry.resolve(name))
-        except (TickerNotFound, AmbiguousTicker) as exc:
-            failures.append(exc)
+    lookups = resolve_names(Registry.load(load_settings().home), names)
+    for lk in lookups:
+        if lk.error is not None:
             if len(names) > 1:
-                sys.stderr.write(f"error: {exc}\n")
+                sys.stderr.write(f"error: {lk.error}\n")
             continue
+        sec = lk.security
         sys.stdout.write(
-            f"{name}\t{sec.ticker}\t{sec.name_zh_hans or sec.name_zh_hant or ''}\t{sec.name_en}\n"
+            f"{lk.name}\t{sec.ticker}\t{sec.name_zh_hans or sec.name_zh_hant or ''}\t{sec.name_en}\n"
         )
-    if len(names) == 1 and failures:
-        raise failures[0]
-    if failures:
-        message = f"{len(failures)} of {len(names)} names could not be resolved"
-        if len(failures) == len(names):
-            raise TrackerError(message)
-        raise PartialFailure(message)
+    failure = lookup_failure(lookups)
+    if failure is not None:
+        raise failure
 
 
 def _show_lines(sec: Security) -> list[str]:

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tracker.cli._options import load_settings, parse_date
+from tracker.render.formats import pct
+from tracker.vocab import Basis, EntryConvention, GroupBy
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,31 +28,13 @@ class Format(StrEnum):
     html = "html"
 
 
-class By(StrEnum):
-    broker = "broker"
-    analyst = "analyst"
-    report = "report"
-    rating = "rating"
-    ticker = "ticker"
+# The option values are the project's vocabulary (typer takes the enums as they are).
+By = GroupBy
+Entry = EntryConvention
 
 
-class Entry(StrEnum):
-    next_close = "next-close"
-    next_open = "next-open"
-    same_close = "same-close"
-
-
-class Basis(StrEnum):
-    price = "price"
-    total = "total"
-
-
-def _pct(x: float | None, signed: bool = True) -> str:
-    import math
-
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return ""
-    return f"{x * 100:+.1f}%" if signed else f"{x * 100:.1f}%"
+def _pct(x: float | None) -> str:
+    return pct(x, 1, signed=True)
 
 
 def _checkpoint_cell(row: Any) -> str:
@@ -170,9 +154,6 @@ def _json_document(run: ScoreRun) -> dict[str, Any]:
 
     s = run.scores
     calls = to_records(s)
-    if "basis_note" in s.calls.columns:
-        for rec, note in zip(calls, s.calls["basis_note"], strict=True):
-            rec["basis_note"] = note or None
     return jsonable(
         {
             "notice": run.banner,
@@ -216,51 +197,30 @@ def _flat_calls(run: ScoreRun) -> pd.DataFrame:
 
 
 def _html(run: ScoreRun) -> str:
-    import html
+    from tracker.render.html import render_page
 
-    parts = []
-    if run.banner:
-        parts.append(f"<!-- {html.escape(run.banner)} -->")
-    parts += [
-        "<!DOCTYPE html>",
-        '<html><head><meta charset="utf-8"><title>tracker score</title>',
-        "<style>body{font-family:sans-serif}table{border-collapse:collapse;margin:1em 0}"
-        "td,th{border:1px solid #ccc;padding:2px 6px;font-size:90%}</style></head><body>",
-    ]
-    if run.banner:
-        parts.append(f'<p style="color:#b00"><strong>{html.escape(run.banner)}</strong></p>')
-    s = run.scores
-    parts.append(f"<h1>Calls scored as of {s.as_of_session.date()}</h1>")
-    parts.append(calls_table(run).to_html(index=False, escape=True, na_rep=""))
-    parts.append(f"<h2>By {run.by}{' (positions)' if run.positions else ''}</h2>")
-    parts.append(rollup_table(run).to_html(index=False, escape=True, na_rep=""))
-    parts.append("<h2>Called rating versus realised band (matured calls)</h2>")
-    parts.append(run.confusion.to_html(escape=True))
-    for note in run.notes:
-        parts.append(f"<p>{html.escape(note)}</p>")
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
+    return render_page(
+        "score.html.j2",
+        banner=run.banner,
+        as_of=run.scores.as_of_session.date(),
+        calls_table=calls_table(run).to_html(index=False, escape=True, na_rep=""),
+        by=run.by,
+        positions=run.positions,
+        rollup_table=rollup_table(run).to_html(index=False, escape=True, na_rep=""),
+        confusion_table=run.confusion.to_html(escape=True),
+        notes=run.notes,
+    )
 
 
 def _print_tables(run: ScoreRun) -> None:
     import sys
 
     from rich.console import Console
-    from rich.table import Table
+
+    from tracker.cli._render import text_table as table
 
     console = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 220)
     s = run.scores
-
-    def table(frame: pd.DataFrame, title: str, index: bool = False) -> Table:
-        t = Table(title=title, title_justify="left")
-        if index:
-            t.add_column(str(frame.index.name or ""))
-        for col in frame.columns:
-            t.add_column(str(col), overflow="fold")
-        for key, row in zip(frame.index, frame.itertuples(index=False), strict=True):
-            cells = ["" if v is None else str(v) for v in row]
-            t.add_row(*([str(key)] if index else []), *cells)
-        return t
 
     console.print(
         table(
@@ -290,11 +250,11 @@ def score_cmd(
             help="Roll up by broker (default), analyst, report, rating or ticker; with csv, print the roll-up.",
         ),
     ] = None,
-    entry: Annotated[Entry, typer.Option("--entry", help="Entry convention.")] = Entry.next_close,
+    entry: Annotated[Entry, typer.Option("--entry", help="Entry convention.")] = Entry.NEXT_CLOSE,
     basis: Annotated[
         Basis,
         typer.Option("--basis", help="price: closes vs ^HSI; total: dividend-adjusted vs 2800.HK."),
-    ] = Basis.price,
+    ] = Basis.PRICE,
     benchmark: Annotated[
         str | None,
         typer.Option("--benchmark", help="Benchmark symbol for every call (default: the scale's)."),
@@ -335,7 +295,7 @@ def score_cmd(
     run = run_score(
         settings,
         parse_date(as_of, "--as-of"),
-        (by or By.broker).value,
+        (by or By.BROKER).value,
         entry.value,
         basis.value,
         benchmark.strip().upper() if benchmark else None,

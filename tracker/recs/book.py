@@ -74,6 +74,18 @@ class CallBook:
     def calls(self) -> pd.DataFrame:
         return calls_frame(self.reports, self.scales)
 
+    def calls_known_by(self, as_of: date | None) -> pd.DataFrame:
+        """The calls frame cut at ``as_of``: a call whose scoring starts later is not known.
+
+        This is the one place the point-in-time cut of the calls is made.
+        """
+        import pandas as pd
+
+        calls = self.calls()
+        if as_of is None:
+            return calls
+        return calls.loc[calls["start_date"] <= pd.Timestamp(as_of)].reset_index(drop=True)
+
     def call_records(self) -> list[dict]:
         return call_records(self.reports, self.scales)
 

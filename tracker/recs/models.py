@@ -20,15 +20,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from tracker.constants import ATTENTION, DEFAULT_BENCHMARK, RATINGS, RATINGS_DESCENDING
+from tracker.constants import DEFAULT_BENCHMARK
+from tracker.vocab import ATTENTION, RATINGS, RATINGS_DESCENDING, Record
 
 _TICKER = re.compile(r"^(?:\d{4}|[1-9]\d{4})\.HK$")
 _REGISTRATION = re.compile(r"^S\d{13}$")
@@ -62,11 +61,7 @@ def _nonblank(value: str) -> str:
 Ticker = Annotated[str, AfterValidator(_canonical_ticker)]
 Registration = Annotated[str, AfterValidator(_registration)]
 Line = Annotated[str, AfterValidator(_nonblank)]
-Rating = Literal["buy", "overweight", "neutral", "underweight", "sell", "attention"]
-
-
-class Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+Rating = Literal[RATINGS]
 
 
 # --------------------------------------------------------------------------- scales

@@ -31,22 +31,19 @@ def build_card(settings: Settings, as_of: date, source: PriceSource | None) -> S
     """
     import pandas as pd
 
-    from tracker.prices import load_panel
+    from tracker.prices.load import load_prices
     from tracker.scorecard.card import build_scorecard
-    from tracker.scoring.run import run_score
+    from tracker.scoring.run import score_book
 
-    run = run_score(settings, as_of, source=source)
+    # Only the scores: the card ranks its own leaders, so the score command's
+    # roll-ups (and their bootstraps) would be thrown away.
+    run = score_book(settings, as_of, source=source)
     calls = run.scores.calls
     benches = set(calls["benchmark"]) if "benchmark" in calls else set()
     benchmark = benches.pop() if len(benches) == 1 else DEFAULT_BENCHMARK
-    close, _, info = load_panel(
-        settings.home,
-        [benchmark],
-        date(as_of.year - 1, 12, 1),
-        as_of,
-        offline=source is None,
-        source=source,
-    )
+    # The index since the end of last year: a wider window than the calls need.
+    panels = load_prices(settings.home, [benchmark], date(as_of.year - 1, 12, 1), as_of, source)
+    close, info = panels.close, panels.info
     notes = list(run.notes)
     if info.fetch_problem and info.fetch_problem not in notes:
         notes.append(info.fetch_problem)

@@ -45,15 +45,15 @@ import pandas as pd
 
 from tracker.constants import RATINGS, RATINGS_DESCENDING, SESSIONS_PER_YEAR
 from tracker.errors import TrackerError
+from tracker.vocab import GROUP_BY, SCORED_VERDICTS
 
-GroupBy = Literal["broker", "analyst", "report", "rating", "ticker"]
-GROUP_BY: tuple[str, ...] = ("broker", "analyst", "report", "rating", "ticker")
+GroupBy = Literal[GROUP_BY]
 #: Bootstrap resamples of the mean directional excess.
 N_BOOT = 10_000
 CI_LEVEL = 0.95
 NO_ANALYST = "(no analyst named)"
 
-_SCORED = ("hit", "right direction", "miss")
+_SCORED = SCORED_VERDICTS
 
 
 class UnknownGrouping(TrackerError):

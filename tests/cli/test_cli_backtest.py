@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from tracker.cli import app
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HUAAN = ROOT / "backtests" / "huaan-hk-internet-2025.yaml"
 runner = CliRunner()
 

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from smtp_server import Mailroom, smtp_server
+from helpers.smtp_server import Mailroom, smtp_server
 
 from tracker.mailer import (
     MailContent,

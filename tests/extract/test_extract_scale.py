@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from tracker.extract.scale import assign_ratings, months_in, parse_definitions
 from tracker.extract.text import read_source
 
-REPORTS = Path(__file__).resolve().parent / "resources" / "reports"
+REPORTS = Path(__file__).resolve().parents[1] / "resources" / "reports"
 
 
 def _parse(name: str):

@@ -11,20 +11,16 @@ time cash reduction. Final equity and every trade must agree within 1e-6.
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from helpers.synthetic import make_universe
 
 from tracker.backtest.engine import run_backtest
 from tracker.backtest.spec import BacktestSpec
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from synthetic import make_universe  # noqa: E402
 
 RANK = {"buy": 5, "overweight": 4, "attention": 3, "neutral": 2, "underweight": 1, "sell": 0}
 

@@ -32,7 +32,7 @@ from tracker.registry.resolve import (
     ticker_from_code,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ZH_ONLY = "securities_zh_only_2026-08-22.csv"
 HKEX_HEADER = [
     "Stock Code",

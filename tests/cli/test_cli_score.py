@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from tracker.cli import app
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"
 HUAAN = "2025-05-06-huaan-hk-internet-ai"
 NOW = pd.Timestamp("2026-11-22 12:00", tz="UTC")

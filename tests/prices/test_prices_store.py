@@ -21,7 +21,7 @@ from tracker.prices import PriceStore, StoreBusy, update_prices
 from tracker.prices.source import EmptyResult, FetchFailed
 
 D = pd.Timestamp
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # HKEX sessions of early January 2025 (the 4th/5th and 11th/12th are weekends).
 JAN = [D(f"2025-01-{d:02d}") for d in (2, 3, 6, 7, 8, 9, 10, 13, 14, 15)]

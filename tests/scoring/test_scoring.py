@@ -20,7 +20,7 @@ from tracker.recs.book import CALL_COLUMNS, load_scales
 from tracker.scoring.core import ScoringInputError, score_calls
 from tracker.scoring.grid import total_return_prices
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCALES = load_scales(ROOT / "recs" / "scales")
 TOL = 1e-12
 

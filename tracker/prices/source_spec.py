@@ -1,4 +1,4 @@
-"""Choosing a price source from its command-line spelling."""
+"""Choosing a price source by its command-line spelling: ``--source yahoo|csv:DIR|simulated``."""
 
 from __future__ import annotations
 

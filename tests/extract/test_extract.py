@@ -16,7 +16,7 @@ from tracker.recs.book import load_report, load_scales
 from tracker.recs.yamlio import load_yaml
 from tracker.registry.resolve import Registry
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RECS = ROOT / "recs"
 TODAY = date(2026, 11, 22)
 

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from smtp_server import USERNAME, Mailroom, authenticator_for, smtp_server
+from helpers.smtp_server import USERNAME, Mailroom, authenticator_for, smtp_server
 from typer.testing import CliRunner
 
 from tracker.cli import app
 from tracker.mailer.outbox import Outbox
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
 AS_OF = "2025-11-10"  # Monday; the week 2025-11-04..10 holds the 6M horizon of the Huaan calls
 WEEK = "2025-W46"

@@ -21,8 +21,8 @@ from tracker.extract.writer import draft_yaml
 from tracker.recs.yamlio import load_yaml
 from tracker.registry.resolve import Registry
 
-ROOT = Path(__file__).resolve().parents[1]
-REPORTS = Path(__file__).resolve().parent / "resources" / "reports"
+ROOT = Path(__file__).resolve().parents[2]
+REPORTS = Path(__file__).resolve().parents[1] / "resources" / "reports"
 TODAY = date(2026, 11, 22)
 
 

@@ -15,7 +15,7 @@ from tracker.errors import InvalidInput
 from tracker.recs.book import load_book, load_report, load_scales
 from tracker.recs.yamlio import dump_yaml, load_yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RECS = ROOT / "recs"
 TODAY = date(2026, 11, 22)
 

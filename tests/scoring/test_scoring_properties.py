@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from tracker.recs.book import CALL_COLUMNS, load_scales
 from tracker.scoring.core import score_calls
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCALES = load_scales(ROOT / "recs" / "scales")
 DAYS = pd.bdate_range("2024-01-01", "2025-12-31", name="date")
 RATINGS = ["buy", "overweight", "neutral", "underweight", "sell", "attention"]

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from helpers.smtp_server import USERNAME, Mailroom, authenticator_for, smtp_server
 from pydantic import SecretStr
-from smtp_server import USERNAME, Mailroom, authenticator_for, smtp_server
 
 from tracker.config import Settings
 from tracker.errors import ConfigError, InvalidInput
@@ -553,7 +553,7 @@ def test_auth_failure_stops_with_its_own_exit_code(caplog):
 
 @pytest.fixture(scope="module")
 def cert(tmp_path_factory):
-    from smtp_server import self_signed_cert
+    from helpers.smtp_server import self_signed_cert
 
     made = self_signed_cert(tmp_path_factory.mktemp("tls"))
     if made is None:
@@ -570,7 +570,7 @@ def client_context(cert_path):
 
 
 def test_starttls_with_auth(cert):
-    from smtp_server import server_tls_context
+    from helpers.smtp_server import server_tls_context
 
     handler = Mailroom()
     kw = dict(
@@ -590,7 +590,7 @@ def test_starttls_with_auth(cert):
 
 
 def test_implicit_tls(cert):
-    from smtp_server import server_tls_context
+    from helpers.smtp_server import server_tls_context
 
     handler = Mailroom()
     with smtp_server(handler, ssl_context=server_tls_context(*cert)) as server:
@@ -602,7 +602,7 @@ def test_implicit_tls(cert):
 
 
 def test_untrusted_certificate_is_permanent(cert):
-    from smtp_server import server_tls_context
+    from helpers.smtp_server import server_tls_context
 
     with smtp_server(tls_context=server_tls_context(*cert)) as server:
         smtp = SmtpSettings(host="127.0.0.1", port=server.port, security="starttls", timeout_s=5)
