@@ -290,11 +290,8 @@ def test_matches_a_plain_per_call_loop_on_random_calls(prices):
     ]
     got = figures(full, rows, as_of)
     checked = {"matured": 0, "pending": 0, "met": 0}
-    for (cid, ticker, start, target, _), want in zip(
-        rows,
-        (plain_target(full[t], s, p, as_of) for _, t, s, p, _ in rows),
-        strict=True,
-    ):
+    for cid, ticker, start, target, _ in rows:
+        want = plain_target(full[ticker], start, target, as_of)
         g = got.loc[cid]
         assert g["status"] == want["status"], cid
         if "entry" not in want:
