@@ -232,7 +232,8 @@ def plain_target(frame: pd.DataFrame, start, target: float, as_of) -> dict:
         return {"status": "pending"}
     e_day = after[0]
     e_row = rows.index.get_loc(e_day)
-    e = rows["close"].iloc[e_row]
+    close, high, low = (rows[k].to_numpy() for k in ("close", "high", "low"))
+    e = close[e_row]
     up = target >= e
     due = e_day + pd.DateOffset(months=12)
     end_rows = rows.index[rows.index >= due]
@@ -241,9 +242,7 @@ def plain_target(frame: pd.DataFrame, start, target: float, as_of) -> dict:
     met = close_met = None
     best = None
     for i in range(e_row + 1, last + 1):
-        hi = max(rows["high"].iloc[i], rows["close"].iloc[i])
-        lo = min(rows["low"].iloc[i], rows["close"].iloc[i])
-        c = rows["close"].iloc[i]
+        hi, lo, c = max(high[i], close[i]), min(low[i], close[i]), close[i]
         if met is None and (hi >= target if up else lo <= target):
             met = i
         if close_met is None and (c >= target if up else c <= target):
@@ -257,7 +256,7 @@ def plain_target(frame: pd.DataFrame, start, target: float, as_of) -> dict:
     out["met_session"] = None if met is None else rows.index[met]
     out["best_progress"] = np.nan if best is None else (best - e) / (target - e)
     if len(end_rows):
-        c = rows["close"].iloc[last]
+        c = close[last]
         out.update(
             status="matured",
             met_at_end=bool(c >= target if up else c <= target),
