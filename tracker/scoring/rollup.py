@@ -16,10 +16,11 @@ Definitions
   over ``n_boot`` resamples with replacement (Efron & Tibshirani, *An
   Introduction to the Bootstrap*, 1993), drawn from a generator seeded by
   ``seed`` and the group's name, so the figures are reproducible.
-* **Positions**: a later call by the same broker on the same ticker with the
-  same rating, entered while an earlier one is still open (before its horizon
-  session), is a *reiteration* of that position. With ``positions=True`` each
-  position counts once, scored as its first call.
+* **Positions** (:func:`tracker.scoring.revisions.positions`): a later call by
+  the same broker on the same ticker that keeps an open position (same side,
+  rating not below the opening one, within 12 months) is a *reiteration* of
+  it. With ``positions=True`` each position counts once, scored as its first
+  call.
 * **Calendar-time portfolio** (Jaffe 1974; Mandelker 1974; recommended by Fama
   1998, "Market efficiency, long-term returns, and behavioral finance", JFE 49;
   Lyon, Barber & Tsai 1999, "Improved methods for tests of long-run abnormal
@@ -71,44 +72,17 @@ def directional_excess(calls: pd.DataFrame) -> pd.Series:
 def mark_positions(calls: pd.DataFrame) -> pd.DataFrame:
     """Add ``position`` (id of the call that opened it) and ``reiteration`` (bool).
 
-    A call is a reiteration when the same broker already holds an open call on
-    the same ticker with the same rating: one entered before it whose horizon
-    session is after its entry session. The chain does not roll: a position
-    stays open until the horizon of the call that opened it.
+    Positions follow :func:`tracker.scoring.revisions.positions`: a position
+    opens at a call and closes at a downgrade below its opening rating (or to
+    the other side), or 12 months after it opened; later calls that keep it
+    are reiterations and do not restart it.
     """
+    from tracker.scoring.revisions import positions
+
     out = calls.copy()
-    order = np.lexsort(
-        (
-            np.arange(len(calls)),
-            pd.DatetimeIndex(calls["entry_session"]).values,
-            calls["rating"].to_numpy(dtype=object).astype(str),
-            calls["ticker"].to_numpy(dtype=object).astype(str),
-            calls["broker"].to_numpy(dtype=object).astype(str),
-        )
-    )
-    key = (
-        calls["broker"].astype(str)
-        + "\x1f"
-        + calls["ticker"].astype(str)
-        + "\x1f"
-        + calls["rating"].astype(str)
-    ).to_numpy(dtype=object)[order]
-    entry = pd.DatetimeIndex(calls["entry_session"]).values[order]
-    horizon = pd.DatetimeIndex(calls["horizon_session"]).values[order]
-    ids = calls["call_id"].to_numpy(dtype=object)[order]
-    position = np.empty(len(calls), dtype=object)
-    reiteration = np.zeros(len(calls), dtype=bool)
-    current_key, opened_by, open_until = None, None, None
-    # Sequential by nature (each position's end depends on the previous one);
-    # it reads only dates, never prices.
-    for i in range(len(order)):
-        if key[i] == current_key and entry[i] < open_until:
-            position[i], reiteration[i] = opened_by, True
-        else:
-            current_key, opened_by, open_until = key[i], ids[i], horizon[i]
-            position[i] = ids[i]
-    out["position"] = pd.Series(position, index=calls.index[order]).reindex(calls.index)
-    out["reiteration"] = pd.Series(reiteration, index=calls.index[order]).reindex(calls.index)
+    marked = positions(calls)
+    out["position"] = marked["position"]
+    out["reiteration"] = marked["reiteration"].astype(bool)
     return out
 
 
