@@ -88,7 +88,7 @@ def revisions(calls: pd.DataFrame) -> pd.DataFrame:
     same = (key == key.shift(1)).to_numpy()
 
     def prev(column: str) -> np.ndarray:
-        values = s[column].shift(1).to_numpy(dtype=object)
+        values = s[column].shift(1).to_numpy(dtype=object).copy()
         values[~same] = None
         return values
 

@@ -351,3 +351,89 @@ def _portfolio(
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(count > 0, total / count, np.nan)
     return mean, count
+
+
+#: z for a two-sided 95 % interval.
+Z_95 = 1.959963984540054
+#: Ratings that count as a "buy" in a broker's rating distribution.
+BUY_RATINGS = ("buy", "overweight")
+
+
+def wilson_interval(hits: int, n: int, z: float = Z_95) -> tuple[float, float]:
+    """Wilson score interval of a proportion (Wilson 1927, JASA 22); NaN when ``n`` is 0."""
+    if n == 0:
+        return np.nan, np.nan
+    p = hits / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return float(centre - half), float(centre + half)
+
+
+def target_rollup(
+    calls: pd.DataFrame, targets: pd.DataFrame, by: str = "broker", positions: bool = False
+) -> pd.DataFrame:
+    """Target accuracy and rating distribution per group.
+
+    Parameters
+    ----------
+    calls
+        ``Scores.calls``.
+    targets
+        :func:`tracker.scoring.targets.target_figures` of the same calls (same index).
+    by, positions
+        As in :func:`rollup`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``<by>``, ``target_n`` (matured targets: the base), ``target_met``,
+        ``target_met_rate`` with its Wilson 95 % interval ``target_met_ci_low``
+        / ``target_met_ci_high``, ``median_sessions_to_met`` (of the targets
+        met), ``mean_abs_error_at_end``, ``mean_optimism``, ``rated`` (calls
+        with a formal rating, attention mentions excluded) and ``buy_share``
+        (the share of those rated buy or overweight). Sorted by group.
+    """
+    marked = mark_positions(calls)
+    cols = ["status", "met", "sessions_to_met", "error_at_end", "optimism"]
+    joined = marked.join(targets[cols].add_prefix("t_"))
+    if positions:
+        joined = joined.loc[~joined["reiteration"]]
+    rows = []
+    for name, g in _grouped(joined, by).groupby("group", sort=True):
+        done = g.loc[g["t_status"].astype(object) == "matured"]
+        met = done["t_met"].astype("boolean").fillna(False).astype(bool)
+        n, k = len(done), int(met.sum())
+        low, high = wilson_interval(k, n)
+        steps = pd.to_numeric(done.loc[met, "t_sessions_to_met"], errors="coerce").dropna()
+        rated = g.loc[g["rating"].astype(str) != "attention", "rating"].astype(str)
+        rows.append(
+            {
+                by: name,
+                "target_n": n,
+                "target_met": k,
+                "target_met_rate": k / n if n else np.nan,
+                "target_met_ci_low": low,
+                "target_met_ci_high": high,
+                "median_sessions_to_met": float(steps.median()) if len(steps) else np.nan,
+                "mean_abs_error_at_end": float(done["t_error_at_end"].abs().mean())
+                if n
+                else np.nan,
+                "mean_optimism": float(done["t_optimism"].mean()) if n else np.nan,
+                "rated": len(rated),
+                "buy_share": float(rated.isin(BUY_RATINGS).mean()) if len(rated) else np.nan,
+            }
+        )
+    columns = [
+        by,
+        "target_n",
+        "target_met",
+        "target_met_rate",
+        "target_met_ci_low",
+        "target_met_ci_high",
+        "median_sessions_to_met",
+        "mean_abs_error_at_end",
+        "mean_optimism",
+        "rated",
+        "buy_share",
+    ]
+    return pd.DataFrame(rows, columns=columns)

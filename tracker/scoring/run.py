@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from tracker.prices import PriceSource
     from tracker.scoring.core import Scores
+    from tracker.scoring.target_run import TargetRun
 
 
 @dataclass
@@ -34,6 +35,7 @@ class ScoreRun:
     basis: str
     banner: str | None
     notes: list[str] = field(default_factory=list)
+    targets: TargetRun | None = None
 
 
 def _benchmarks(calls: pd.DataFrame, scales: dict, basis: str, override: str | None) -> list[str]:
@@ -136,6 +138,9 @@ def run_score(
             f"scored as of {scores.as_of_session.date()}, the last price in the store"
             f" (the last closed session is {info.as_of}): run `tracker prices update --recs`"
         )
+    from tracker.scoring.target_run import run_targets
+
+    targets = run_targets(settings.home, scores, close, by, positions, as_of)
     _, summary = calendar_time(
         scores.calls, scores.stock_returns, scores.benchmark_returns, by=by, positions=positions
     )
@@ -149,4 +154,5 @@ def run_score(
         basis=basis,
         banner=info.banner(),
         notes=notes,
+        targets=targets,
     )
