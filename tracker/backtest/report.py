@@ -224,6 +224,7 @@ def render_report(
         rows.append(row)
     ex = spec.exit
     exit_text = ex.rule + (f" {ex.months}M" if ex.months else "")
+    exit_text += f", stop {ex.stop_pct:.0%}" if ex.stop_pct else ""
     sz = spec.sizing
     sizing_text = (
         f"{sz.method}"
