@@ -32,6 +32,7 @@ TARGET_KEYS = (
     "met_at_end",
     "best_price",
     "best_progress",
+    "last_price",
     "end_price",
     "end_stale_sessions",
     "error_at_end",

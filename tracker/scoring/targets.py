@@ -26,6 +26,8 @@ Definitions (``docs/scoring.md`` has the full method and the anchors):
   at most ``max_stale_sessions`` before it): ``met_at_end`` (the close at or
   beyond the target), ``error_at_end = (close - target) / entry`` (signed),
   ``realised = close / entry - 1`` and ``optimism = implied_upside - realised``.
+* **Last price**: the close on the ``as_of`` session (or the last bar at most
+  ``max_stale_sessions`` before it), for the distance still to go.
 * **Status**: ``matured`` once the horizon session is on or before ``as_of``
   and has a usable close; ``pending`` before (figures so far: a target met
   early is already met); ``no data`` with the reason otherwise (no entry, no
@@ -90,6 +92,7 @@ TARGET_COLUMNS: tuple[str, ...] = (
     "met_at_end",
     "best_price",
     "best_progress",
+    "last_price",
     "end_price",
     "end_stale_sessions",
     "error_at_end",
@@ -263,6 +266,8 @@ def _figures(calls, conv, ent, bars: _Bars, as_of_session, max_stale, chunk_cell
     for key in ("met_pos", "close_pos"):
         scan[key][at_once] = e_pos[at_once]
 
+    now = np.where(ok, bars.pos(np.full(n, as_of_session)), -1)
+    last_price, _ = bars.filled.at(np.where(ok, sym, -1), now, max_stale)
     end_pos = np.where(over, bars.pos(end_session), -1)
     end_price, end_age = bars.filled.at(np.where(over, sym, -1), end_pos, max_stale)
     ended = over & ~np.isnan(end_price)
@@ -304,6 +309,7 @@ def _figures(calls, conv, ent, bars: _Bars, as_of_session, max_stale, chunk_cell
             "met_at_end": _bool(at_end, ended),
             "best_price": np.where(ok, scan["best"], np.nan),
             "best_progress": np.where(ok, progress, np.nan),
+            "last_price": last_price,
             "end_price": np.where(ended, end_price, np.nan),
             "end_stale_sessions": _int(end_age, ended),
             "error_at_end": np.where(ended, error, np.nan),
