@@ -232,9 +232,11 @@ def test_bootstrap_matches_a_plain_resampling_loop():
 # --------------------------------------------------------------------------- positions
 
 POS = scored(
-    # A opens a position until 2025-07-02; B (same broker/ticker/rating) enters
-    # before that: a reiteration. C enters after: a new position. D has another
-    # rating, E another broker: their own positions.
+    # A opens a position (to expire 2026-01-02); B (same broker, ticker and
+    # rating) is a reiteration. D, the same day, downgrades to overweight: it
+    # closes A and opens its own. C and F (buy, at or above D's overweight,
+    # same side, within 12 months of D) are reiterations of D. E, another
+    # broker, has its own position.
     (
         "A#1",
         "Alpha",
@@ -318,10 +320,9 @@ POS = scored(
 
 def test_reiterations_are_marked():
     marked = mark_positions(POS).set_index("call_id")
-    assert list(marked["reiteration"]) == [False, True, False, False, False, True]
+    assert list(marked["reiteration"]) == [False, True, True, False, False, True]
     assert marked.loc["B#1", "position"] == "A#1"
-    # F enters while C (opened 2025-07-02, open until 2026-01-02) is open.
-    assert marked.loc["F#1", "position"] == "C#1"
+    assert marked.loc["C#1", "position"] == marked.loc["F#1", "position"] == "D#1"
     assert "position" not in POS.columns  # the argument is not mutated
 
 
@@ -329,9 +330,9 @@ def test_positions_count_each_position_once():
     calls_view = row(rollup(POS, "broker", n_boot=100), "broker", "Alpha")
     pos_view = row(rollup(POS, "broker", positions=True, n_boot=100), "broker", "Alpha")
     assert (calls_view["calls"], calls_view["hits"]) == (5, 4)
-    # Positions A, C, D: hits A and D.
-    assert (pos_view["calls"], pos_view["hits"], pos_view["reiterations"]) == (3, 2, 2)
-    assert abs(pos_view["mean_excess"] - (0.20 - 0.05 + 0.06) / 3) < TOL
+    # Positions A and D: both hits; B, C and F are reiterations.
+    assert (pos_view["calls"], pos_view["hits"], pos_view["reiterations"]) == (2, 2, 3)
+    assert abs(pos_view["mean_excess"] - (0.20 + 0.06) / 2) < TOL
 
 
 # --------------------------------------------------------------------------- confusion
@@ -352,7 +353,7 @@ def test_confusion_matrix():
 
 def test_confusion_matrix_positions():
     m = confusion_matrix(POS, positions=True)
-    assert m.loc["buy", "calls"] == 3  # A, C, E (B and F are reiterations)
+    assert m.loc["buy", "calls"] == 2  # A, E (B, C and F are reiterations)
     assert m.loc["overweight", "overweight"] == 1
 
 

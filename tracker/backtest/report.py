@@ -156,7 +156,8 @@ def trade_rows(trades: pd.DataFrame) -> list[dict[str, str]]:
 
 
 def _exit_text(ex) -> str:
-    return ex.rule + (f" {ex.months}M" if ex.months else "")
+    text = ex.rule + (f" {ex.months}M" if ex.months else "")
+    return text + (f", stop {ex.stop_pct:.0%}" if ex.stop_pct else "")
 
 
 def _sizing_text(sz) -> str:

@@ -142,7 +142,7 @@ def scheduled_exits(
     if rule.rule == "fixed":
         due[:] = sessions.sessions_months_after(entry, rule.months)
         why[:] = f"{rule.months}M holding"
-    elif rule.rule == "horizon":
+    elif rule.rule in ("horizon", "target"):  # a target exit falls back to the horizon
         months = calls["horizon_max_months"].astype(int)
         for m in sorted(months.unique()):
             mask = (months == m).to_numpy()
@@ -235,6 +235,12 @@ def exit_schedule(calls, entry, ok, grid, closes, fills, value_m, spec, book) ->
     safe_t = np.maximum(tcol, 0)
     fill_m = fills.reindex(grid).to_numpy(dtype=float)
     due = scheduled_exits(calls, entry["entry_session"], spec.exit, spec.entry, book)
+    if spec.exit.rule == "target" or spec.exit.stop_pct:
+        from tracker.backtest.target_exit import price_exits
+
+        due = price_exits(
+            calls, entry, ok, grid, closes, due, spec.exit.rule, spec.exit.stop_pct, spec.entry
+        )
     due_s = pd.DatetimeIndex(due["exit_due"])
     due_row = np.where(due_s.isna(), n_rows, grid.searchsorted(due_s))
     nxt = next_valid_rows(~np.isnan(fill_m))

@@ -130,12 +130,16 @@ class ExitRule(SpecRecord):
     call's horizon (the longest horizon of the scale for its rating).
     ``downgrade``: at the entry session of the same broker's next call on the
     ticker with a weaker rating; ``months`` optionally caps the holding.
+    ``target``: at the first close at or beyond the call's (HKD) target, else
+    after the call's horizon. ``stop_pct`` (any rule): at the first close at or
+    below the entry price less this fraction. See :mod:`tracker.backtest.target_exit`.
     A position still held when the data end is closed on the last session and
     marked ``open``.
     """
 
-    rule: Literal["fixed", "horizon", "downgrade"] = "horizon"
+    rule: Literal["fixed", "horizon", "downgrade", "target"] = "horizon"
     months: Months | None = None
+    stop_pct: Annotated[float, Field(gt=0.0, lt=1.0)] | None = None
 
 
 class Sizing(SpecRecord):
@@ -221,9 +225,9 @@ class BacktestSpec(SpecRecord):
             )
         if ex.rule == "fixed" and ex.months is None:
             raise ValueError("exit.months: a fixed exit needs a holding period, e.g. months: 6")
-        if ex.rule == "horizon" and ex.months is not None:
+        if ex.rule in ("horizon", "target") and ex.months is not None:
             raise ValueError(
-                "exit.months: the horizon rule takes each call's horizon; remove months"
+                f"exit.months: the {ex.rule} rule takes each call's horizon; remove months"
             )
         if sz.method == "fixed" and sz.amount_hkd is None:
             raise ValueError(

@@ -61,9 +61,28 @@ def validate(
     settings = load_settings()
     book = load_book(settings.recs_dir, paths, registry=_registry(settings))
     calls = sum(len(r.report.recommendations) for r in book.reports)
-    stderr().print(
-        f"ok: {len(book.reports)} report(s), {calls} call(s), {len(book.scales)} scale(s)"
-    )
+    err = stderr()
+    for line in _revision_warnings(book):
+        err.print(line, markup=False, highlight=False, soft_wrap=True)
+    err.print(f"ok: {len(book.reports)} report(s), {calls} call(s), {len(book.scales)} scale(s)")
+
+
+def _revision_warnings(book) -> list[str]:
+    """``file:line: field: warning: ...`` for stated previous ratings/targets the book contradicts."""
+    from pathlib import Path
+
+    from tracker.errors import Problem
+    from tracker.recs.yamlio import line_of, load_yaml
+    from tracker.scoring.revisions import disagreements
+
+    out = []
+    for row in disagreements(book.calls()).itertuples(index=False):
+        i = int(row.call_id.rsplit("#", 1)[1]) - 1
+        loc = ["recommendations", i, row.field]
+        line = line_of(load_yaml(Path(row.file)), loc)
+        field = f"recommendations.{i}.{row.field}"
+        out.append(str(Problem(row.file, line, field, f"warning: {row.message}")))
+    return out
 
 
 @app.command("list")

@@ -145,6 +145,13 @@ def rollup_table(run: ScoreRun) -> pd.DataFrame:
             "sessions": [cal_value(g, "sessions") or 0 for g in r[run.by]],
         }
     )
+    if run.targets is not None:
+        t = _with_targets(run)
+        out["target met"] = [
+            "" if n == 0 else f"{k / n:.0%} ({k}/{n})"
+            for k, n in zip(t["target_met"], t["target_n"], strict=True)
+        ]
+        out["buy share"] = t["buy_share"].map(lambda v: "" if pd.isna(v) else f"{v:.0%}")
     return out
 
 
@@ -154,6 +161,18 @@ def _json_document(run: ScoreRun) -> dict[str, Any]:
 
     s = run.scores
     calls = to_records(s)
+    groups = _with_targets(run).to_dict(orient="records")
+    if run.targets is not None:
+        from tracker.scoring.target_records import revision_records, target_records
+
+        for rec, target, rev in zip(
+            calls,
+            target_records(run.targets.targets),
+            revision_records(run.targets.revisions),
+            strict=True,
+        ):
+            rec["target"] = target
+            rec.update(rev)
     return jsonable(
         {
             "notice": run.banner,
@@ -167,7 +186,7 @@ def _json_document(run: ScoreRun) -> dict[str, Any]:
             "rollup": {
                 "by": run.by,
                 "positions": run.positions,
-                "groups": run.rollup.to_dict(orient="records"),
+                "groups": groups,
             },
             "confusion": {
                 "rows": "called rating",
@@ -181,6 +200,13 @@ def _json_document(run: ScoreRun) -> dict[str, Any]:
             "notes": run.notes,
         }
     )
+
+
+def _with_targets(run: ScoreRun) -> pd.DataFrame:
+    """The roll-up with the target columns of each group (when targets were scored)."""
+    if run.targets is None:
+        return run.rollup
+    return run.rollup.merge(run.targets.rollup, on=run.by, how="left")
 
 
 def _flat_calls(run: ScoreRun) -> pd.DataFrame:
@@ -318,6 +344,6 @@ def score_cmd(
     if run.banner:
         typer.echo(f"# {run.banner}" if fmt is Format.csv else run.banner)
     if fmt is Format.csv:
-        write_csv(_flat_calls(run) if by is None else run.rollup)
+        write_csv(_flat_calls(run) if by is None else _with_targets(run))
         return
     _print_tables(run)

@@ -226,6 +226,9 @@ class RatingScale(Record):
     company: RatingSystem
     industry: RatingSystem | None = None
     attention: AttentionRule = AttentionRule()
+    target_horizon_months: int = Field(
+        default=12, gt=0, le=120, description="how long a target price has to be reached"
+    )
 
     @model_validator(mode="after")
     def _attention_horizon(self) -> RatingScale:
@@ -309,11 +312,19 @@ class Recommendation(Record):
     horizon_months: Horizon | None = Field(
         default=None, description="overrides the scale's horizon"
     )
+    previous_rating: str | None = Field(
+        default=None, description="the rating the report says it changes from"
+    )
+    previous_target: float | None = Field(
+        default=None, gt=0, lt=1e7, description="the target it changes from, in its currency"
+    )
     note: str | None = None
 
-    @field_validator("rating")
+    @field_validator("rating", "previous_rating")
     @classmethod
-    def _known_rating(cls, value: str, info: ValidationInfo) -> str:
+    def _known_rating(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return value
         context = info.context or {}
         scale = context.get("scale")
         if scale is None:

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from tracker.mailer import MailContent
+    from tracker.scorecard.targets import TargetsSection
 
 #: Calendar days the scorecard's week spans, ``as_of`` included.
 WEEK_DAYS = 7
@@ -151,6 +152,8 @@ class Scorecard:
     notes: tuple[str, ...] = ()
     #: Every matured call, best excess first (for the chart when nothing is open).
     matured_calls: tuple[CallLine, ...] = ()
+    #: Targets reached, nearest and furthest, accuracy per broker (None: not scored).
+    targets: TargetsSection | None = None
 
     def subject(self, prefix: str = "") -> str:
         """One line, with Chinese, e.g. ``荐股记分卡 Scorecard 2026-W48: 19 calls, ...``."""
@@ -285,6 +288,7 @@ def build_scorecard(
     benchmark: str = DEFAULT_BENCHMARK,
     notice: str | None = None,
     notes: tuple[str, ...] = (),
+    targets: TargetsSection | None = None,
 ) -> Scorecard:
     """The week's scorecard from the scored calls.
 
@@ -304,6 +308,8 @@ def build_scorecard(
         A line every output must start with (simulated prices).
     notes
         Remarks shown at the end (stale prices, fetch problems).
+    targets
+        The targets section (:func:`tracker.scorecard.targets.targets_section`).
 
     Returns
     -------
@@ -377,6 +383,7 @@ def build_scorecard(
         by_analyst=_leaders(calls, "analyst"),
         notes=tuple(notes),
         matured_calls=_lines(matured_calls),
+        targets=targets,
     )
 
 

@@ -47,6 +47,11 @@ def build_card(settings: Settings, as_of: date, source: PriceSource | None) -> S
     notes = list(run.notes)
     if info.fetch_problem and info.fetch_problem not in notes:
         notes.append(info.fetch_problem)
+    section = None
+    if run.targets is not None:
+        from tracker.scorecard.targets import targets_section
+
+        section = targets_section(calls, run.targets.targets, as_of)
     return build_scorecard(
         calls,
         close[benchmark] if benchmark in close.columns else pd.Series(dtype="float64"),
@@ -54,6 +59,7 @@ def build_card(settings: Settings, as_of: date, source: PriceSource | None) -> S
         benchmark=benchmark,
         notice=run.banner or info.banner(),
         notes=tuple(notes),
+        targets=section,
     )
 
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from tracker.prices import PriceSource
     from tracker.prices.load import Panels
     from tracker.scoring.core import Scores
+    from tracker.scoring.target_run import TargetRun
 
 
 @dataclass
@@ -35,6 +36,7 @@ class ScoreRun:
     basis: str
     banner: str | None
     notes: list[str] = field(default_factory=list)
+    targets: TargetRun | None = None
 
 
 def _benchmarks(calls: pd.DataFrame, scales: dict, basis: str, override: str | None) -> list[str]:
@@ -57,6 +59,8 @@ class ScoredBook:
     scores: Scores
     basis: str
     banner: str | None
+    #: Split-adjusted closes of every symbol loaded (the price basis), for target figures.
+    close: pd.DataFrame
     notes: list[str] = field(default_factory=list)
 
 
@@ -91,6 +95,9 @@ def run_score(
 
     scored = score_book(settings, as_of, entry, basis, benchmark, source, max_stale_sessions)
     scores = scored.scores
+    from tracker.scoring.target_run import run_targets
+
+    targets = run_targets(settings.home, scores, scored.close, by, positions, as_of)
     _, summary = calendar_time(
         scores.calls, scores.stock_returns, scores.benchmark_returns, by=by, positions=positions
     )
@@ -104,6 +111,7 @@ def run_score(
         basis=basis,
         banner=scored.banner,
         notes=scored.notes,
+        targets=targets,
     )
 
 
@@ -155,7 +163,9 @@ def score_book(
             f"scored as of {scores.as_of_session.date()}, the last price in the store"
             f" (the last closed session is {info.as_of}): run `tracker prices update --recs`"
         )
-    return ScoredBook(scores=scores, basis=basis, banner=info.banner(), notes=notes)
+    return ScoredBook(
+        scores=scores, basis=basis, banner=info.banner(), close=panels.close, notes=notes
+    )
 
 
 def _total_basis(
