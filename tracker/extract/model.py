@@ -64,6 +64,8 @@ class DraftCall(Record):
     target_line: int | None = None
     target_currency_assumed: bool = False
     note: str | None = None
+    dated: date | None = None  # the call's own date (a table row's), when the text gives one
+    listing: Literal["HK", "ADR"] | None = None  # ADR: a USD target on the US line
     line: int
     context: str  # how it was found, e.g. "相关公司 list", "rating phrase"
     confidence: Confidence
