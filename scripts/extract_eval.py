@@ -189,7 +189,12 @@ def tracker_extractor() -> Extractor:
 
     def run(text: str, name: str) -> tuple[date | None, list[Got]]:
         drafts = extract_drafts(text, registry, today=today, scales=scales, source=name)
-        days = {d.published.value for d in drafts if not d.published.assumed}
+        # The note's date: that of the drafts whose calls carry no date of their own.
+        days = {
+            d.published.value
+            for d in drafts
+            if not d.published.assumed and not (d.calls and all(c.dated for c in d.calls))
+        }
         got = [
             Got(
                 broker=d.broker.value if d.broker else None,
@@ -202,7 +207,6 @@ def tracker_extractor() -> Extractor:
             for d in drafts
             for c in d.calls
         ]
-        # The note's date: the one every draft shares (row dates are scored per call).
         return (days.pop() if len(days) == 1 else None), got
 
     return run

@@ -54,7 +54,7 @@ class DraftCall(Record):
     ticker: str | None = None  # None when the registry could not settle it
     problem: Literal["unresolved", "ambiguous"] | None = None
     candidates: tuple[str, ...] = ()  # the registry's suggestions when unsettled
-    rating: str  # canonical (buy ... sell, attention)
+    rating: str | None  # canonical (buy ... sell, attention); None: the text gives none
     rating_ok: bool = True  # False when the scale has no band for it
     rating_words: str | None = None  # e.g. 维持「买入」评级
     action: Literal["initiate", "maintain", "upgrade", "downgrade"] | None = None
