@@ -37,6 +37,7 @@ class CompanyHit:
     start: int
     end: int
     listing: str | None = None  # "ADR" when named by its US symbol
+    code: bool = False  # named by a code (HKEX or US), not only by name
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ def companies_in(text: str, registry: Registry) -> list[CompanyHit]:
     listed in Hong Kong (``BABA.US``) gives its HKEX ticker with listing ADR;
     any other US symbol (``VIPS.US``) is a company without an HKEX line.
     """
-    from tracker.extract.names import name_mentions
+    from tracker.extract.names import clean_name, name_before, name_mentions
     from tracker.registry.resolve import ticker_from_code
 
     hits: list[CompanyHit] = []
@@ -125,14 +126,24 @@ def companies_in(text: str, registry: Registry) -> list[CompanyHit]:
         if code not in _codes(registry):
             continue
         ticker = ticker_from_code(code)
-        name = _name_before(text[: m.start()]) or registry.get(ticker).label
-        hits.append(CompanyHit(ticker, name, m.start(), m.end()))
+        span = name_before(registry, text[: m.start()], ticker)
+        sec = registry.get(ticker)
+        name = clean_name(text[span[0] : span[1]]) if span else None
+        name = name or _name_before(text[: m.start()]) or sec.name_zh_hans or sec.label
+        hits.append(CompanyHit(ticker, name, m.start(), m.end(), code=True))
     lines = us_lines()
     for m in _US_CODE.finditer(text):
         sym = m.group("sym")
-        name = _name_before(text[: m.start()]) or sym
+        name = (_name_before(text[: m.start()]) or sym).strip()
         hits.append(
-            CompanyHit(lines.get(sym), name, m.start(), m.end(), "ADR" if sym in lines else None)
+            CompanyHit(
+                lines.get(sym),
+                name,
+                m.start(),
+                m.end(),
+                "ADR" if sym in lines else None,
+                code=True,
+            )
         )
     for mention in name_mentions(registry, text):
         if len(mention.tickers) != 1 or any(
@@ -154,9 +165,19 @@ def _codes(registry: Registry) -> frozenset[int]:
     return _codes_of(id(registry), registry)
 
 
+#: Words that run into a name written before its code: 将渣打(02888), 维持美团(03690).
+_LEAD = re.compile(r"^(?:.*?(?:将|把|对|予|维持|给予|下调|上调|认为|预期|预计|指出|、))+")
+
+
 def _name_before(text: str) -> str | None:
+    """The name written right before a code, without a verb or particle run into it."""
     m = re.search(r"([\u3400-\u9fffA-Za-z][\u3400-\u9fffA-Za-z&.-]{0,15}(?:-[A-Z]{1,2})?)\s*$", text)
-    return m.group(1) if m else None
+    if m is None:
+        return None
+    name = m.group(1)
+    if not name.isascii():
+        name = _LEAD.sub("", name) or name
+    return name
 
 
 # --------------------------------------------------------------------------- ratings

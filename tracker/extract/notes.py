@@ -196,6 +196,7 @@ def note_calls(
     """
     lines = clean_lines(text)
     units = units_of(lines)
+    strong = _named_firmly(units, registry)
     named = _brokers_named(units, text)
     only = named[0] if len(named) == 1 else None
     calls: dict[tuple[str, str, str], NoteCall] = {}
@@ -210,11 +211,37 @@ def note_calls(
                 columns = head
                 continue
             if columns is not None:
-                _row(unit, columns, registry, state, only, calls)
+                _row(unit, columns, registry, strong, state, only, calls)
             continue
         columns = None
-        _sentence(unit, registry, state, only, note_date, calls)
+        _sentence(unit, registry, strong, state, only, note_date, calls)
     return _settled(list(calls.values())), only
+
+
+def _firm(registry: Registry, c: CompanyHit) -> bool:
+    """A mention that surely names a company: a code, a name of three characters or more,
+    or its main name; a short alias (理想 for 理想汽车) is also an ordinary word."""
+    from tracker.extract.names import _is_main_name
+
+    return (
+        c.code
+        or len(c.name) >= 3
+        or (c.ticker is not None and _is_main_name(registry, c.ticker, c.name))
+    )
+
+
+def _named_firmly(units: list[Unit], registry: Registry) -> set[str]:
+    return {
+        c.ticker
+        for u in units
+        for c in companies_in(u.text, registry)
+        if c.ticker is not None and _firm(registry, c)
+    }
+
+
+def _companies(text: str, registry: Registry, strong: set[str]) -> list[CompanyHit]:
+    """Companies in a unit; a short alias only when the note names its company firmly."""
+    return [c for c in companies_in(text, registry) if _firm(registry, c) or c.ticker in strong]
 
 
 def _brokers_named(units: list[Unit], text: str) -> list[Broker]:
@@ -275,6 +302,7 @@ def _give_target(call: NoteCall, t: TargetFact, line: int) -> None:
 def _sentence(
     unit: Unit,
     registry: Registry,
+    strong: set[str],
     state: _State,
     only: Broker | None,
     note_date: date | None,
@@ -282,7 +310,7 @@ def _sentence(
 ) -> None:
     text = unit.text
     brokers = [replace(b, line=unit.line) for b in brokers_in(text)]
-    companies = companies_in(text, registry)
+    companies = _companies(text, registry, strong)
     ratings = ratings_in(text)
     targets = [] if is_consensus(text) else targets_in(text)
     if brokers:
@@ -295,8 +323,8 @@ def _sentence(
         if not who and only is not None:
             who = [BrokerHit(only, 0, 0, None)]
         company = _company_for(companies, pos) or state.company
-        if not who or company is None:
-            continue
+        if not who or company is None or company.ticker is None:
+            continue  # no broker, or a company without an HKEX line
         for b in who:
             if isinstance(fact, RatingHit):
                 for listing in _listings(calls, b, company):
@@ -350,6 +378,7 @@ def _row(
     unit: Unit,
     cols: _Columns,
     registry: Registry,
+    strong: set[str],
     state: _State,
     only: Broker | None,
     calls: dict[tuple[str, str, str], NoteCall],
@@ -365,10 +394,10 @@ def _row(
     else:
         who = state.broker or ([BrokerHit(only, 0, 0, None)] if only else [])
     stock_text = cell(cols.stock) if cols.stock is not None else ""
-    companies = companies_in(stock_text, registry) if stock_text else []
+    companies = _companies(stock_text, registry, strong) if stock_text else []
     company = companies[0] if companies else (state.company if cols.stock is None else None)
-    if not who or company is None:
-        return
+    if not who or company is None or company.ticker is None:
+        return  # a US-only name (VIPS.US): not a call on an HKEX stock
     rating = ratings_in(cell(cols.rating), bare=True) if cols.rating is not None else []
     target = table_target(cell(cols.target), cols.currency) if cols.target is not None else None
     if not rating and target is None:
