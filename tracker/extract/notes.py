@@ -290,6 +290,8 @@ def _give_rating(call: NoteCall, r: RatingHit, line: int) -> None:
 
 
 def _give_target(call: NoteCall, t: TargetFact, line: int) -> None:
+    if call.target is not None and t.assumed and not call.currency_assumed:
+        return  # a headline's bare 元 does not replace a target written with its currency
     if call.target is not None and call.previous_target is not None and t.previous is None:
         return
     call.target = t.value

@@ -88,9 +88,9 @@ def extract_drafts(
         calls = groups[next(iter(groups))]
         covered = {c.ticker for c in calls}
         extra = tuple(c for c in base.calls if c.ticker not in covered)
-        draft = _draft_for(base, calls, source, today)
+        draft = _draft_for(base, calls, source, today, raw)
         return (draft.model_copy(update={"calls": draft.calls + extra}),)
-    return tuple(_draft_for(base, calls, source, today) for calls in groups.values())
+    return tuple(_draft_for(base, calls, source, today, raw) for calls in groups.values())
 
 
 def _with_date(base: Draft, hit, today: date) -> Draft:
@@ -121,7 +121,9 @@ def _with_date(base: Draft, hit, today: date) -> Draft:
     return base.model_copy(update={"published": value, "review": tuple(review)})
 
 
-def _draft_for(base: Draft, calls: list[NoteCall], source: str, today: date) -> Draft:
+def _draft_for(
+    base: Draft, calls: list[NoteCall], source: str, today: date, raw: list[str]
+) -> Draft:
     """One broker's draft: the base report fields with this broker, its calls and date."""
     brk = calls[0].broker
     first = min(c.broker_line or c.line for c in calls)
@@ -141,7 +143,7 @@ def _draft_for(base: Draft, calls: list[NoteCall], source: str, today: date) -> 
                 message="the text gives no date: write the report's publication date (or pass --date)",
             )
         )
-    draft_calls = tuple(_draft_call(c) for c in calls)
+    draft_calls = tuple(_draft_call(c, raw) for c in calls)
     for c in draft_calls:
         if c.rating is None:
             review.append(
@@ -180,10 +182,22 @@ def _draft_for(base: Draft, calls: list[NoteCall], source: str, today: date) -> 
     )
 
 
-def _draft_call(c: NoteCall) -> DraftCall:
+def _as_written(name: str, raw: list[str], line: int) -> str:
+    """The name in the report's own script: the span of its line that normalises to it."""
+    from tracker.extract.clean import normalise
+
+    text = raw[line - 1] if 0 < line <= len(raw) else ""
+    n = len(name)
+    for i in range(len(text) - n + 1):
+        if normalise(text[i : i + n]) == name:
+            return text[i : i + n]
+    return name
+
+
+def _draft_call(c: NoteCall, raw: list[str]) -> DraftCall:
     target = TargetPrice(value=c.target, currency=c.currency) if c.target is not None else None
     return DraftCall(
-        name=c.name,
+        name=_as_written(c.name, raw, c.line),
         ticker=c.ticker,
         rating=c.rating,
         rating_words=c.rating_words,
