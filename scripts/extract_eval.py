@@ -142,7 +142,9 @@ def score_note(note: dict, published: date | None, got: Iterable[Got]) -> Score:
             paired.add(same[0])
             score.problems.append(f"wrong: {rec.get('ticker')} {want[1]}: got {left[same[0]]}")
         else:
-            score.problems.append(f"missed: {rec.get('ticker')} {want[1]} {rec.get('target_price')}")
+            score.problems.append(
+                f"missed: {rec.get('ticker')} {want[1]} {rec.get('target_price')}"
+            )
         if rec.get("date") is not None:
             score.dates_given += 1
             own = left[(exact or same)[0]].date if (exact or same) else None
@@ -227,7 +229,10 @@ def evaluate(corpus: Path, extractor: Extractor) -> list[tuple[str, Score]]:
 
 def report(scores: list[tuple[str, Score]], verbose: bool = False) -> str:
     """The table printed by `make extract-eval`."""
-    head = f"{'note':<10} {'calls':>5} {'exact':>5} {'missed':>6} {'invented':>8} {'dates':>7} {'guessed':>7}"
+    head = (
+        f"{'note':<10} {'calls':>5} {'exact':>5} {'missed':>6} {'invented':>8} "
+        f"{'dates':>7} {'guessed':>7}"
+    )
     lines = [head]
     total = Score()
     for name, s in scores:

@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 def extract(
     report: Annotated[
         Path,
-        typer.Argument(help="The report: text (UTF-8), PDF or a saved web page; Chinese or English."),
+        typer.Argument(
+            help="The report: text (UTF-8), PDF or a saved web page; Chinese or English."
+        ),
     ],
     broker: Annotated[
         str | None, typer.Option(help="Broker, English or Chinese name (overrides the text).")
@@ -86,11 +88,12 @@ def extract(
         for draft in drafts:
             say(console, *_new_scale_note(draft))
     elif len(drafts) > 1 and not into_folder:
-        from tracker.errors import InvalidInput
+        from tracker.errors import InputFileError
 
-        raise InvalidInput(
-            f"{report}: {len(drafts)} brokers' calls (a round-up): give a folder, -o DIR/,"
-            " to write one draft per broker"
+        raise InputFileError(
+            report,
+            f"{len(drafts)} brokers' calls (a round-up): give a folder, -o DIR/,"
+            " to write one draft per broker",
         )
     else:
         for draft in drafts:

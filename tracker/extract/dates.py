@@ -1,8 +1,8 @@
 """A note's publication date, in the formats news pages and report covers write it.
 
 Read (on normalised text): ``2025-08-29``, ``2025/08/29``, ``28/08/2025 11:00``
-(day first, the Hong Kong order, unless the first number cannot be a day... of a
-month: ``12/31/2025``), ``2025年4月17日``, ``2025 年 4 月 17 日``, ``26 November
+(day first, the Hong Kong order; month first only when the second number
+cannot be a month: ``12/31/2025``), ``2025年4月17日``, ``2025 年 4 月 17 日``, ``26 November
 2025``, ``7 Mar 2025``, ``November 26, 2025``, each alone on a short line, in a
 dateline (``[ET Net News Agency, 26 November 2025]``, ``智通财经·2026-01-15
 13:58``) or stamped with a time in a headline (``(2024-11-04 15:19:29)``).
@@ -56,7 +56,9 @@ _NOT_PUBLISHED = re.compile(
     r"ex-dividend|更新|由|至|于|将于|前|after|before|until|since|between)[^\n]{0,8}$",
     re.IGNORECASE,
 )
-_AFTER_NOT = re.compile(r"^\s*(?:收盘|收市|开市|之前|前|后|以来|起|至|-|–|—|\(?close)", re.IGNORECASE)
+_AFTER_NOT = re.compile(
+    r"^\s*(?:收盘|收市|开市|之前|前|后|以来|起|至|-|–|—|\(?close)", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,8 @@ def publication_date(lines: list[str], top: int = 12) -> DateHit | None:
         if not line.strip():
             continue
         seen += 1
-        for m, value in dates_on(line):
+        found = dates_on(line)
+        for m, value in found:
             before, after = line[: m.start()], line[m.end() :]
             if _NOT_PUBLISHED.search(before) or _AFTER_NOT.match(after):
                 continue
@@ -129,6 +132,7 @@ def publication_date(lines: list[str], top: int = 12) -> DateHit | None:
                 return DateHit(value, n, m.group(0), "dateline")
             if _TIME.match(after) and (seen <= top or len(rest) < 40):
                 return DateHit(value, n, m.group(0), "stamp")
-            if seen <= top and len(re.sub(r"\s", "", rest)) <= 16:
+            # A line of two dates is a range or a list (a results window), not a dateline.
+            if seen <= top and len(found) == 1 and len(re.sub(r"\s", "", rest)) <= 16:
                 return DateHit(value, n, m.group(0), "line")
     return None

@@ -171,7 +171,9 @@ _LEAD = re.compile(r"^(?:.*?(?:将|把|对|予|维持|给予|下调|上调|认�
 
 def _name_before(text: str) -> str | None:
     """The name written right before a code, without a verb or particle run into it."""
-    m = re.search(r"([\u3400-\u9fffA-Za-z][\u3400-\u9fffA-Za-z&.-]{0,15}(?:-[A-Z]{1,2})?)\s*$", text)
+    m = re.search(
+        r"([\u3400-\u9fffA-Za-z][\u3400-\u9fffA-Za-z&.-]{0,15}(?:-[A-Z]{1,2})?)\s*$", text
+    )
     if m is None:
         return None
     name = m.group(1)
@@ -246,11 +248,13 @@ _RATING_FORMS: list[tuple[str, re.Pattern]] = [
             re.IGNORECASE,
         ),
     ),
-    # 维持买入评级 / 评级维持「买入」/ kept its rating at Outperform
+    # 维持买入评级 / 維持買入 / 评级维持「买入」/ kept its rating at Outperform /
+    # Maintain Outperform / reiterate Buy on Tencent
     (
         "maintain",
         re.compile(
-            rf"(?:维持|重申|保持)\s*(?P<new>{_W})\s*(?:投资)?评级"
+            rf"(?:维持|重申)\s*(?P<new>{_W})(?:\s*(?:投资)?评级)?"
+            rf"|\b(?:maintain\w*|reiterat\w*|retain\w*)\s+(?:its\s+|our\s+|an?\s+)?(?P<new4>{_W})\b"
             rf"|评级\s*(?:维持|保持)\s*{_Q}?(?P<new2>{_W})"
             rf"|(?:kept|keep\w*|maintain\w*|reiterat\w*)\s+(?:its|our|the|a)?\s*rating\s+"
             rf"(?:at|of|as)\s+{_Q}?(?P<new3>{_W})\b",
@@ -325,8 +329,10 @@ def ratings_in(text: str, bare: bool = False) -> list[RatingHit]:
             taken.append((m.start(), m.end()))
     for m in _AFTER_COLON.finditer(text):
         before = brokers_in(text[: m.start()])
-        if before and before[-1].end >= m.start() - 1 and not any(
-            a < m.end() and m.start() < b for a, b in taken
+        if (
+            before
+            and before[-1].end >= m.start() - 1
+            and not any(a < m.end() and m.start() < b for a, b in taken)
         ):
             hits.append(RatingHit(m.start(), rating_of(m.group("new")) or "", m.group(0).strip()))
     if bare and not hits:
@@ -400,7 +406,9 @@ def _value(m: re.Match, p: str) -> tuple[float | None, str | None]:
     if raw is None:
         return None, None
     words = [
-        m.group(f"{p}{g}") for g in ("cb", "ca") if f"{p}{g}" in m.re.groupindex and m.group(f"{p}{g}")
+        m.group(f"{p}{g}")
+        for g in ("cb", "ca")
+        if f"{p}{g}" in m.re.groupindex and m.group(f"{p}{g}")
     ]
     code = next((_CURRENCY[w.lower()] for w in words if w.lower() in _CURRENCY), None)
     return float(raw.replace(",", "")), code

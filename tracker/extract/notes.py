@@ -239,9 +239,22 @@ def _named_firmly(units: list[Unit], registry: Registry) -> set[str]:
     }
 
 
+#: A short alias in a call's own words: 将金蝶目标价…, 上调金蝶评级, 维持金蝶「买入」.
+_CALL_BEFORE = re.compile(r"(?:把|将|对|给予|维持|予|升|降|上调|下调|调高|调低)$")
+_CALL_AFTER = re.compile(r"^(?:的)?(?:目标价|目标股价|评级|投资评级|[「“\"](?:\w{2,4})[」”\"])")
+
+
 def _companies(text: str, registry: Registry, strong: set[str]) -> list[CompanyHit]:
-    """Companies in a unit; a short alias only when the note names its company firmly."""
-    return [c for c in companies_in(text, registry) if _firm(registry, c) or c.ticker in strong]
+    """Companies in a unit; a short alias only when the note names its company firmly
+    elsewhere, or the alias stands in the call's own words."""
+    return [
+        c
+        for c in companies_in(text, registry)
+        if _firm(registry, c)
+        or c.ticker in strong
+        or _CALL_BEFORE.search(text[: c.start])
+        or _CALL_AFTER.match(text[c.end :])
+    ]
 
 
 def _brokers_named(units: list[Unit], text: str) -> list[Broker]:

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from tracker.registry.resolve import Registry
 
 
+NO_DATE = "the text gives no date: write the report's publication date (or pass --date)"
+
+
 def extract_drafts(
     text: str,
     registry: Registry,
@@ -86,11 +89,23 @@ def extract_drafts(
         groups.setdefault(call.broker.id, []).append(call)
     if len(groups) == 1:
         calls = groups[next(iter(groups))]
+        _rated_by_base(calls, base)
         covered = {c.ticker for c in calls}
         extra = tuple(c for c in base.calls if c.ticker not in covered)
         draft = _draft_for(base, calls, source, today, raw)
         return (draft.model_copy(update={"calls": draft.calls + extra}),)
     return tuple(_draft_for(base, calls, source, today, raw) for calls in groups.values())
+
+
+def _rated_by_base(calls: list[NoteCall], base: Draft) -> None:
+    """A call whose rating the clause reading missed takes the report reader's, if any."""
+    rated = {c.ticker: c for c in base.calls if c.rating not in (None, "attention")}
+    for call in calls:
+        other = rated.get(call.ticker)
+        if call.rating is None and other is not None:
+            call.rating, call.rating_words = other.rating, other.rating_words
+            call.action, call.previous_rating = other.action, other.previous_rating
+            call.rating_line = other.line
 
 
 def _with_date(base: Draft, hit, today: date) -> Draft:
@@ -111,7 +126,7 @@ def _with_date(base: Draft, hit, today: date) -> Draft:
         review.append(
             Review(
                 field="published",
-                message="the text gives no date: write the report's publication date (or pass --date)",
+                message=NO_DATE,
             )
         )
     elif value.value > today:
@@ -140,7 +155,7 @@ def _draft_for(
         review.append(
             Review(
                 field="published",
-                message="the text gives no date: write the report's publication date (or pass --date)",
+                message=NO_DATE,
             )
         )
     draft_calls = tuple(_draft_call(c, raw) for c in calls)
@@ -150,7 +165,8 @@ def _draft_for(
                 Review(
                     field="recommendations",
                     line=c.line,
-                    message=f"{c.name}: a target but no rating in the text: write it or delete the call",
+                    message=f"{c.name}: a target but no rating in the text: write it"
+                    " or delete the call",
                 )
             )
         if c.listing == "ADR":
