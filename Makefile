@@ -12,7 +12,8 @@ UV := $(BIN)/uv
 LOCK := requirements.lock
 LOCK_ARGS := --extra dev --generate-hashes --universal --python-version 3.11
 
-.PHONY: demo test bench reliability lint format lock test-latest test-lowest clean chromium
+.PHONY: demo test bench reliability lint format lock test-latest test-lowest clean chromium \
+	extract-eval
 
 $(STAMP): $(LOCK) pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -67,3 +68,7 @@ bench: $(STAMP)
 # docs/RELIABILITY.md. `make test` runs its quick profile.
 reliability: $(STAMP)
 	$(BIN)/python scripts/reliability_report.py --profile long
+
+# How well `tracker recs extract` reads real notes: ../shared/reports/corpus (docs + expected).
+extract-eval: $(STAMP)
+	$(BIN)/python scripts/extract_eval.py $(if $(V),-v)

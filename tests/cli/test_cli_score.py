@@ -8,6 +8,7 @@ trading days are the rows of the files themselves, not the HKEX calendar.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -23,15 +24,29 @@ NOW = pd.Timestamp("2026-11-22 12:00", tz="UTC")
 runner = CliRunner()
 
 
+#: The two reports these figures were worked out on (recs/ also holds the notes' book).
+ORIGINAL_REPORTS = ("2025-05-06-huaan-hk-internet-ai.yaml", "2025-09-15-caitong-ai-race.yaml")
+
+
 @pytest.fixture(scope="module")
-def store_home(tmp_path_factory, shared_dir) -> Path:
+def recs_dir(tmp_path_factory) -> Path:
+    """A calls folder with the scales and the two original reports only."""
+    d = tmp_path_factory.mktemp("recs") / "recs"
+    shutil.copytree(ROOT / "recs" / "scales", d / "scales")
+    for name in ORIGINAL_REPORTS:
+        shutil.copy(ROOT / "recs" / name, d / name)
+    return d
+
+
+@pytest.fixture(scope="module")
+def store_home(tmp_path_factory, shared_dir, recs_dir) -> Path:
     """A price store holding every call's ticker, ^HSI and 2800.HK from the CSV files."""
     from tracker.prices import PriceStore, update_prices
     from tracker.prices.csvsource import CsvFolderSource
     from tracker.recs.book import load_book
 
     home = tmp_path_factory.mktemp("score-home")
-    tickers = sorted(set(load_book(ROOT / "recs").calls()["ticker"]))
+    tickers = sorted(set(load_book(recs_dir).calls()["ticker"]))
     summary = update_prices(
         PriceStore(home),
         CsvFolderSource(shared_dir / "data" / "prices"),
@@ -44,9 +59,9 @@ def store_home(tmp_path_factory, shared_dir) -> Path:
 
 
 @pytest.fixture
-def home(store_home, monkeypatch) -> Path:
+def home(store_home, recs_dir, monkeypatch) -> Path:
     monkeypatch.setenv("TRACKER_HOME", str(store_home))
-    monkeypatch.setenv("TRACKER_RECS_DIR", str(ROOT / "recs"))
+    monkeypatch.setenv("TRACKER_RECS_DIR", str(recs_dir))
     return store_home
 
 
@@ -227,9 +242,9 @@ def test_bad_entry_convention_is_a_usage_error(home):
     assert "later" in result.stderr
 
 
-def test_simulated_prices_are_announced_first(monkeypatch, tracker_home):
+def test_simulated_prices_are_announced_first(monkeypatch, tracker_home, recs_dir):
     # An empty store and --offline: the seeded simulated sample is used.
-    monkeypatch.setenv("TRACKER_RECS_DIR", str(ROOT / "recs"))
+    monkeypatch.setenv("TRACKER_RECS_DIR", str(recs_dir))
     result = score()
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines()[0].startswith("SIMULATED DATA")

@@ -65,12 +65,26 @@ def filled_home(tmp_path_factory, shared) -> Path:
     return home
 
 
+#: The two reports these figures were worked out on (recs/ also holds the notes' book).
+ORIGINAL_REPORTS = ("2025-05-06-huaan-hk-internet-ai.yaml", "2025-09-15-caitong-ai-race.yaml")
+
+
+@pytest.fixture(scope="module")
+def recs_dir(tmp_path_factory) -> Path:
+    """A calls folder with the scales and the two original reports only."""
+    d = tmp_path_factory.mktemp("recs") / "recs"
+    shutil.copytree(ROOT / "recs" / "scales", d / "scales")
+    for name in ORIGINAL_REPORTS:
+        shutil.copy(ROOT / "recs" / name, d / name)
+    return d
+
+
 @pytest.fixture
-def home(filled_home, tmp_path, monkeypatch) -> Path:
+def home(filled_home, tmp_path, monkeypatch, recs_dir) -> Path:
     here = tmp_path / "home"
     shutil.copytree(filled_home, here)
     monkeypatch.setenv("TRACKER_HOME", str(here))
-    monkeypatch.setenv("TRACKER_RECS_DIR", str(ROOT / "recs"))
+    monkeypatch.setenv("TRACKER_RECS_DIR", str(recs_dir))
     return here
 
 

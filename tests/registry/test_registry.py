@@ -383,7 +383,8 @@ def test_curated_covers_every_report_company():
         "02800",
     }
     assert report <= codes
-    assert 70 <= len(codes) <= 110
+    # Small on purpose; it also holds the HK lines of the companies in us_lines.csv.
+    assert 70 <= len(codes) <= 130
 
 
 def test_curated_rows_agree_with_hkex(hkex_csv, xlsx_rows):

@@ -154,6 +154,76 @@ def add(
     stderr().print(f"added {entry['name']} ({entry['ticker']}) {entry['rating']} to {report_file}")
 
 
+@app.command("import")
+def import_sheet(
+    sheet: Annotated[Path, typer.Argument(help="A CSV (UTF-8) or XLSX file, one call per row.")],
+    column_map: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="COLUMN=field for a header not recognised (repeatable)."),
+    ] = None,
+    skip_bad: Annotated[
+        bool, typer.Option("--skip-bad", help="Import the good rows; report the bad ones.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be written; write nothing.")
+    ] = False,
+) -> None:
+    """Import calls from a spreadsheet: one YAML file per broker and date, validated.
+
+    Headers in English or Chinese (date/日期, broker/券商, analyst/分析师, company/公司,
+    code/代码, rating/评级, target/目标价, currency/货币, previous rating/原评级, previous
+    target/原目标价, note/备注); others with --map. Any bad row stops the import (each one
+    reported as FILE:ROW: column: message) unless --skip-bad. Importing the same sheet
+    again changes nothing.
+
+    Example: tracker recs import calls.xlsx --map 券商名称=broker --dry-run
+    """
+    from tracker import sessions
+    from tracker.cli._render import stderr
+    from tracker.constants import EXIT_PARTIAL
+    from tracker.errors import InvalidInput
+    from tracker.recs.book import load_scales
+    from tracker.recs.importer import plan_import, write_plan
+
+    mapping: dict[str, str] = {}
+    for item in column_map or []:
+        col, sep, target = item.partition("=")
+        if not sep or not col.strip() or not target.strip():
+            raise typer.BadParameter(f"{item!r}: write COLUMN=field", param_hint="--map")
+        mapping[col.strip()] = target.strip()
+    settings = load_settings()
+    scales = load_scales(settings.scales_dir) if settings.scales_dir.is_dir() else {}
+    plan = plan_import(
+        sheet,
+        settings.recs_dir,
+        _registry(settings),
+        scales,
+        today=sessions.today_hk(),
+        mapping=mapping,
+        skip_bad=skip_bad,
+    )
+    console = stderr()
+    if plan.problems and not skip_bad:
+        raise InvalidInput(plan.problems)
+    for problem in plan.problems:
+        console.print(str(problem), markup=False, highlight=False)
+    written = plan.files if dry_run else write_plan(plan, settings.recs_dir)
+    verb = "would write" if dry_run else "wrote"
+    for f in plan.files:
+        if f.status == "unchanged":
+            console.print(f"unchanged {f.path} ({f.calls} call(s))", markup=False)
+        elif f in written:
+            console.print(f"{verb} {f.path} ({f.calls} call(s), {f.status})", markup=False)
+    done = sum(f.calls for f in plan.files)
+    console.print(
+        f"{plan.rows} row(s): {done} call(s) in {len(plan.files)} file(s), "
+        f"{plan.skipped} row(s) skipped",
+        markup=False,
+    )
+    if plan.problems:
+        raise typer.Exit(EXIT_PARTIAL)  # some rows were left out
+
+
 from tracker.cli.extract import extract as _extract  # noqa: E402  (extract imports this module's app)
 
 app.command("extract")(_extract)

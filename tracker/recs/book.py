@@ -211,7 +211,10 @@ def call_records(reports: Iterable[LoadedReport], scales: dict[str, RatingScale]
     for loaded in reports:
         rep = loaded.report
         scale = scales[rep.scale]
+        hk_lines = {r.ticker for r in rep.recommendations if r.listing == "HK"}
         for i, rec in enumerate(rep.recommendations):
+            if rec.listing == "ADR" and rec.ticker in hk_lines:
+                continue  # one rating of one company: its HK line is the call scored
             horizon = rec.horizon_months or scale.horizon(rec.rating)
             rows.append(
                 {

@@ -319,6 +319,14 @@ class Recommendation(Record):
         default=None, gt=0, lt=1e7, description="the target it changes from, in its currency"
     )
     note: str | None = None
+    action: Literal["initiate", "maintain", "upgrade", "downgrade"] | None = None
+    previous_rating: str | None = Field(default=None, description="the rating before, as written")
+    previous_target: float | None = Field(
+        default=None, gt=0, lt=1e7, description="the target before, in the target's currency"
+    )
+    listing: Literal["HK", "ADR"] = Field(
+        default="HK", description="ADR: the target is for the US line of the HK-listed company"
+    )
 
     @field_validator("rating", "previous_rating")
     @classmethod
@@ -391,14 +399,15 @@ class Report(Record):
     def _consistent(self, info: ValidationInfo) -> Report:
         if self.seen is not None and self.seen < self.published:
             raise ValueError(f"seen {self.seen} is before published {self.published}")
-        seen: dict[str, int] = {}
+        seen: dict[tuple[str, str], int] = {}
         for i, rec in enumerate(self.recommendations):
-            if rec.ticker in seen:
+            key = (rec.ticker, rec.listing)  # an HK line and its ADR line are two calls
+            if key in seen:
                 raise ValueError(
                     f"recommendations.{i}.ticker: {rec.ticker} appears twice in one report"
-                    f" (also recommendations.{seen[rec.ticker]})"
+                    f" (also recommendations.{seen[key]})"
                 )
-            seen[rec.ticker] = i
+            seen[key] = i
         scales = (info.context or {}).get("scales") or {}
         scale = scales.get(self.scale)
         if self.industry_rating is not None and scale is not None:

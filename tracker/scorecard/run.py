@@ -47,11 +47,11 @@ def build_card(settings: Settings, as_of: date, source: PriceSource | None) -> S
     notes = list(run.notes)
     if info.fetch_problem and info.fetch_problem not in notes:
         notes.append(info.fetch_problem)
-    section = None
-    if run.targets is not None:
-        from tracker.scorecard.targets import targets_section
+    from tracker.scorecard.targets import targets_section
+    from tracker.scoring.target_run import run_targets
 
-        section = targets_section(calls, run.targets.targets, as_of)
+    targets = run_targets(settings.home, run.scores, run.close, "broker", False, as_of)
+    section = targets_section(calls, targets.targets, as_of)
     return build_scorecard(
         calls,
         close[benchmark] if benchmark in close.columns else pd.Series(dtype="float64"),
