@@ -11,35 +11,15 @@ from typing import Any
 import pandas as pd
 
 from tracker.scoring.records import _plain
+from tracker.scoring.targets import TARGET_COLUMNS
+
+#: The columns of a converted target (USD or CNY), kept under ``conversion``.
+CONVERSION_COLUMNS: tuple[str, ...] = ("fx_rate", "fx_date", "adr_ratio")
 
 #: Keys of ``calls[].target``, in order (:data:`tracker.scoring.targets.TARGET_COLUMNS`
 #: without ``call_id``; the conversion under ``conversion``).
-TARGET_KEYS = (
-    "price",
-    "currency",
-    "compared_price",
-    "entry_session",
-    "entry_price",
-    "implied_upside",
-    "direction",
-    "horizon_months",
-    "window_end_session",
-    "met",
-    "met_session",
-    "sessions_to_met",
-    "met_on_close_session",
-    "sessions_to_met_on_close",
-    "met_at_end",
-    "best_price",
-    "best_progress",
-    "last_price",
-    "end_price",
-    "end_stale_sessions",
-    "error_at_end",
-    "realised",
-    "optimism",
-    "status",
-    "reason",
+TARGET_KEYS: tuple[str, ...] = tuple(
+    c for c in TARGET_COLUMNS if c not in ("call_id", *CONVERSION_COLUMNS)
 )
 
 
@@ -55,11 +35,7 @@ def target_records(targets: pd.DataFrame) -> list[dict[str, Any] | None]:
         rec["conversion"] = (
             None
             if _plain(row["fx_rate"]) is None
-            else {
-                "fx_rate": _plain(row["fx_rate"]),
-                "fx_date": _plain(row["fx_date"]),
-                "adr_ratio": _plain(row["adr_ratio"]),
-            }
+            else {k: _plain(row[k]) for k in CONVERSION_COLUMNS}
         )
         out.append(rec)
     return out
