@@ -231,9 +231,12 @@ def render_report(
         + f", at most {sz.max_positions} open"
     )
     from tracker.backtest.runs import jsonable
+    from tracker.redact import without_local_paths
 
+    # The report is shared: no local path (spec file, a csv: source in the command).
+    warnings = tuple(without_local_paths(w) for w in warnings)
     manifest_rows = [
-        (k, jsonable(manifest.get(k)))
+        (k, _public(jsonable(manifest.get(k)), without_local_paths))
         for k in (
             "spec_file",
             "spec_sha256",
@@ -268,3 +271,8 @@ def render_report(
         sizing_text=sizing_text,
         manifest_rows=manifest_rows,
     )
+
+
+def _public(value, redact):
+    """A manifest value for the shared report: strings without local paths."""
+    return redact(value) if isinstance(value, str) else value

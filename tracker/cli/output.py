@@ -177,17 +177,23 @@ def _width(text: str) -> int:
 def fitted_columns(
     columns: Sequence[Col], cells: Mapping[str, Sequence[str]], width: int
 ) -> list[tuple[Col, int]]:
-    """The columns a table of ``width`` cells keeps, each with the width it needs.
+    """The columns a table ``width`` cells wide keeps, each with its width.
 
-    A token or number column needs its widest cell (or header); a text column
-    :data:`MIN_TEXT_WIDTH` at least (less if its cells are shorter). Columns of the highest
+    A token or number column is as wide as its widest cell (or header); a text column
+    needs :data:`MIN_TEXT_WIDTH` (less if its cells are shorter). Columns of the highest
     priority number go first (the rightmost of equals first) until the rest fit with the
-    separators (3 cells between two columns); priority 0 columns always stay.
+    separators (3 cells between two columns); priority 0 columns always stay. The width
+    left is shared by the text columns, up to their widest cell, in proportion to what
+    each lacks.
     """
-    need = {}
+    natural, need = {}, {}
     for col in columns:
-        widest = max([_width(col.title), *(_width(c) for c in cells[col.key])])
-        need[col.key] = widest if col.kind != "text" else min(widest, MIN_TEXT_WIDTH)
+        natural[col.key] = max([_width(col.title), *(_width(c) for c in cells[col.key])])
+        need[col.key] = (
+            natural[col.key]
+            if col.kind != "text"
+            else min(natural[col.key], max(MIN_TEXT_WIDTH, _width(col.title)))
+        )
     kept = list(columns)
 
     def total() -> int:
@@ -199,7 +205,21 @@ def fitted_columns(
             break
         worst = max(droppable, key=lambda c: (c.priority, kept.index(c)))
         kept.remove(worst)
-    return [(c, need[c.key]) for c in kept]
+    widths = {c.key: need[c.key] for c in kept}
+    spare = max(width - total(), 0)
+    lacking = {c.key: natural[c.key] - need[c.key] for c in kept if c.kind == "text"}
+    wanted = sum(lacking.values())
+    if wanted:
+        share = min(spare, wanted)
+        given = {k: share * v // wanted for k, v in lacking.items()}
+        rest = share - sum(given.values())
+        for k in lacking:  # the rounding remainder, one cell each, left to right
+            extra = min(rest, lacking[k] - given[k])
+            given[k] += extra
+            rest -= extra
+        for k, v in given.items():
+            widths[k] += v
+    return [(c, widths[c.key]) for c in kept]
 
 
 def stdout_console(file: IO[str] | None = None, width: int | None = None) -> Console:
@@ -235,22 +255,16 @@ def render_table(
         expand=False,
     )
     kept = fitted_columns(columns, cells, console.width)
-    for col, need in kept:
-        if col.kind == "text":
-            table.add_column(
-                col.title,
-                min_width=need,
-                overflow="ellipsis" if col.cut else "fold",
-                no_wrap=col.cut,
-            )
-        else:
-            table.add_column(
-                col.title,
-                width=need,
-                no_wrap=True,
-                overflow="ellipsis",
-                justify="right" if col.kind == "number" else "left",
-            )
+    for col, col_width in kept:
+        text = col.kind == "text"
+        table.add_column(
+            col.title,
+            width=col_width,
+            # Tokens and numbers fit by construction; text folds, or is cut when asked.
+            no_wrap=not text or col.cut,
+            overflow="fold" if text and not col.cut else "ellipsis",
+            justify="right" if col.kind == "number" else "left",
+        )
     for i in range(len(records)):
         table.add_row(*(cells[col.key][i] for col, _ in kept))
     console.print(table)
@@ -339,3 +353,16 @@ def detail(*lines: str) -> None:
     """Details on stderr only with ``--verbose`` (and not ``--quiet``)."""
     if OPTIONS.verbose:
         note(*lines)
+
+
+def banner(text: str, fmt: str | None = None) -> None:
+    """A line that must open the output (simulated data): as it is above a table, as a
+    ``# `` comment line before tsv or csv, on stderr beside json (which it would break).
+    """
+    chosen = chosen_format(fmt)
+    if chosen is OutputFormat.json:
+        sys.stderr.write(f"{text}\n")
+        return
+    prefix = "" if chosen is OutputFormat.table else "# "
+    sys.stdout.write(f"{prefix}{text}\n")
+    sys.stdout.flush()

@@ -32,6 +32,8 @@ def build_card(settings: Settings, as_of: date, source: PriceSource | None) -> S
     import pandas as pd
 
     from tracker.prices import load_panel
+    from tracker.prices.staleness import panel_staleness
+    from tracker.redact import without_local_paths
     from tracker.scorecard.card import build_scorecard
     from tracker.scoring.run import run_score
 
@@ -47,15 +49,24 @@ def build_card(settings: Settings, as_of: date, source: PriceSource | None) -> S
         offline=source is None,
         source=source,
     )
-    notes = list(run.notes)
-    if info.fetch_problem and info.fetch_problem not in notes:
-        notes.append(info.fetch_problem)
+    # Staleness in one sentence with dates (the CLI's line names a command and the
+    # problems may quote a file); a problem with the index's own panel likewise.
+    stale = run.staleness
+    said = set(stale.notes()) if stale is not None else set()
+    notes = [n for n in (stale.sentence() if stale is not None else None,) if n]
+    notes += [n for n in run.notes if n not in said]
+    index_stale = panel_staleness(info, as_of)
+    if index_stale.failed or index_stale.unreachable:
+        sentence = index_stale.sentence()
+        if sentence and sentence not in notes:
+            notes.append(sentence)
+    notes = [without_local_paths(n) for n in notes]
     return build_scorecard(
         calls,
         close[benchmark] if benchmark in close.columns else pd.Series(dtype="float64"),
         as_of,
         benchmark=benchmark,
-        notice=run.banner or info.banner(),
+        notice=without_local_paths(run.banner or info.banner() or "") or None,
         notes=tuple(notes),
     )
 

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from tracker.prices import PriceSource
+    from tracker.prices.staleness import Staleness
     from tracker.scoring.core import Scores
 
 
@@ -34,6 +35,8 @@ class ScoreRun:
     basis: str
     banner: str | None
     notes: list[str] = field(default_factory=list)
+    #: How fresh the prices are; its notes() open ``notes``, its details() are for -v.
+    staleness: Staleness | None = None
 
 
 def _benchmarks(calls: pd.DataFrame, scales: dict, basis: str, override: str | None) -> list[str]:
@@ -79,6 +82,7 @@ def run_score(
     import pandas as pd
 
     from tracker.prices import PriceStore, load_panel
+    from tracker.prices.staleness import panel_staleness
     from tracker.recs.book import load_book
     from tracker.scoring.core import DEFAULT_MAX_STALE_SESSIONS, score_calls
     from tracker.scoring.grid import total_return_prices
@@ -96,9 +100,8 @@ def run_score(
     close, adj, info = load_panel(
         settings.home, [*tickers, *benches], start, as_of, offline=source is None, source=source
     )
-    notes = list(info.staleness_lines()) if info.fetch_problem else []
-    if info.fetch_problem:
-        notes.insert(0, info.fetch_problem)
+    freshness = panel_staleness(info, as_of)
+    notes = freshness.notes()
     opens = None
     if entry == "next-open":
         opens = PriceStore(settings.home).read([*tickers, *benches], start, as_of, "open")
@@ -131,7 +134,13 @@ def run_score(
         entry=entry,
         max_stale_sessions=stale,
     )
-    if as_of is None and len(scores.grid) and scores.as_of_session.date() < info.as_of:
+    # Said once: the staleness line already tells that the prices end early.
+    if (
+        as_of is None
+        and not freshness.stale
+        and len(scores.grid)
+        and scores.as_of_session.date() < info.as_of
+    ):
         notes.append(
             f"scored as of {scores.as_of_session.date()}, the last price in the store"
             f" (the last closed session is {info.as_of}): run `tracker prices update --recs`"
@@ -149,4 +158,5 @@ def run_score(
         basis=basis,
         banner=info.banner(),
         notes=notes,
+        staleness=freshness,
     )
