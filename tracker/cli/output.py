@@ -116,7 +116,7 @@ def plain_cell(value: Any) -> str:
     if _missing(value):
         return ""
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return str(value)  # True/False, as pandas has always written these files
     if isinstance(value, datetime):
         value = value.date() if _midnight(value) else value.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, date):

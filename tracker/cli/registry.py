@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tracker.cli._options import load_settings
+from tracker.cli.output import OutputFormat
 from tracker.errors import AmbiguousTicker, PartialFailure, TickerNotFound, TrackerError
 
 if TYPE_CHECKING:
@@ -37,15 +38,23 @@ NamesOption = Annotated[
 @app.command()
 def resolve(
     names: Annotated[list[str], typer.Argument(help="Company names, aliases or codes.")],
+    fmt: Annotated[
+        OutputFormat | None,
+        typer.Option(
+            "--format", help="table (default on a terminal), tsv (default in a pipe), csv or json."
+        ),
+    ] = None,
 ) -> None:
     """Print the ticker and names of each company: query, ticker, Chinese name, English name.
 
     Example: tracker registry resolve 腾讯控股 "美团-W" 9988 "0700 HK"
     """
+    from tracker.cli.output import Col, emit_rows
     from tracker.registry.resolve import Registry
 
     registry = Registry.load(load_settings().home)
     failures: list[TrackerError] = []
+    rows: list[dict[str, str]] = []
     for name in names:
         try:
             sec = registry.get(registry.resolve(name))
@@ -54,9 +63,22 @@ def resolve(
             if len(names) > 1:
                 sys.stderr.write(f"error: {exc}\n")
             continue
-        sys.stdout.write(
-            f"{name}\t{sec.ticker}\t{sec.name_zh_hans or sec.name_zh_hant or ''}\t{sec.name_en}\n"
+        rows.append(
+            {
+                "query": name,
+                "ticker": sec.ticker,
+                "name_zh": sec.name_zh_hans or sec.name_zh_hant or "",
+                "name_en": sec.name_en or "",
+            }
         )
+    columns = [
+        Col("query", kind="text", priority=2),
+        Col("ticker"),
+        Col("name_zh", kind="text", priority=1),
+        Col("name_en", kind="text", priority=3),
+    ]
+    if rows:
+        emit_rows(rows, columns, fmt)
     if len(names) == 1 and failures:
         raise failures[0]
     if failures:
