@@ -229,6 +229,8 @@ def _fetch(
         MofNCompleteColumn(),
         console=err,
         transient=True,
+        # A cron log gets no bar (rich would leave an empty line there).
+        disable=not err.is_terminal,
     ) as bar:
         task = bar.add_task(f"{src.name}", total=len(symbols))
 
