@@ -15,20 +15,18 @@ if TYPE_CHECKING:
 def stdout() -> Console:
     from rich.console import Console
 
-    from tracker.cli.output import OPTIONS
+    from tracker.cli.output import color_system
 
-    return Console(highlight=False, soft_wrap=False, no_color=OPTIONS.no_color or None)
+    return Console(highlight=False, soft_wrap=False, color_system=color_system())
 
 
 def stderr() -> Console:
     from rich.console import Console
 
-    from tracker.cli.output import OPTIONS
+    from tracker.cli.output import OPTIONS, color_system
 
     # quiet: progress bars and status lines go nowhere; say() lets warnings through.
-    return Console(
-        stderr=True, highlight=False, no_color=OPTIONS.no_color or None, quiet=OPTIONS.quiet
-    )
+    return Console(stderr=True, highlight=False, color_system=color_system(), quiet=OPTIONS.quiet)
 
 
 def say(console: Console, *lines: str) -> None:

@@ -223,16 +223,22 @@ def fitted_columns(
 
 
 def stdout_console(file: IO[str] | None = None, width: int | None = None) -> Console:
-    """A rich console on stdout that honours ``--no-color`` and ``NO_COLOR``."""
+    """A rich console on stdout that honours ``--no-color`` and ``NO_COLOR``: no escapes."""
     from rich.console import Console
 
     return Console(
-        file=file,
-        width=width,
-        highlight=False,
-        soft_wrap=False,
-        no_color=True if OPTIONS.no_color else None,
+        file=file, width=width, highlight=False, soft_wrap=False, color_system=color_system()
     )
+
+
+def color_system() -> str | None:
+    """rich's colour system: none with ``--no-color`` or a non-empty ``NO_COLOR``.
+
+    None rather than rich's ``no_color``, which keeps bold and italic escapes.
+    """
+    import os
+
+    return None if OPTIONS.no_color or os.environ.get("NO_COLOR") else "auto"
 
 
 def render_table(
