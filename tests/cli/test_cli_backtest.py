@@ -92,8 +92,10 @@ def test_huaan_spec_end_to_end_on_real_prices(env, prices_dir):
     assert sorted(p.name for p in run.iterdir()) == sorted(
         ["stats.json", "trades.csv", "equity.csv", "report.html", "manifest.json"]
     )
-    assert f"report: {run / 'report.html'}" in res.stdout
-    assert "total return" in res.stdout and "^HSI" in res.stdout
+    # In a pipe: tab-separated stat rows, the report's path as the last row.
+    assert res.stdout.splitlines()[-1] == f"report\t{run / 'report.html'}\t"
+    assert res.stdout.splitlines()[0] == "stat\tportfolio\tbenchmark"
+    assert any(line.startswith("total return\t") for line in res.stdout.splitlines())
 
     trades = pd.read_csv(run / "trades.csv", parse_dates=["entry_session", "exit_session"])
     equity = pd.read_csv(run / "equity.csv", parse_dates=["session"], index_col="session")
@@ -195,8 +197,11 @@ def test_list_compare_and_as_of(env, prices_dir):
     changed = {row["input"] for row in diff["inputs"]}
     assert {"as_of", "data_end", "price_window"} <= changed
     assert "spec_sha256" not in changed  # same spec
-    table = run_cli("backtest", "compare", full["path"], cut["path"])
+    table = run_cli("backtest", "compare", full["path"], cut["path"], "--format", "table")
     assert table.exit_code == 0 and "inputs that differ" in table.stdout
+    piped = run_cli("backtest", "compare", full["path"], cut["path"])
+    assert piped.stdout.splitlines()[0] == "stat\ta\tb\tchange"
+    assert any(line.startswith("input as_of: A ") for line in piped.stderr.splitlines())
 
 
 def test_simulated_prices_are_announced_on_every_first_line(env):
@@ -204,7 +209,7 @@ def test_simulated_prices_are_announced_on_every_first_line(env):
         "backtest", "run", str(HUAAN), "--source", "simulated", "--runs-dir", str(env["runs"])
     )
     assert res.exit_code == 0, res.output
-    assert res.stdout.startswith("SIMULATED DATA")
+    assert res.stdout.startswith("# SIMULATED DATA")
     run = next((env["runs"] / "huaan-hk-internet-2025").iterdir())
     for name in ("stats.json", "manifest.json"):
         first = (run / name).read_text().splitlines()[0]

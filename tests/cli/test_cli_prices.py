@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,7 @@ def test_update_from_csv_then_show_and_status(folder):
         "2025-01-06",
     )
     assert result.exit_code == 0, result.output
-    assert "2 fetched, 0 up to date, 0 failed" in result.stdout
+    assert "2 fetched, 0 up to date, 0 failed" in result.stderr
     assert "0700.HK" in result.stdout and "^HSI" in result.stdout
 
     shown = invoke("show", "0700.HK", "--format", "csv")
@@ -84,7 +85,7 @@ def test_update_from_csv_then_show_and_status(folder):
         "2025-01-06",
     )
     assert again.exit_code == 0
-    assert "0 fetched, 1 up to date, 0 failed" in again.stdout
+    assert "0 fetched, 1 up to date, 0 failed" in again.stderr
 
 
 def test_a_failed_symbol_exits_2_after_the_summary(folder):
@@ -100,8 +101,10 @@ def test_a_failed_symbol_exits_2_after_the_summary(folder):
         "2025-01-06",
     )
     assert result.exit_code == 2
-    assert "1 fetched, 0 up to date, 1 failed" in result.stdout
-    assert "no file 9988.HK.csv" in result.stdout
+    assert "1 fetched, 0 up to date, 1 failed" in result.stderr
+    # The reason is a plain stderr line of its own (and a cell of the failed row).
+    assert f"no file 9988.HK.csv in {folder}" in result.stderr.splitlines()
+    assert "9988.HK\tfailed\t0\t\t\tno file 9988.HK.csv" in result.stdout
     assert result.stderr.strip().splitlines()[-1] == "error: 1 of 2 symbols failed"
 
 
@@ -118,10 +121,10 @@ def test_bad_csv_reason_names_file_and_line(folder):
         "2025-01-06",
     )
     assert result.exit_code == 2
-    assert (
-        f"{folder / '0700.HK.csv'}:5: date: 2025-01-03 repeats line 3: keep one row"
-        in result.stdout
-    )
+    line = f"{folder / '0700.HK.csv'}:5: date: 2025-01-03 repeats line 3: keep one row"
+    assert line in result.stdout
+    # A cron log or grep finds the whole problem on one stderr line.
+    assert line in result.stderr.splitlines()
 
 
 def test_offline_reports_staleness_without_fetching(folder):
@@ -138,9 +141,19 @@ def test_offline_reports_staleness_without_fetching(folder):
     result = invoke("update", "0700.HK", "0005.HK", "--offline")
     assert result.exit_code == 0
     err = result.stderr.splitlines()
-    assert err[0] == "offline: nothing fetched; the store holds:"
-    assert err[1].startswith("  0700.HK: last bar 2025-01-06 (") and "sessions behind" in err[1]
-    assert err[2] == "  0005.HK: nothing stored"
+    assert err[0] == "offline: nothing fetched"
+    # One line for both series; the per-symbol detail only with -v.
+    assert re.fullmatch(
+        r"0700\.HK ends 2025-01-06, \d+ sessions before \d{4}-\d\d-\d\d;"
+        r" 0005\.HK has no prices; `tracker prices status` lists them",
+        err[1],
+    ), err
+    assert len(err) == 2
+    verbose = runner.invoke(app, ["-v", "prices", "update", "0700.HK", "0005.HK", "--offline"])
+    err = verbose.stderr.splitlines()
+    assert err[2].startswith("0700.HK: last bar 2025-01-06, ") and err[3] == (
+        "0005.HK: no prices in the store"
+    )
 
 
 def test_simulated_outputs_say_so_in_their_first_line():
@@ -156,17 +169,18 @@ def test_simulated_outputs_say_so_in_their_first_line():
         "2025-03-31",
     )
     assert result.exit_code == 0
-    assert result.stdout.splitlines()[0].startswith("SIMULATED DATA")
+    # In a pipe (tsv) the banner is a comment line before the header.
+    assert result.stdout.splitlines()[0].startswith("# SIMULATED DATA")
     shown = invoke("show", "0700.HK", "--format", "csv", "--end", "2025-01-03")
     assert shown.stdout.splitlines()[0] == (
         "# SIMULATED DATA: seeded one-factor model, not market prices"
     )
     assert shown.stdout.splitlines()[1].startswith("date,open,")
-    table = invoke("show", "0700.HK", "--end", "2025-01-03")
+    table = invoke("show", "0700.HK", "--end", "2025-01-03", "--format", "table")
     assert (
         table.stdout.splitlines()[0] == "SIMULATED DATA: seeded one-factor model, not market prices"
     )
-    status = invoke("status")
+    status = invoke("status", "--format", "table")
     assert status.stdout.splitlines()[0] == (
         "SIMULATED DATA (seeded one-factor model, not market prices): 0700.HK, ^HSI"
     )

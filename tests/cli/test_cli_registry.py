@@ -85,6 +85,7 @@ def test_resolve_prints_ticker_and_names():
     result = invoke("resolve", "騰訊控股", "美团- W", "9988", "0700 HK")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == (
+        "query\tticker\tname_zh\tname_en\n"
         "騰訊控股\t0700.HK\t腾讯控股\tTENCENT\n"
         "美团- W\t3690.HK\t美团-W\tMEITUAN-W\n"
         "9988\t9988.HK\t阿里巴巴-W\tBABA-W\n"
@@ -115,7 +116,7 @@ def test_resolve_ambiguous_name():
 def test_resolve_some_unknown_is_a_partial_failure():
     result = invoke("resolve", "腾讯", "12345")
     assert result.exit_code == 2
-    assert result.stdout == "腾讯\t0700.HK\t腾讯控股\tTENCENT\n"
+    assert result.stdout == "query\tticker\tname_zh\tname_en\n腾讯\t0700.HK\t腾讯控股\tTENCENT\n"
     assert result.stderr == (
         "error: unknown company or ticker '12345'; import the HKEX list with"
         " `tracker registry import`\n"
@@ -181,6 +182,7 @@ def test_import_summary_and_store(small_list, tracker_home):
     assert "suffix       B\n" in shown.stdout and "board_lot    1000\n" in shown.stdout
     resolved = invoke("resolve", "群核科技", "NEWCO", "Tencent Holdings")
     assert resolved.stdout == (
+        "query\tticker\tname_zh\tname_en\n"
         "群核科技\t0068.HK\t群核科技\t\n"
         "NEWCO\t6666.HK\t新公司-B\tNEWCO-B\n"
         "Tencent Holdings\t0700.HK\t腾讯控股\tTENCENT\n"
@@ -257,6 +259,7 @@ def test_update_from_a_local_server_with_the_real_list(serve, shared_dir, tracke
     assert lines[-1] == f"wrote 3,148 securities to {tracker_home / 'registry.csv'}"
     resolved = invoke("resolve", "DAHSING BANKING", "匯豐控股", "BANK OF E ASIA")
     assert resolved.stdout == (
+        "query\tticker\tname_zh\tname_en\n"
         "DAHSING BANKING\t2356.HK\t大新银行集团\tDAHSING BANKING\n"
         "匯豐控股\t0005.HK\t汇丰控股\tHSBC HOLDINGS\n"
         "BANK OF E ASIA\t0023.HK\t东亚银行\tBANK OF E ASIA\n"

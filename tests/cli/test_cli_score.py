@@ -199,7 +199,7 @@ def test_total_basis_uses_the_tracker_fund(home):
 
 
 def test_table_output(home):
-    result = score()
+    result = score("--format", "table")
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("Calls scored as of 2026-08-26 (price basis, entry next-close")
@@ -245,9 +245,11 @@ def test_bad_entry_convention_is_a_usage_error(home):
 def test_simulated_prices_are_announced_first(monkeypatch, tracker_home, recs_dir):
     # An empty store and --offline: the seeded simulated sample is used.
     monkeypatch.setenv("TRACKER_RECS_DIR", str(recs_dir))
-    result = score()
+    result = score("--format", "table")
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines()[0].startswith("SIMULATED DATA")
+    piped = score()  # tsv: the banner is a comment line before the header
+    assert piped.stdout.splitlines()[0].startswith("# SIMULATED DATA")
     doc = score_json()
     assert doc["notice"].startswith("SIMULATED DATA")
     csv = score("--format", "csv")

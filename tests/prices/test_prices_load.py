@@ -62,7 +62,7 @@ def test_as_of_cuts_closes_and_opens_alike(filled_home):
     )
 
 
-def test_fetch_notes_say_the_problem_then_each_symbol(filled_home):
+def test_an_unreachable_source_is_said_once_with_the_stored_prices(filled_home):
     class Down(CountingSource):
         name = "simulated"  # the same source as the stored series, so it is asked
 
@@ -72,10 +72,13 @@ def test_fetch_notes_say_the_problem_then_each_symbol(filled_home):
             raise SourceUnreachable(symbol, "no network")
 
     panels = load_prices(filled_home, ["0700.HK"], "2025-05-01", None, Down())
-    notes = panels.fetch_notes()
-    assert notes[0] == "simulated unreachable: using the store as it is"
-    assert notes[1].startswith("0700.HK: last bar ")
-    assert len(notes) == 2
+    from tracker.prices.staleness import panel_staleness
+
+    freshness = panel_staleness(panels.info)
+    assert freshness.unreachable
+    notes = freshness.notes()
+    assert notes[-1] == ("the price source is unreachable: the stored prices were used as they are")
+    assert len(panels.close["0700.HK"].dropna()) > 0
 
 
 def test_calls_known_by_cuts_at_the_start_date(project_root):

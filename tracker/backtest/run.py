@@ -61,6 +61,8 @@ class RunOutcome:
     manifest: dict
     banner: str | None
     notes: tuple[str, ...]
+    #: Price fetch failures other than staleness, one line each (for stderr, not the report).
+    problems: tuple[str, ...] = ()
 
 
 def _calls_digest(calls: pd.DataFrame) -> str:
@@ -140,7 +142,11 @@ def run_spec_file(
     )
     stats = run_stats(result.equity, result.trades, result.costs, spec.capital_hkd)
     banner = inputs.info.banner()
-    notes = tuple(n for n in (inputs.info.fetch_problem,) if n)
+    from tracker.prices.staleness import panel_staleness
+
+    # Staleness in one sentence with dates; failures with their reasons go to stderr only.
+    freshness = panel_staleness(inputs.info, as_of)
+    notes = tuple(n for n in (freshness.sentence(),) if n)
     now = now or datetime.now(UTC)
     manifest = _manifest(spec, spec_path, spec_text, inputs, result, settings, as_of, command, now)
     warnings = tuple(n for n in (*notes, *result.warnings))
@@ -148,7 +154,9 @@ def run_spec_file(
     files = _run_files(spec, stats, result, manifest, warnings, banner)
     root = runs_dir if runs_dir is not None else spec_path.parent / "runs"
     path = write_run(root, spec.name, files, now)
-    return RunOutcome(path, spec, result, stats, manifest, banner, warnings)
+    return RunOutcome(
+        path, spec, result, stats, manifest, banner, warnings, tuple(freshness.problems())
+    )
 
 
 @dataclass(frozen=True)

@@ -16,17 +16,34 @@ if TYPE_CHECKING:
 def stdout() -> Console:
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=False)
+    from tracker.cli.output import color_system
+
+    return Console(highlight=False, soft_wrap=False, color_system=color_system())
 
 
 def stderr() -> Console:
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False)
+    from tracker.cli.output import OPTIONS, color_system
+
+    # quiet: progress bars and status lines go nowhere; say() lets warnings through.
+    return Console(stderr=True, highlight=False, color_system=color_system(), quiet=OPTIONS.quiet)
 
 
 def say(console: Console, *lines: str) -> None:
-    """Print each line as it is: no markup, no wrapping (lines quote paths and user text)."""
+    """Print each line as it is: no markup, no wrapping (lines quote paths and user text).
+
+    Under ``--quiet`` only lines starting with ``warning:`` or ``error:`` are printed.
+    """
+    from tracker.cli.output import OPTIONS
+
+    if OPTIONS.quiet and console.stderr:
+        import sys
+
+        for line in lines:
+            if line.startswith(("warning:", "error:")):
+                sys.stderr.write(f"{line}\n")
+        return
     for line in lines:
         console.print(line, markup=False, soft_wrap=True)
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from tracker.cli._options import load_settings, parse_date
+from tracker.cli.output import Col, OutputFormat, chosen_format, emit_rows, note, problem
 
 if TYPE_CHECKING:
     from tracker.backtest.run import RunOutcome
@@ -22,40 +22,50 @@ app = typer.Typer(
 DEFAULT_RUNS = Path("backtests") / "runs"
 
 
-class Format(StrEnum):
-    table = "table"
-    json = "json"
+FormatOption = Annotated[
+    OutputFormat | None,
+    typer.Option(
+        "--format", help="table (default on a terminal), tsv (default in a pipe), csv or json."
+    ),
+]
 
 
-def render_outcome(outcome: RunOutcome) -> None:
-    """Key stats next to the benchmark's on stdout; notes on stderr."""
-    from rich.table import Table
+def render_outcome(outcome: RunOutcome, fmt: OutputFormat | None = None) -> None:
+    """Key stats next to the benchmark's on stdout, and where the report is; notes on stderr.
 
-    from tracker.cli._render import stderr, stdout
+    In a table the report's path is a line of its own after the table; in tsv, csv and
+    json it is the last row (``report`` and the path), so a script can pick it out.
+    """
     from tracker.render.keystats import key_stat_rows
 
-    out = stdout()
+    chosen = chosen_format(fmt)
     if outcome.banner:
-        sys.stdout.write(f"{outcome.banner}\n")
+        from tracker.cli.output import banner
+
+        banner(outcome.banner, chosen)
     s = outcome.stats
-    table = Table(
-        title=f"{outcome.spec.name}: {s['start'].date()} → {s['end'].date()}",
-        title_justify="left",
-    )
-    table.add_column("")
-    table.add_column("portfolio", justify="right")
-    table.add_column(outcome.spec.benchmark, justify="right")
-    for row in key_stat_rows(s):
-        table.add_row(*row)
-    out.print(table)
-    err = stderr()
-    for note in outcome.notes:
-        parts = note.split("; ")
+    rows = [
+        {"stat": stat, "portfolio": mine, "benchmark": theirs}
+        for stat, mine, theirs in key_stat_rows(s)
+    ]
+    report = str(outcome.path / "report.html")
+    if chosen is not OutputFormat.table:
+        rows.append({"stat": "report", "portfolio": report, "benchmark": ""})
+    columns = [
+        Col("stat", "", kind="text"),
+        Col("portfolio", kind="number"),
+        Col("benchmark", outcome.spec.benchmark, kind="number"),
+    ]
+    title = f"{outcome.spec.name}: {s['start'].date()} → {s['end'].date()}"
+    emit_rows(rows, columns, chosen, title=title)
+    problem(*outcome.problems)
+    for line in outcome.notes:
+        parts = line.split("; ")
         more = f"; and {len(parts) - 3} more" if len(parts) > 3 else ""
-        err.print(f"note: {'; '.join(parts[:3])}{more}")
-    out.file.flush()
-    # A plain line (no wrapping) so that the path can be copied or scripted.
-    sys.stdout.write(f"report: {outcome.path / 'report.html'}\n")
+        note(f"note: {'; '.join(parts[:3])}{more}")
+    if chosen is OutputFormat.table:
+        # A plain line (no wrapping) so that the path can be copied or scripted.
+        sys.stdout.write(f"report: {report}\n")
 
 
 @app.command()
@@ -75,6 +85,7 @@ def run(
     runs_dir: Annotated[
         Path | None, typer.Option(help="Where run folders go (default: runs/ next to the spec).")
     ] = None,
+    fmt: FormatOption = None,
 ) -> None:
     """Run a backtest spec; print its key stats next to the benchmark's and where the report is.
 
@@ -105,7 +116,7 @@ def run(
             + (["--offline"] if offline else ["--source", source])
         ),
     )
-    render_outcome(outcome)
+    render_outcome(outcome, fmt)
     if open_report:
         import webbrowser
 
@@ -115,14 +126,14 @@ def run(
 @app.command("list")
 def list_cmd(
     runs_dir: Annotated[Path, typer.Option(help="Root of the run folders.")] = DEFAULT_RUNS,
-    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    fmt: FormatOption = None,
 ) -> None:
     """List complete runs (unfinished writes are ignored), oldest first per spec.
 
     Example: tracker backtest list --format json
     """
     from tracker.backtest.runs import list_runs
-    from tracker.cli._render import stdout, write_json
+    from tracker.cli._render import write_json
 
     runs = list_runs(runs_dir)
     rows = [
@@ -139,30 +150,36 @@ def list_cmd(
         }
         for r in runs
     ]
-    if fmt is Format.json:
+    chosen = chosen_format(fmt)
+    if chosen is OutputFormat.json:
         write_json(rows)
         return
-    from rich.table import Table
+    if chosen in (OutputFormat.table, OutputFormat.tsv):
+        from tracker.render.formats import number, pct
 
-    from tracker.render.formats import number, pct
-
-    table = Table(title=f"{len(rows)} run(s) in {runs_dir}", title_justify="left")
-    for col in ("spec", "run", "as_of", "return", "benchmark", "Sharpe", "trades", "simulated"):
-        table.add_column(
-            col, justify="right" if col in ("return", "benchmark", "Sharpe", "trades") else "left"
-        )
-    for r in rows:
-        table.add_row(
-            r["spec"],
-            r["run"],
-            str(r["as_of"] or ""),
-            pct(r["total_return"]),
-            pct(r["benchmark_return"]),
-            number(r["sharpe"]),
-            str(r["trades"]),
-            "yes" if r["simulated"] else "",
-        )
-    stdout().print(table)
+        # For reading: returns in percent, Sharpe to two places.
+        rows = [
+            {
+                **r,
+                "total_return": pct(r["total_return"]),
+                "benchmark_return": pct(r["benchmark_return"]),
+                "sharpe": number(r["sharpe"]),
+                "simulated": "yes" if r["simulated"] else "",
+            }
+            for r in rows
+        ]
+    columns = [
+        Col("spec"),
+        Col("run"),
+        Col("as_of", priority=3),
+        Col("total_return", "return", kind="number"),
+        Col("benchmark_return", "benchmark", kind="number", priority=1),
+        Col("sharpe", "Sharpe", kind="number", priority=2),
+        Col("trades", kind="number", priority=4),
+        Col("simulated", priority=5),
+        Col("path", priority=6),
+    ]
+    emit_rows(rows, columns, chosen, title=f"{len(rows)} run(s) in {runs_dir}")
 
 
 @app.command()
@@ -170,9 +187,11 @@ def compare(
     run_a: Annotated[str, typer.Argument(help="Run folder, <spec>/<run>, or <spec> (latest run).")],
     run_b: Annotated[str, typer.Argument(help="The run to compare with.")],
     runs_dir: Annotated[Path, typer.Option(help="Root of the run folders.")] = DEFAULT_RUNS,
-    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    fmt: FormatOption = None,
 ) -> None:
     """Show how two runs differ: their stats, and the inputs (spec, prices, calls) that explain it.
+
+    In tsv and csv the rows are the stats; the inputs that differ are stderr lines.
 
     Example: tracker backtest compare huaan-hk-internet-2025 caitong-ai-2025
     """
@@ -182,31 +201,53 @@ def compare(
     a = load_run(resolve_run(run_a, runs_dir))
     b = load_run(resolve_run(run_b, runs_dir))
     diff = compare_runs(a, b)
-    if fmt is Format.json:
+    chosen = chosen_format(fmt)
+    if chosen is OutputFormat.json:
         write_json({"a": str(a.path), "b": str(b.path), **diff})
         return
-    from rich.table import Table
-
-    out = stdout()
-    table = Table(title=f"A = {a.path}\nB = {b.path}", title_justify="left")
-    for col in ("stat", "A", "B", "B - A"):
-        table.add_column(col, justify="left" if col == "stat" else "right")
+    rows = []
     for row in diff["stats"]:
         fmt_one = _fmt_stat(row["stat"])
-        table.add_row(row["stat"], fmt_one(row["a"]), fmt_one(row["b"]), fmt_one(row["change"]))
-    out.print(table)
-    if diff["inputs"]:
-        inputs = Table(title="inputs that differ", title_justify="left")
-        for col in ("input", "A", "B"):
-            inputs.add_column(col, overflow="fold")
-        for row in diff["inputs"]:
-            inputs.add_row(row["input"], _short(row["a"]), _short(row["b"]))
-        out.print(inputs)
+        rows.append(
+            {
+                "stat": row["stat"],
+                "a": fmt_one(row["a"]),
+                "b": fmt_one(row["b"]),
+                "change": fmt_one(row["change"]),
+            }
+        )
+    columns = [
+        Col("stat"),
+        Col("a", "A", kind="number"),
+        Col("b", "B", kind="number"),
+        Col("change", "B - A", kind="number"),
+    ]
+    emit_rows(rows, columns, chosen, title=f"A = {a.path}\nB = {b.path}")
+    inputs = [
+        {"input": row["input"], "a": _short(row["a"]), "b": _short(row["b"])}
+        for row in diff["inputs"]
+    ]
+    only = [
+        f"traded only in {side}: {', '.join(diff['calls'][key])}"
+        for side, key in (("A", "only_a"), ("B", "only_b"))
+        if diff["calls"][key]
+    ]
+    if chosen is not OutputFormat.table:
+        note(*(f"input {r['input']}: A {r['a']}, B {r['b']}" for r in inputs), *only)
+        return
+    out = stdout()
+    if inputs:
+        out.print()
+        inputs_columns = [
+            Col("input"),
+            Col("a", "A", kind="text"),
+            Col("b", "B", kind="text"),
+        ]
+        emit_rows(inputs, inputs_columns, chosen, title="inputs that differ")
     else:
         out.print("inputs: identical (same spec, calls, prices and versions)")
-    for side, key in (("A", "only_a"), ("B", "only_b")):
-        if diff["calls"][key]:
-            out.print(f"traded only in {side}: {', '.join(diff['calls'][key])}")
+    for line in only:
+        out.print(line, markup=False, soft_wrap=True)
 
 
 def _fmt_stat(name: str):

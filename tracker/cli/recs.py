@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,14 +11,9 @@ if TYPE_CHECKING:
     from tracker.config import Settings
 
 from tracker.cli._options import load_settings, parse_date
+from tracker.cli.output import Col, OutputFormat, emit_rows
 
 app = typer.Typer(help="The calls kept as YAML in recs/.", no_args_is_help=True)
-
-
-class Format(StrEnum):
-    table = "table"
-    csv = "csv"
-    json = "json"
 
 
 #: JSON keys of `recs list --format json`, in order (a stable, documented schema).
@@ -36,6 +30,23 @@ LIST_FIELDS = [
     "target_currency",
     "scale",
     "note",
+]
+
+#: Columns of `recs list`, in LIST_FIELDS order: a narrow table keeps date, ticker and
+#: rating, then the name, the broker, the target; the report and the thesis go first.
+LIST_COLUMNS = [
+    Col("report", priority=7),
+    Col("broker", kind="text", priority=3, cut=True),
+    Col("analysts", kind="text", priority=8, cut=True),
+    Col("published"),
+    Col("seen", priority=6),
+    Col("name", kind="text", priority=1, cut=True),
+    Col("ticker"),
+    Col("rating"),
+    Col("target_price", "target", kind="number", priority=2),
+    Col("target_currency", "ccy", priority=5),
+    Col("scale", priority=9),
+    Col("note", kind="text", priority=10, cut=True),
 ]
 
 
@@ -95,13 +106,17 @@ def list_calls(
     ticker: Annotated[list[str] | None, typer.Option(help="Ticker or company name.")] = None,
     since: Annotated[str | None, typer.Option(help="Published on or after (YYYY-MM-DD).")] = None,
     until: Annotated[str | None, typer.Option(help="Published on or before (YYYY-MM-DD).")] = None,
-    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    fmt: Annotated[
+        OutputFormat | None,
+        typer.Option(
+            "--format", help="table (default on a terminal), tsv (default in a pipe), csv or json."
+        ),
+    ] = None,
 ) -> None:
     """List the calls, one row per recommendation.
 
-    Example: tracker recs list --broker "Huaan Securities" --format json
+    Example: tracker recs list --broker "Huaan Securities" | grep 0700.HK
     """
-    from tracker.cli._render import print_rows, write_csv_rows, write_json
     from tracker.recs.book import call_matcher, load_book
 
     settings = load_settings()
@@ -115,13 +130,7 @@ def list_calls(
         until=parse_date(until, "--until"),
     )
     calls = [c for c in load_book(settings.recs_dir).call_records() if match(c)]
-    if fmt is Format.json:
-        write_json([{k: c[k] for k in LIST_FIELDS} for c in calls])
-    elif fmt is Format.csv:
-        write_csv_rows(calls, LIST_FIELDS)
-    else:
-        shown = ["published", "broker", "name", "ticker", "rating", "target_price", "report"]
-        print_rows(calls, shown, title=f"{len(calls)} call(s)")
+    emit_rows(calls, LIST_COLUMNS, fmt, title=f"{len(calls)} call(s)")
 
 
 @app.command()

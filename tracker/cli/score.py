@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 class Format(StrEnum):
     table = "table"
+    tsv = "tsv"
     csv = "csv"
     json = "json"
     html = "html"
@@ -31,6 +32,58 @@ class Format(StrEnum):
 # The option values are the project's vocabulary (typer takes the enums as they are).
 By = GroupBy
 Entry = EntryConvention
+
+#: Table priorities of `score`'s per-call columns (0 always shown; higher dropped first).
+CALL_PRIORITY = {
+    "ticker": 0,
+    "excess": 0,
+    "verdict": 0,
+    "published": 1,
+    "rating": 2,
+    "name": 3,
+    "horizon": 4,
+    "band": 5,
+    "broker": 6,
+    "6M": 7,
+    "12M": 7,
+    "entry price": 8,
+    "entry": 9,
+    "detail": 11,
+}
+#: Text columns of the score tables (folded or cut); every other cell is never broken.
+TEXT_COLUMNS = {"broker", "name", "detail", "best", "worst"}
+#: Right-aligned columns of the score tables.
+NUMBER_COLUMNS = {"entry price", "excess", "mean excess", "median", "n", "t", "sessions"}
+ROLLUP_PRIORITY = {
+    "hit rate": 0,
+    "mean excess": 0,
+    "calls": 1,
+    "positions": 1,
+    "95% CI": 2,
+    "matured": 3,
+    "open": 3,
+    "median": 4,
+    "n": 4,
+    "no data": 5,
+    "best": 6,
+    "worst": 6,
+    "cal-time ann.": 7,
+    "t": 7,
+    "sessions": 8,
+}
+
+
+def _columns(frame: pd.DataFrame, priority: dict[str, int], default: int = 10) -> list:
+    """Output columns of a display frame: the first always shown, the rest by ``priority``."""
+    from tracker.cli.output import Col
+
+    cols = []
+    for i, name in enumerate(str(c) for c in frame.columns):
+        numeric = name in NUMBER_COLUMNS or frame[frame.columns[i]].dtype.kind in "iuf"
+        kind = "text" if name in TEXT_COLUMNS else "number" if numeric else "token"
+        rank = 0 if i == 0 else priority.get(name, default)
+        cols.append(Col(name, kind=kind, priority=rank, cut=name != "detail"))
+    return cols
 
 
 def _pct(x: float | None) -> str:
@@ -239,26 +292,30 @@ def _html(run: ScoreRun) -> str:
 
 
 def _print_tables(run: ScoreRun) -> None:
-    import sys
+    """The calls, the roll-up and the confusion matrix as tables that fit the terminal."""
+    from tracker.cli.output import emit_rows, stdout_console
 
-    from rich.console import Console
-
-    from tracker.cli._render import text_table as table
-
-    console = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 220)
     s = run.scores
-
-    console.print(
-        table(
-            calls_table(run),
-            f"Calls scored as of {s.as_of_session.date()}"
-            f" ({run.basis} basis, entry {s.entry}; excess over the benchmark)",
-        )
+    calls = calls_table(run)
+    emit_rows(
+        calls,
+        _columns(calls, CALL_PRIORITY),
+        "table",
+        title=f"Calls scored as of {s.as_of_session.date()}"
+        f" ({run.basis} basis, entry {s.entry}; excess over the benchmark)",
     )
+    stdout_console().print()
+    rollup = rollup_table(run)
     title = f"By {run.by}" + (" (positions: reiterations counted once)" if run.positions else "")
-    console.print(table(rollup_table(run), title))
-    console.print(
-        table(run.confusion, "Called rating versus realised band (matured calls)", index=True)
+    emit_rows(rollup, _columns(rollup, ROLLUP_PRIORITY), "table", title=title)
+    stdout_console().print()
+    confusion = run.confusion.reset_index()
+    confusion.columns = [str(c) for c in confusion.columns]
+    emit_rows(
+        confusion,
+        _columns(confusion, {}, default=1),
+        "table",
+        title="Called rating versus realised band (matured calls)",
     )
 
 
@@ -303,7 +360,13 @@ def score_cmd(
             "--max-stale", min=0, help="Sessions a bar may be old at a checkpoint (default 3)."
         ),
     ] = None,
-    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    fmt: Annotated[
+        Format | None,
+        typer.Option(
+            "--format",
+            help="table (default on a terminal), tsv (default in a pipe), csv, json or html.",
+        ),
+    ] = None,
 ) -> None:
     """Score every call against its benchmark by the report's own rating bands.
 
@@ -313,7 +376,14 @@ def score_cmd(
 
     Example: tracker score --as-of 2026-03-31 --by analyst --format json
     """
-    from tracker.cli._render import stderr, write_csv
+    from tracker.cli.output import (
+        OutputFormat,
+        banner,
+        chosen_format,
+        detail,
+        emit_rows,
+        note,
+    )
     from tracker.prices import source_from_spec
     from tracker.scoring.run import run_score
 
@@ -329,9 +399,9 @@ def score_cmd(
         None if offline else source_from_spec(source, settings.home),
         max_stale,
     )
-    err = stderr()
-    for note in run.notes:
-        err.print(note, markup=False)
+    note(*run.notes)
+    if run.staleness is not None:
+        detail(*run.staleness.details())
     if fmt is Format.json:
         import json
         import sys
@@ -341,9 +411,10 @@ def score_cmd(
     if fmt is Format.html:
         typer.echo(_html(run), nl=False)
         return
+    chosen = chosen_format(None if fmt is None else fmt.value)
     if run.banner:
-        typer.echo(f"# {run.banner}" if fmt is Format.csv else run.banner)
-    if fmt is Format.csv:
-        write_csv(_flat_calls(run) if by is None else _with_targets(run))
+        banner(run.banner, chosen)
+    if chosen is not OutputFormat.table:
+        emit_rows(_flat_calls(run) if by is None else _with_targets(run), None, chosen)
         return
     _print_tables(run)

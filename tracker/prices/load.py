@@ -42,12 +42,6 @@ class Panels:
     opens: pd.DataFrame | None
     info: PanelInfo
 
-    def fetch_notes(self) -> list[str]:
-        """What went wrong fetching, then every symbol's staleness; empty when nothing did."""
-        if not self.info.fetch_problem:
-            return []
-        return [self.info.fetch_problem, *self.info.staleness_lines()]
-
 
 def load_prices(
     home: Path,

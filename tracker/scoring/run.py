@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from tracker.prices import PriceSource
     from tracker.prices.load import Panels
+    from tracker.prices.staleness import Staleness
     from tracker.scoring.core import Scores
     from tracker.scoring.target_run import TargetRun
 
@@ -37,6 +38,8 @@ class ScoreRun:
     banner: str | None
     notes: list[str] = field(default_factory=list)
     targets: TargetRun | None = None
+    #: How fresh the prices are; its notes() open ``notes``, its details() are for -v.
+    staleness: Staleness | None = None
 
 
 def _benchmarks(calls: pd.DataFrame, scales: dict, basis: str, override: str | None) -> list[str]:
@@ -62,6 +65,8 @@ class ScoredBook:
     #: Split-adjusted closes of every symbol loaded (the price basis), for target figures.
     close: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    #: How fresh the prices are; its notes() open ``notes``, its details() are for -v.
+    staleness: Staleness | None = None
 
 
 def run_score(
@@ -112,6 +117,7 @@ def run_score(
         banner=scored.banner,
         notes=scored.notes,
         targets=targets,
+        staleness=scored.staleness,
     )
 
 
@@ -129,6 +135,7 @@ def score_book(
     The parameters are those of :func:`run_score`, without the roll-up's.
     """
     from tracker.prices.load import load_prices
+    from tracker.prices.staleness import panel_staleness
     from tracker.recs.book import load_book
     from tracker.scoring.core import DEFAULT_MAX_STALE_SESSIONS, score_calls
 
@@ -142,7 +149,8 @@ def score_book(
     panels = load_prices(
         settings.home, [*tickers, *benches], start, as_of, source, opens=entry == "next-open"
     )
-    notes = panels.fetch_notes()
+    freshness = panel_staleness(panels.info, as_of)
+    notes = freshness.notes()
     prices, opens = panels.close, panels.opens
     if basis == "total":
         prices, opens = _total_basis(panels, calls, notes)
@@ -158,13 +166,24 @@ def score_book(
         max_stale_sessions=stale,
     )
     info = panels.info
-    if as_of is None and len(scores.grid) and scores.as_of_session.date() < info.as_of:
+    # Said once: the staleness line already tells that the prices end early.
+    if (
+        as_of is None
+        and not freshness.stale
+        and len(scores.grid)
+        and scores.as_of_session.date() < info.as_of
+    ):
         notes.append(
             f"scored as of {scores.as_of_session.date()}, the last price in the store"
             f" (the last closed session is {info.as_of}): run `tracker prices update --recs`"
         )
     return ScoredBook(
-        scores=scores, basis=basis, banner=info.banner(), close=panels.close, notes=notes
+        scores=scores,
+        basis=basis,
+        banner=info.banner(),
+        close=panels.close,
+        notes=notes,
+        staleness=freshness,
     )
 
 
