@@ -7,6 +7,8 @@ STAMP := $(VENV)/.installed
 # The lock: every direct and transitive dependency at an exact version with its hashes, made
 # by uv (`make lock`). uv is pinned here and installed into the venv by pip; it then installs
 # exactly the lock (`uv pip sync` removes anything else) and the project itself without deps.
+# --compile-bytecode: uv writes no .pyc by default, and with PYTHONDONTWRITEBYTECODE set (as
+# on some CI machines) every process would compile vectorbt, pandas and numba from source.
 UV_VERSION := 0.13.9
 UV := $(BIN)/uv
 LOCK := requirements.lock
@@ -18,7 +20,7 @@ LOCK_ARGS := --extra dev --generate-hashes --universal --python-version 3.11
 $(STAMP): $(LOCK) pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes $(LOCK)
+	$(UV) pip sync --quiet --compile-bytecode --python $(BIN)/python --require-hashes $(LOCK)
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
@@ -43,7 +45,7 @@ test-latest test-lowest: $(STAMP) chromium
 	$(UV) pip compile pyproject.toml --extra dev --resolution $(RESOLUTION) --quiet \
 	  --python-version 3.11 -o .venv-$@.txt
 	$(UV) venv --quiet --python $(BIN)/python .venv-$@
-	$(UV) pip sync --quiet --python .venv-$@/bin/python .venv-$@.txt
+	$(UV) pip sync --quiet --compile-bytecode --python .venv-$@/bin/python .venv-$@.txt
 	$(UV) pip install --quiet --python .venv-$@/bin/python --no-deps --no-build-isolation -e .
 	grep -iE '^(pandas|numpy|vectorbt|numba|yfinance|curl-cffi|exchange-calendars|pydantic)==' \
 	  .venv-$@.txt | tr '\n' ' '; echo
