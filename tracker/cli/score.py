@@ -82,7 +82,7 @@ def _columns(frame: pd.DataFrame, priority: dict[str, int], default: int = 10) -
         numeric = name in NUMBER_COLUMNS or frame[frame.columns[i]].dtype.kind in "iuf"
         kind = "text" if name in TEXT_COLUMNS else "number" if numeric else "token"
         rank = 0 if i == 0 else priority.get(name, default)
-        cols.append(Col(name, kind=kind, priority=rank, cut=name != "detail"))
+        cols.append(Col(name, kind=kind, priority=rank, cut=True))
     return cols
 
 
