@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -76,6 +77,25 @@ def copy_prices(shared_dir: Path, dest: Path) -> Path:
     return dest
 
 
+class _Captured(subprocess.Popen):
+    """A process whose output goes to temporary files, not pipes: a test that polls other
+    processes before it reads this one's output never blocks it on a full pipe buffer."""
+
+    def __init__(self, argv: list[str], **kwargs):
+        self._out = tempfile.TemporaryFile()
+        self._err = tempfile.TemporaryFile()
+        super().__init__(argv, stdout=self._out, stderr=self._err, **kwargs)
+
+    def communicate(self, input=None, timeout=None):  # noqa: A002 - Popen's own name
+        self.wait(timeout=timeout)
+        texts = []
+        for f in (self._out, self._err):
+            f.seek(0)
+            texts.append(f.read().decode("utf-8", errors="replace"))
+            f.close()
+        return texts[0], texts[1]
+
+
 def tracker_process(args: Sequence[str], home: Path, cwd: Path | None = None) -> subprocess.Popen:
     """``python -m tracker ARGS`` with its own ``TRACKER_HOME``, output captured."""
     # Plain tracebacks (not typer's boxes), so that a crash is recognised and its last line read.
@@ -85,14 +105,7 @@ def tracker_process(args: Sequence[str], home: Path, cwd: Path | None = None) ->
         "COLUMNS": "200",
         "_TYPER_STANDARD_TRACEBACK": "1",
     }
-    return subprocess.Popen(
-        [sys.executable, "-m", "tracker", *args],
-        cwd=cwd or ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return _Captured([sys.executable, "-m", "tracker", *args], cwd=cwd or ROOT, env=env)
 
 
 def last_lines(stderr: str, n: int = 3) -> str:
