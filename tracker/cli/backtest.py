@@ -28,6 +28,13 @@ class Format(StrEnum):
     json = "json"
 
 
+class SweepFormat(StrEnum):
+    table = "table"
+    tsv = "tsv"
+    csv = "csv"
+    json = "json"
+
+
 def _pct(x: Any) -> str:
     return "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.2f}%"
 
@@ -150,6 +157,130 @@ def run(
         webbrowser.open((outcome.path / "report.html").resolve().as_uri())
 
 
+@app.command()
+def sweep(
+    spec: Annotated[Path, typer.Argument(help="Backtest spec (backtests/*.yaml).")],
+    vary: Annotated[
+        list[str],
+        typer.Option(
+            "--vary",
+            help="FIELD=V1,V2,... (repeatable): exit.months, exit.rule, entry,"
+            " entry_delay_sessions, sizing.max_positions, sizing.method, costs (on/off).",
+        ),
+    ],
+    heatmap: Annotated[
+        str | None,
+        typer.Option(help="Two varied fields for the report's heatmap, e.g. exit.months,costs."),
+    ] = None,
+    fmt: Annotated[SweepFormat, typer.Option("--format", help="Output format.")] = (
+        SweepFormat.table
+    ),
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Use only calls and prices known on this date (YYYY-MM-DD)."),
+    ] = None,
+    source: Annotated[
+        str, typer.Option(help="Where to fetch missing prices: yahoo, csv:DIR or simulated.")
+    ] = "yahoo",
+    offline: Annotated[bool, typer.Option("--offline", help="Use the price store only.")] = False,
+    runs_dir: Annotated[
+        Path | None, typer.Option(help="Where run folders go (default: runs/ next to the spec).")
+    ] = None,
+) -> None:
+    """Run many variants of a spec in one simulation: the product of the --vary values.
+
+    Prints one row per variant (varied fields, final equity, returns, Sharpe,
+    drawdown, trades, costs) and writes a folder with sweep.json, variants.csv and a
+    report with a heatmap and the excess return against entry delay.
+
+    Example: tracker backtest sweep backtests/huaan-hk-internet-2025.yaml
+    --vary entry_delay_sessions=0,1,2,5,10,20 --vary costs=on,off --offline
+    """
+    from tracker.backtest.run import configure_numba_cache
+    from tracker.backtest.sweep_run import run_sweep_file, sweep_document
+    from tracker.cli._render import stderr, write_json
+
+    settings = load_settings()
+    cutoff = parse_date(as_of, "--as-of")
+    configure_numba_cache(settings.home)  # before vectorbt is imported
+    src = None
+    if not offline:
+        from tracker.prices import source_from_spec
+
+        src = source_from_spec(source, settings.home)
+    err = stderr()
+    outcome = run_sweep_file(
+        spec,
+        settings,
+        vary,
+        heatmap=[f.strip() for f in heatmap.split(",")] if heatmap else None,
+        as_of=cutoff,
+        source=src,
+        offline=offline,
+        runs_dir=runs_dir,
+        progress=lambda msg: err.print(f"[dim]{msg}…[/dim]"),
+        command=" ".join(
+            ["tracker", "backtest", "sweep", str(spec)]
+            + [f"--vary {v}" for v in vary]
+            + (["--as-of", as_of] if as_of else [])
+            + (["--offline"] if offline else ["--source", source])
+        ),
+    )
+    if fmt is SweepFormat.table and not sys.stdout.isatty():
+        fmt = SweepFormat.tsv  # a pipe gets one row per line, tab-separated
+    if outcome.banner and fmt is not SweepFormat.json:
+        sys.stdout.write(f"{'# ' if fmt is not SweepFormat.table else ''}{outcome.banner}\n")
+    for note in outcome.notes:
+        err.print(f"note: {note}", markup=False)
+    frame = outcome.frame
+    if fmt is SweepFormat.json:
+        write_json({"notice": outcome.banner, **sweep_document(frame)})
+    elif fmt in (SweepFormat.csv, SweepFormat.tsv):
+        sep = "," if fmt is SweepFormat.csv else "\t"
+        frame.to_csv(sys.stdout, index=False, sep=sep, lineterminator="\n")
+    else:
+        _sweep_table(outcome)
+    err.print(f"report: {outcome.path / 'report.html'}", markup=False, soft_wrap=True)
+
+
+def _sweep_table(outcome) -> None:
+    from rich.table import Table
+
+    from tracker.cli._render import stdout
+
+    frame = outcome.frame
+    fields = list(outcome.sweep.fields)
+    table = Table(title=f"{outcome.spec.name}: {len(frame)} variants", title_justify="left")
+    for col in [
+        *fields,
+        "final equity",
+        "return",
+        "excess",
+        "CAGR",
+        "Sharpe",
+        "max DD",
+        "trades",
+        "costs (HKD)",
+    ]:
+        table.add_column(col, justify="left" if col in fields else "right")
+    for rec in frame.to_dict(orient="records"):
+        if rec["error"]:
+            table.add_row(*(str(rec[f]) for f in fields), f"error: {rec['error']}")
+            continue
+        table.add_row(
+            *("" if rec[f] is None else str(rec[f]) for f in fields),
+            _num(rec["final_equity_hkd"], "{:,.0f}"),
+            _pct(rec["total_return"]),
+            _pct(rec["excess_return"]),
+            _pct(rec["cagr"]),
+            _num(rec["sharpe"]),
+            _pct(rec["max_drawdown"]),
+            str(rec["trades"]),
+            _num(rec["costs_paid_hkd"]),
+        )
+    stdout().print(table)
+
+
 @app.command("list")
 def list_cmd(
     runs_dir: Annotated[Path, typer.Option(help="Root of the run folders.")] = DEFAULT_RUNS,
@@ -167,6 +298,8 @@ def list_cmd(
         {
             "spec": r.spec,
             "run": r.run,
+            "kind": r.kind,
+            "variants": r.manifest.get("variants"),
             "as_of": r.manifest.get("as_of"),
             "total_return": r.stats.get("total_return"),
             "benchmark_return": (r.stats.get("benchmark") or {}).get("total_return"),
@@ -183,7 +316,17 @@ def list_cmd(
     from rich.table import Table
 
     table = Table(title=f"{len(rows)} run(s) in {runs_dir}", title_justify="left")
-    for col in ("spec", "run", "as_of", "return", "benchmark", "Sharpe", "trades", "simulated"):
+    for col in (
+        "spec",
+        "run",
+        "kind",
+        "as_of",
+        "return",
+        "benchmark",
+        "Sharpe",
+        "trades",
+        "simulated",
+    ):
         table.add_column(
             col, justify="right" if col in ("return", "benchmark", "Sharpe", "trades") else "left"
         )
@@ -191,11 +334,12 @@ def list_cmd(
         table.add_row(
             r["spec"],
             r["run"],
+            r["kind"] if r["kind"] == "run" else f"sweep of {r['variants']}",
             str(r["as_of"] or ""),
             _pct(r["total_return"]),
             _pct(r["benchmark_return"]),
             _num(r["sharpe"]),
-            str(r["trades"]),
+            "" if r["trades"] is None else str(r["trades"]),
             "yes" if r["simulated"] else "",
         )
     stdout().print(table)
@@ -224,6 +368,9 @@ def compare(
     from rich.table import Table
 
     out = stdout()
+    if diff.get("kind") == "sweep":
+        _compare_sweeps_table(a, b, diff)
+        return
     table = Table(title=f"A = {a.path}\nB = {b.path}", title_justify="left")
     for col in ("stat", "A", "B", "B - A"):
         table.add_column(col, justify="left" if col == "stat" else "right")
@@ -243,6 +390,32 @@ def compare(
     for side, key in (("A", "only_a"), ("B", "only_b")):
         if diff["calls"][key]:
             out.print(f"traded only in {side}: {', '.join(diff['calls'][key])}")
+
+
+def _compare_sweeps_table(a, b, diff: dict) -> None:
+    from rich.table import Table
+
+    from tracker.cli._render import stdout
+
+    out = stdout()
+    table = Table(title=f"excess return\nA = {a.path}\nB = {b.path}", title_justify="left")
+    for col in [*diff["fields"], "A", "B", "B - A"]:
+        table.add_column(col, justify="left" if col in diff["fields"] else "right")
+    for row in diff["variants"]:
+        table.add_row(
+            *(str(row[f]) for f in diff["fields"]),
+            _pct(row["a"]),
+            _pct(row["b"]),
+            _pct(row["change"]),
+        )
+    out.print(table)
+    if diff["inputs"]:
+        inputs = Table(title="inputs that differ", title_justify="left")
+        for col in ("input", "A", "B"):
+            inputs.add_column(col, overflow="fold")
+        for row in diff["inputs"]:
+            inputs.add_row(row["input"], _short(row["a"]), _short(row["b"]))
+        out.print(inputs)
 
 
 def _fmt_stat(name: str):
