@@ -276,6 +276,48 @@ def _print_tables(run: ScoreRun) -> None:
     )
 
 
+def _decay(settings, as_of, by, entry, benchmark, offline, source, max_stale, fmt) -> None:
+    """``--decay``: how much of each group's edge is left for a reader who acts late."""
+    from tracker.cli._render import write_csv, write_json
+    from tracker.prices import source_from_spec
+    from tracker.scoring.decay import run_decay
+
+    if fmt is Format.html:
+        raise typer.BadParameter("--decay prints table, csv or json", param_hint="--format")
+    group = (by or By.broker).value
+    table, banner = run_decay(
+        settings,
+        parse_date(as_of, "--as-of"),
+        group,
+        entry.value,
+        benchmark.strip().upper() if benchmark else None,
+        None if offline else source_from_spec(source, settings.home),
+        max_stale,
+    )
+    if fmt is Format.json:
+        write_json({"notice": banner, "by": group, "groups": table.to_dict(orient="records")})
+        return
+    if banner:
+        typer.echo(f"# {banner}" if fmt is Format.csv else banner)
+    if fmt is Format.csv:
+        write_csv(table)
+        return
+    from tracker.cli._render import print_table
+
+    shown = table.copy()
+    for col in shown.columns[2:]:
+        signed = not col.startswith("left")
+        shown[col] = [_pct(v, signed=signed) for v in shown[col]]
+    shown.columns = [
+        c.replace("excess_d", "+").replace("left_d", "left at +") for c in shown.columns
+    ]
+    print_table(
+        shown,
+        title="Mean directional excess at the horizon, entering N sessions after the usual"
+        " entry (calls matured at every delay)",
+    )
+
+
 def score_cmd(
     as_of: Annotated[
         str | None,
@@ -318,6 +360,14 @@ def score_cmd(
         ),
     ] = None,
     fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    decay: Annotated[
+        bool,
+        typer.Option(
+            "--decay",
+            help="Mean excess at the horizon per group for entries 0, 1, 2, 5, 10 and 20"
+            " sessions after the usual entry (price basis).",
+        ),
+    ] = False,
 ) -> None:
     """Score every call against its benchmark by the report's own rating bands.
 
@@ -332,6 +382,9 @@ def score_cmd(
     from tracker.scoring.run import run_score
 
     settings = load_settings()
+    if decay:
+        _decay(settings, as_of, by, entry, benchmark, offline, source, max_stale, fmt)
+        return
     run = run_score(
         settings,
         parse_date(as_of, "--as-of"),
