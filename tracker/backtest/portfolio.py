@@ -136,6 +136,9 @@ def from_orders(close, size, price, fees, call_seq, capital, group_by, index):
             call_seq=call_seq,
             allow_partial=False,
             raise_reject=True,
+            # Room for exactly the planned orders: the default, one record per cell,
+            # allocates about 56 bytes a cell.
+            max_orders=max(1, int(np.isfinite(size).sum())),
             freq="1D",
         )
     except RejectedOrderError as exc:

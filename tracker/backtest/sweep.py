@@ -17,6 +17,7 @@ Pure: frames in, frames out; vectorbt is imported inside
 
 from __future__ import annotations
 
+import gc
 import itertools
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -260,6 +261,10 @@ def run_sweep(
     for batch in batches:
         for i, res in zip(batch, simulate_batch([planned[i] for i in batch]), strict=True):
             results[i] = res
+            planned[i] = None  # its grid-sized arrays are no longer needed
+        # vectorbt's portfolio objects hold reference cycles: free each simulation's
+        # arrays now rather than when the collector next runs.
+        gc.collect()
     stats = tuple(
         None if r is None else run_stats(r.equity, r.trades, r.costs, r.spec.capital_hkd)
         for r in results
