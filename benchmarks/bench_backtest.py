@@ -13,7 +13,7 @@ Rows (issue 8):
   temporary home filled with the seeded simulated sample (no network);
 - growth with the number of calls and of tickers (three sizes each).
 
-The synthetic universe comes from ``synthetic.make_universe``; its holes are
+The synthetic universe comes from ``tests/helpers/synthetic.py``; its holes are
 forward/back-filled here so that backtrader gets one bar per session for every
 feed (it cannot skip a missing bar of one stock the way the engine does).
 """
@@ -46,7 +46,7 @@ HUAAN = "backtests/huaan-hk-internet-2025.yaml"
 
 
 def universe(n_tickers: int, years: int, n_calls: int, seed: int = 0):
-    from synthetic import make_universe
+    from helpers.synthetic import make_universe
 
     calls, closes, index = make_universe(n_tickers, years, n_calls, seed)
     closes = closes.ffill().bfill()

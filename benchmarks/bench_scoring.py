@@ -20,7 +20,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from harness import time_call  # noqa: E402
-from synthetic import make_universe  # noqa: E402
+from helpers.synthetic import make_universe  # noqa: E402
 
 from tracker import sessions  # noqa: E402
 from tracker.recs.book import load_scales  # noqa: E402
@@ -193,7 +193,7 @@ def run(quick: bool = False) -> dict:
         "title": "Scoring (tracker.scoring.core.score_calls)",
         "rows": rows,
         "notes": [
-            f"synthetic universe (benchmarks/synthetic.py, seed 0) built in {made_s:.2f} s;"
+            f"synthetic universe (tests/helpers/synthetic.py, seed 0) built in {made_s:.2f} s;"
             f" {int(result['scores'].calls['verdict'].isin(['hit', 'right direction', 'miss']).sum()):,}"
             " calls matured with a verdict",
             "targets (full profile): < 2 s, >= 50x the per-call loop, and the loop's results"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: the main job end to end on the bundled calls.
 #   1. validate and list the calls
-#   2. fetch missing prices (Yahoo by default; DEMO_SOURCE=csv:DIR for a folder of CSVs)
+#   2. fetch missing prices: the real HKEX and Hang Seng CSVs in ../shared/data/prices when that
+#      folder is there, else Yahoo (DEMO_SOURCE=yahoo or csv:DIR chooses)
 #      -- with no network and an empty store, the commands below fall back to a
 #         seeded SIMULATED sample and say so in their first line
 #   3. score every call against the Hang Seng Index
@@ -13,7 +14,12 @@ cd "$(dirname "$0")/.."
 
 T=".venv/bin/tracker"
 export TRACKER_HOME="${TRACKER_HOME:-$PWD/.demo-home}"
-SOURCE="${DEMO_SOURCE:-yahoo}"
+SHARED_PRICES="$(cd .. && pwd)/shared/data/prices"
+if [ -z "${DEMO_SOURCE:-}" ] && [ -d "$SHARED_PRICES" ]; then
+  SOURCE="csv:$SHARED_PRICES"
+else
+  SOURCE="${DEMO_SOURCE:-yahoo}"
+fi
 OUT="${DEMO_OUT:-demo-out}"
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }

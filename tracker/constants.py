@@ -19,11 +19,8 @@ EXIT_MAIL_PERMANENT = 69
 #: The SMTP server refused the username/password (EX_NOPERM).
 EXIT_MAIL_AUTH = 77
 
-#: Canonical ratings from strongest to weakest; ``attention`` (建议关注 / 相关公司)
-#: is a positive call without a formal rating and has its own band in each scale.
-RATINGS_DESCENDING: tuple[str, ...] = ("buy", "overweight", "neutral", "underweight", "sell")
-ATTENTION = "attention"
-RATINGS: tuple[str, ...] = (*RATINGS_DESCENDING, ATTENTION)
+# The ratings are spelled once, in the vocabulary; re-exported here for older imports.
+from tracker.vocab import ATTENTION, RATINGS, RATINGS_DESCENDING  # noqa: E402, F401
 
 #: Default benchmark per market: the reports define HK ratings against the Hang Seng Index.
 DEFAULT_BENCHMARK = "^HSI"

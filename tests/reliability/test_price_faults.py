@@ -1,7 +1,7 @@
 """Price-fetch faults through ``tracker prices update`` and yfinance's own code.
 
 The Yahoo source runs as in production (yfinance's requests, parsing and
-errors) over the fake Yahoo session of ``tests/test_prices_yahoo.py``; only
+errors) over the fake Yahoo session of ``tests/prices/test_prices_yahoo.py``; only
 the session, the sleep and the jitter are injected. Each case draws a batch of
 symbols, a store already holding some of them, and per symbol a script of
 faults: timeouts, HTTP 429 with and without ``Retry-After``, 5xx, truncated or
@@ -29,7 +29,7 @@ import pytest
 import requests
 from hypothesis import given
 from hypothesis import strategies as st
-from test_prices_yahoo import FakeYahoo, Sleeps, Universe, chart, fresh_yfinance  # noqa: F401
+from prices.test_prices_yahoo import FakeYahoo, Sleeps, Universe, chart, fresh_yfinance  # noqa: F401
 from typer.testing import CliRunner
 
 from reliability.ledger import COMPLETED, CRASH, DATA_LOST, INTACT, RECOVERED, check

@@ -28,9 +28,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from helpers.smtp_server import USERNAME, Mailroom, authenticator_for, smtp_server
 from hypothesis import given
 from hypothesis import strategies as st
-from smtp_server import USERNAME, Mailroom, authenticator_for, smtp_server
 from typer.testing import CliRunner
 
 from reliability.crash_util import ROOT, copy_home
@@ -534,7 +534,8 @@ def test_backtest_report_escapes_call_and_spec_text(project, tracker_home, monke
     )
     result = runner.invoke(app, ["backtest", "run", str(spec), "--offline"])
     assert result.exit_code == 0, result.stderr
-    report = [line for line in result.stdout.splitlines() if line.startswith("report: ")][0]
-    page = Path(report[len("report: ") :]).read_text(encoding="utf-8")
+    # In a pipe the report's path is the tsv row "report<TAB>PATH".
+    report = [line for line in result.stdout.splitlines() if line.startswith("report\t")][0]
+    page = Path(report.split("\t")[1]).read_text(encoding="utf-8")
     ok, detail = inert(page)
     check(HTML_OUT, ESCAPED if ok else LEAK, "backtest report.html", detail)

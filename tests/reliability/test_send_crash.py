@@ -1,6 +1,6 @@
 """SIGKILL of a scorecard send at random instants: every recipient served exactly once.
 
-A sending process (``send_week`` as ``tests/test_outbox.py`` runs it) mails a
+A sending process (``send_week`` as ``tests/mailer/test_mailer_outbox.py`` runs it) mails a
 week's scorecard to six recipients through a real SMTP server (aiosmtpd) that
 answers each command after a few milliseconds. It is killed at an instant
 drawn uniformly over the send (from the first MAIL command to the end, as
@@ -19,8 +19,8 @@ import threading
 import time
 
 import pytest
-from smtp_server import Mailroom, smtp_server
-from test_outbox import SENDER_SCRIPT, WEEK, config, counts, run_sender
+from helpers.smtp_server import Mailroom, smtp_server
+from mailer.test_mailer_outbox import SENDER_SCRIPT, WEEK, config, counts, run_sender
 
 from reliability.ledger import CRASH, DATA_LOST, DUPLICATE, ONCE, check, record
 from reliability.profile import cases, rng

@@ -268,13 +268,13 @@ def test_valid_odd_specs_run_to_the_end(priced_project, data):
     result = runner.invoke(app, ["backtest", "run", TARGET, "--offline"])
     seconds = time.perf_counter() - t0
     lines = result.stderr.strip().splitlines()
-    report = [line for line in result.stdout.splitlines() if line.startswith("report: ")]
+    report = report_path(result.stdout)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         outcome, detail = CRASH, f"{type(result.exception).__name__}: {result.exception}"
     elif "Traceback" in result.output:
         outcome, detail = CRASH, result.stderr[-300:]
     elif result.exit_code == 0 and report:
-        folder = Path(report[0][len("report: ") :]).parent
+        folder = report.parent
         outcome = VALID if is_complete(folder) else CRASH
         detail = f"run {folder.name} complete" if outcome == VALID else f"incomplete {folder}"
     elif result.exit_code in (1, 2) and lines and lines[-1].startswith("error: "):
@@ -284,6 +284,12 @@ def test_valid_odd_specs_run_to_the_end(priced_project, data):
     check(CATEGORY, outcome, f"whole run: {data}", detail, seconds=seconds)
 
 
+def report_path(stdout: str) -> Path | None:
+    """The report of `backtest run`: the ``report<TAB>PATH`` row in a pipe (tsv)."""
+    rows = [line.split("\t") for line in stdout.splitlines() if line.startswith("report\t")]
+    return Path(rows[0][1]) if rows else None
+
+
 def whole_run(spec_text: str) -> tuple[str, str]:
     """Run a spec file through ``tracker backtest run --offline``: (outcome, detail)."""
     from tracker.backtest.runs import is_complete
@@ -291,10 +297,10 @@ def whole_run(spec_text: str) -> tuple[str, str]:
     Path(TARGET).write_text(spec_text, encoding="utf-8")
     result = runner.invoke(app, ["backtest", "run", TARGET, "--offline"])
     lines = result.stderr.strip().splitlines()
-    report = [line for line in result.stdout.splitlines() if line.startswith("report: ")]
+    report = report_path(result.stdout)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         return CRASH, f"{type(result.exception).__name__}: {result.exception}"
-    if result.exit_code == 0 and report and is_complete(Path(report[0][len("report: ") :]).parent):
+    if result.exit_code == 0 and report and is_complete(report.parent):
         return VALID, "complete run"
     if result.exit_code in (1, 2) and lines and lines[-1].startswith("error: "):
         return CLEAN_ERROR, lines[-1]

@@ -3,82 +3,18 @@
 It opens in a browser from disk with no server, no script and no request to
 the internet. Charts are drawn by matplotlib's Agg backend without pyplot (no
 GUI, no global state); matplotlib and jinja2 are imported inside the functions.
+The page is a template of :mod:`tracker.render` (``backtest_report.html.j2``).
 """
 
 from __future__ import annotations
 
 import base64
 import io
-import math
-from typing import Any
 
 import pandas as pd
 
 from tracker.backtest.stats import drawdown
-
-_TEMPLATE = """{% if banner %}<!-- {{ banner }} -->
-{% endif %}<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>Backtest {{ spec.name }}</title>
-<style>
-body { font: 14px/1.45 -apple-system, "Segoe UI", Roboto, "Noto Sans CJK SC", sans-serif;
-       margin: 2em auto; max-width: 1100px; color: #1d1d1f; padding: 0 1em; }
-h1 { font-size: 1.6em; margin-bottom: .2em; } h2 { margin-top: 1.8em; font-size: 1.2em; }
-.muted { color: #666; } .banner { background: #fff3cd; border: 1px solid #e0b400;
-       padding: .6em 1em; font-weight: bold; margin: 1em 0; }
-.warn { background: #f6f6f6; border-left: 4px solid #999; padding: .3em .8em; margin: .2em 0; }
-table { border-collapse: collapse; margin: .5em 0; }
-th, td { padding: .25em .7em; border-bottom: 1px solid #e5e5e5; text-align: right; }
-th { background: #fafafa; } td.l, th.l { text-align: left; }
-tr.skipped td { color: #888; } .pos { color: #0a7d32; } .neg { color: #b3261e; }
-img { max-width: 100%; } code { font-size: 90%; }
-.trades { font-size: 12px; }
-</style>
-</head>
-<body>
-{% if banner %}<div class="banner">{{ banner }}</div>{% endif %}
-<h1>{{ spec.name }}</h1>
-<p class="muted">{{ spec.description }}</p>
-<p>{{ stats.start }} → {{ stats.end }} ({{ stats.sessions }} sessions) ·
-capital HKD {{ "{:,.0f}".format(spec.capital_hkd) }} · benchmark {{ spec.benchmark }} ·
-entry {{ spec.entry }} · exit {{ exit_text }} · sizing {{ sizing_text }} ·
-board lots {{ "on" if spec.board_lots else "off" }} · costs {{ "on" if spec.costs.enabled else "off" }}</p>
-{% for w in warnings %}<div class="warn">{{ w }}</div>{% endfor %}
-
-<h2>Key statistics</h2>
-<table>
-<tr><th class="l"></th><th>Portfolio</th><th>Benchmark</th></tr>
-{% for label, a, b in key_rows %}<tr><td class="l">{{ label }}</td><td>{{ a }}</td><td>{{ b }}</td></tr>
-{% endfor %}</table>
-<table>
-{% for label, a in other_rows %}<tr><td class="l">{{ label }}</td><td>{{ a }}</td></tr>
-{% endfor %}</table>
-
-<h2>Equity versus benchmark</h2>
-<img alt="equity versus benchmark" src="data:image/png;base64,{{ equity_png }}">
-<h2>Drawdown</h2>
-<img alt="drawdown" src="data:image/png;base64,{{ drawdown_png }}">
-
-<h2>Costs paid</h2>
-<table>
-{% for name, v in costs %}<tr><td class="l">{{ name }}</td><td>HKD {{ "{:,.2f}".format(v) }}</td></tr>
-{% endfor %}</table>
-
-<h2>Trades ({{ n_traded }} traded, {{ n_skipped }} skipped)</h2>
-<table class="trades">
-<tr>{% for c in trade_cols %}<th class="l">{{ c }}</th>{% endfor %}</tr>
-{% for row in trade_rows %}<tr class="{{ row.status }}">{% for c in trade_cols %}<td class="l">{{ row[c] }}</td>{% endfor %}</tr>
-{% endfor %}</table>
-
-<h2>Reproduce</h2>
-<table>
-{% for k, v in manifest_rows %}<tr><td class="l">{{ k }}</td><td class="l"><code>{{ v }}</code></td></tr>
-{% endfor %}</table>
-</body>
-</html>
-"""
+from tracker.render.formats import is_missing, iso_date, jsonable, number
 
 _TRADE_COLS = [
     "call_id",
@@ -96,20 +32,6 @@ _TRADE_COLS = [
     "exit_rule",
     "reason",
 ]
-
-
-def _pct(x: Any) -> str:
-    return "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:,.2f}%"
-
-
-def _num(x: Any, fmt: str = "{:,.2f}") -> str:
-    return "" if x is None or (isinstance(x, float) and math.isnan(x)) else fmt.format(x)
-
-
-def _date(x: Any) -> str:
-    if x is None or x is pd.NaT or (isinstance(x, float) and math.isnan(x)):
-        return ""
-    return pd.Timestamp(x).date().isoformat()
 
 
 def _png(fig) -> str:
@@ -161,101 +83,28 @@ def render_report(
     warnings: tuple[str, ...] = (),
     banner: str | None = None,
 ) -> str:
-    """The HTML text of the report (first line is an HTML comment with ``banner`` if given)."""
-    import jinja2
+    """The HTML text of the report (first line is an HTML comment with ``banner`` if given).
 
-    b = stats["benchmark"]
-    key_rows = [
-        (
-            "Final equity (HKD)",
-            _num(stats["final_equity_hkd"], "{:,.0f}"),
-            _num(b["final_equity_hkd"], "{:,.0f}"),
-        ),
-        ("Total return", _pct(stats["total_return"]), _pct(b["total_return"])),
-        ("CAGR", _pct(stats["cagr"]), _pct(b["cagr"])),
-        ("Annual volatility", _pct(stats["annual_volatility"]), _pct(b["annual_volatility"])),
-        ("Sharpe", _num(stats["sharpe"]), _num(b["sharpe"])),
-        ("Sortino", _num(stats["sortino"]), _num(b["sortino"])),
-        ("Max drawdown", _pct(stats["max_drawdown"]), _pct(b["max_drawdown"])),
-        (
-            "  peak → trough",
-            f"{_date(stats['max_drawdown_peak'])} → {_date(stats['max_drawdown_trough'])}",
-            f"{_date(b['max_drawdown_peak'])} → {_date(b['max_drawdown_trough'])}",
-        ),
-        (
-            "  recovered",
-            _date(stats["max_drawdown_recovery"]) or "not yet",
-            _date(b["max_drawdown_recovery"]) or "not yet",
-        ),
-        ("Calmar", _num(stats["calmar"]), _num(b["calmar"])),
-    ]
-    other_rows = [
-        ("Excess return over the benchmark", _pct(stats["excess_return"])),
-        ("Beta", _num(stats["beta"])),
-        ("Alpha (annualised)", _pct(stats["alpha"])),
-        ("Tracking error", _pct(stats["tracking_error"])),
-        ("Information ratio", _num(stats["information_ratio"])),
-        ("Trades (open at end)", f"{stats['trades']} ({stats['trades_open_at_end']})"),
-        ("Calls skipped", str(stats["calls_skipped"])),
-        ("Win rate", _pct(stats["win_rate"])),
-        ("Turnover (per year)", _num(stats["turnover"], "{:,.2f}×")),
-        ("Average exposure", _pct(stats["average_exposure"])),
-        ("Costs paid (HKD)", _num(stats["costs_paid_hkd"])),
-    ]
+    The page is ``tracker/render/templates/backtest_report.html.j2``; the key
+    statistics are the rows ``tracker backtest run`` prints
+    (:mod:`tracker.render.keystats`).
+    """
+    from tracker.render.html import render_page
+    from tracker.render.keystats import compared_rows, portfolio_rows
+
     equity_png, drawdown_png = charts(equity, spec.benchmark)
-    rows = []
-    for rec in trades.to_dict(orient="records"):
-        row = {}
-        for c in _TRADE_COLS:
-            v = rec.get(c)
-            if c in ("entry_session", "exit_session"):
-                v = _date(v)
-            elif c in ("entry_price", "exit_price"):
-                v = _num(v, "{:,.3f}")
-            elif c == "shares":
-                v = _num(v, "{:,.0f}") if rec["status"] != "skipped" else ""
-            elif c in ("pnl_hkd",):
-                v = _num(v)
-            elif c == "return_pct":
-                v = _num(v, "{:,.2f}%")
-            elif v is None or (isinstance(v, float) and math.isnan(v)):
-                v = ""
-            row[c] = v
-        rows.append(row)
-    ex = spec.exit
-    exit_text = ex.rule + (f" {ex.months}M" if ex.months else "")
-    sz = spec.sizing
-    sizing_text = (
-        f"{sz.method}"
-        + (f" HKD {sz.amount_hkd:,.0f}" if sz.amount_hkd else "")
-        + f", at most {sz.max_positions} open"
-    )
-    from tracker.backtest.runs import jsonable
+    from tracker.redact import without_local_paths
 
-    manifest_rows = [
-        (k, jsonable(manifest.get(k)))
-        for k in (
-            "spec_file",
-            "spec_sha256",
-            "calls_sha256",
-            "price_fingerprint",
-            "as_of",
-            "data_end",
-            "simulated",
-            "tracker_version",
-            "vectorbt_version",
-            "command",
-            "created_utc",
-        )
-    ]
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    return env.from_string(_TEMPLATE).render(
+    # The report is shared: no local path (spec file, a csv: source in the command).
+    warnings = tuple(without_local_paths(w) for w in warnings)
+    return render_page(
+        "backtest_report.html.j2",
         banner=banner,
         spec=spec,
-        stats={**stats, "start": _date(stats["start"]), "end": _date(stats["end"])},
+        stats={**stats, "start": iso_date(stats["start"]), "end": iso_date(stats["end"])},
         warnings=warnings,
-        key_rows=key_rows,
-        other_rows=other_rows,
+        key_rows=compared_rows(stats),
+        other_rows=portfolio_rows(stats),
         equity_png=equity_png,
         drawdown_png=drawdown_png,
         costs=[(k, v) for k, v in costs.items() if k != "total"]
@@ -263,8 +112,69 @@ def render_report(
         n_traded=int((trades["status"] != "skipped").sum()),
         n_skipped=int((trades["status"] == "skipped").sum()),
         trade_cols=_TRADE_COLS,
-        trade_rows=rows,
-        exit_text=exit_text,
-        sizing_text=sizing_text,
-        manifest_rows=manifest_rows,
+        trade_rows=trade_rows(trades),
+        exit_text=_exit_text(spec.exit),
+        sizing_text=_sizing_text(spec.sizing),
+        manifest_rows=[
+            (k, _public(jsonable(manifest.get(k), keep_time=True), without_local_paths))
+            for k in _MANIFEST_SHOWN
+        ],
     )
+
+
+#: The manifest entries the report's "Reproduce" table shows, in order.
+_MANIFEST_SHOWN = (
+    "spec_file",
+    "spec_sha256",
+    "calls_sha256",
+    "price_fingerprint",
+    "as_of",
+    "data_end",
+    "simulated",
+    "tracker_version",
+    "vectorbt_version",
+    "command",
+    "created_utc",
+)
+
+
+def trade_rows(trades: pd.DataFrame) -> list[dict[str, str]]:
+    """The trades of a run as text cells for the report's table, one dict per trade."""
+    rows = []
+    for rec in trades.to_dict(orient="records"):
+        row = {}
+        for c in _TRADE_COLS:
+            v = rec.get(c)
+            if c in ("entry_session", "exit_session"):
+                v = iso_date(v)
+            elif c in ("entry_price", "exit_price"):
+                v = number(v, 3)
+            elif c == "shares":
+                v = number(v, 0) if rec["status"] != "skipped" else ""
+            elif c == "pnl_hkd":
+                v = number(v)
+            elif c == "return_pct":
+                v = number(v, 2, "%")
+            elif is_missing(v):
+                v = ""
+            row[c] = v
+        rows.append(row)
+    return rows
+
+
+def _exit_text(ex) -> str:
+    text = ex.rule + (f" {ex.months}M" if ex.months else "")
+    return text + (f", stop {ex.stop_pct:.0%}" if ex.stop_pct else "")
+
+
+def _sizing_text(sz) -> str:
+    return (
+        f"{sz.method}"
+        + (f" HKD {sz.amount_hkd:,.0f}" if sz.amount_hkd else "")
+        + f", at most {sz.max_positions} open"
+    )
+
+
+def _public(value, redact):
+    """A manifest value for the shared report: strings without local paths."""
+    return redact(value) if isinstance(value, str) else value

@@ -61,6 +61,8 @@ class RunOutcome:
     manifest: dict
     banner: str | None
     notes: tuple[str, ...]
+    #: Price fetch failures other than staleness, one line each (for stderr, not the report).
+    problems: tuple[str, ...] = ()
 
 
 def _calls_digest(calls: pd.DataFrame) -> str:
@@ -87,7 +89,6 @@ def run_spec_file(
     *,
     as_of: date | None = None,
     source: PriceSource | None = None,
-    offline: bool = False,
     runs_dir: Path | None = None,
     now: datetime | None = None,
     progress: Callable[[str], None] | None = None,
@@ -104,9 +105,7 @@ def run_spec_file(
     as_of
         Use only calls and prices known on this date (default: everything stored).
     source
-        Where to fetch missing prices (None: the store only).
-    offline
-        Never fetch.
+        Where to fetch missing prices; ``None`` reads the store only, never fetching.
     runs_dir
         Root of the run folders (default: ``runs/`` next to the spec file).
     now
@@ -125,11 +124,11 @@ def run_spec_file(
     from tracker.backtest.runs import write_run
     from tracker.backtest.stats import run_stats
 
-    say = progress or (lambda _msg: None)
+    report_step = progress or (lambda _msg: None)
     spec = load_spec(spec_path)
     spec_text = spec_path.read_bytes()
-    inputs = _load_inputs(spec, settings, as_of, source, offline, say)
-    say(f"backtesting {len(inputs.calls)} calls")
+    inputs = _load_inputs(spec, settings, as_of, source, report_step)
+    report_step(f"backtesting {len(inputs.calls)} calls")
     result = run_backtest(
         inputs.calls,
         inputs.closes[inputs.tickers],
@@ -143,19 +142,25 @@ def run_spec_file(
     )
     stats = run_stats(result.equity, result.trades, result.costs, spec.capital_hkd)
     banner = inputs.info.banner()
-    notes = tuple(n for n in (inputs.info.fetch_problem,) if n)
+    from tracker.prices.staleness import panel_staleness
+
+    # Staleness in one sentence with dates; failures with their reasons go to stderr only.
+    freshness = panel_staleness(inputs.info, as_of)
+    notes = tuple(n for n in (freshness.sentence(),) if n)
     now = now or datetime.now(UTC)
     manifest = _manifest(spec, spec_path, spec_text, inputs, result, settings, as_of, command, now)
     warnings = tuple(n for n in (*notes, *result.warnings))
-    say("writing the report")
+    report_step("writing the report")
     files = _run_files(spec, stats, result, manifest, warnings, banner)
     root = runs_dir if runs_dir is not None else spec_path.parent / "runs"
     path = write_run(root, spec.name, files, now)
-    return RunOutcome(path, spec, result, stats, manifest, banner, warnings)
+    return RunOutcome(
+        path, spec, result, stats, manifest, banner, warnings, tuple(freshness.problems())
+    )
 
 
 @dataclass(frozen=True)
-class _Inputs:
+class _BacktestInputs:
     """The calls of a run and the prices, board lots and stamp-duty exemptions they need."""
 
     book: pd.DataFrame  # every call known by as_of (for the downgrade rule)
@@ -177,9 +182,8 @@ def _load_inputs(
     settings: Settings,
     as_of: date | None,
     source: PriceSource | None,
-    offline: bool,
-    say: Callable[[str], None],
-) -> _Inputs:
+    report_step: Callable[[str], None],
+) -> _BacktestInputs:
     """Select the calls, look up their lots and read (or fetch) their prices.
 
     Raises
@@ -187,12 +191,10 @@ def _load_inputs(
     EmptySelection, DataUnavailable, BenchmarkNoData
     """
     from tracker.backtest.engine import BenchmarkNoData
-    from tracker.prices import PriceStore, load_panel
+    from tracker.prices.load import load_prices
     from tracker.recs.book import load_book
 
-    book = load_book(settings.recs_dir).calls()
-    if as_of is not None:
-        book = book[book["start_date"] <= pd.Timestamp(as_of)].reset_index(drop=True)
+    book = load_book(settings.recs_dir).calls_known_by(as_of)
     calls = select_calls(book, spec.select, spec.name, as_of)
     tickers = list(dict.fromkeys(calls["ticker"]))
     lots, exempt = _lots_and_exemptions(tickers, settings.home)
@@ -200,18 +202,27 @@ def _load_inputs(
     # A month of history before the first call, so the benchmark has a starting close.
     start = sessions.sessions_months_after([calls["start_date"].min()], -1)[0]
     end = pd.Timestamp(as_of) if as_of is not None else None
-    say(f"loading prices of {len(symbols)} symbols")
-    closes, _adj, info = load_panel(
-        settings.home, symbols, start, end, offline=offline, source=source
+    report_step(f"loading prices of {len(symbols)} symbols")
+    panels = load_prices(
+        settings.home, symbols, start, end, source, opens=spec.entry == "next-open"
     )
+    closes = panels.close
     bench = closes[spec.benchmark] if spec.benchmark in closes.columns else pd.Series(dtype=float)
     if bench.dropna().empty:
         raise BenchmarkNoData(spec.benchmark, pd.Timestamp(calls["start_date"].min()), None)
-    opens = None
-    if spec.entry == "next-open":
-        opens = PriceStore(settings.home).read(symbols, start, end, field="open")
-    return _Inputs(
-        book, calls, tickers, symbols, lots, exempt, start, end, closes, bench, opens, info
+    return _BacktestInputs(
+        book,
+        calls,
+        tickers,
+        symbols,
+        lots,
+        exempt,
+        start,
+        end,
+        closes,
+        bench,
+        panels.opens,
+        panels.info,
     )
 
 
@@ -235,7 +246,7 @@ def _manifest(
     spec: BacktestSpec,
     spec_path: Path,
     spec_text: bytes,
-    inputs: _Inputs,
+    inputs: _BacktestInputs,
     result: BacktestResult,
     settings: Settings,
     as_of: date | None,

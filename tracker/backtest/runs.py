@@ -26,21 +26,20 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import os
 import re
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from tracker.backtest.spec import SPEC_NAME
 from tracker.errors import TrackerError
+from tracker.render.formats import jsonable as render_jsonable
 
 RUN_FILES = ("stats.json", "trades.csv", "equity.csv", "report.html", "manifest.json")
 #: Files of a sweep folder (:mod:`tracker.backtest.sweep_run`).
@@ -53,24 +52,11 @@ class RunNotFound(TrackerError):
 
 
 def jsonable(value: Any) -> Any:
-    """Plain JSON values: dates as ISO strings, NaN and NaT as null, numpy scalars unwrapped."""
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if value is None or value is pd.NaT:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat() if value == value.normalize() else value.isoformat()
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+    """Plain JSON values of a run's files (:func:`tracker.render.formats.jsonable`).
+
+    Moments keep their time of day unless they are a session date (midnight).
+    """
+    return render_jsonable(value, keep_time=True)
 
 
 def json_text(obj: Mapping[str, Any], banner: str | None = None) -> str:

@@ -13,22 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tracker import sessions
+from tracker import sessions, vocab
 from tracker.backtest.spec import ExitRule, Selection
 from tracker.errors import TrackerError
 from tracker.recs.book import filter_calls
 
-#: Strength of each rating, for "the next call downgrades it": a later call by the
-#: same broker on the same ticker with a lower rank. ``attention`` (a positive call
-#: without a formal rating, excess > 0) sits between overweight and neutral.
-RATING_RANK: dict[str, int] = {
-    "buy": 5,
-    "overweight": 4,
-    "attention": 3,
-    "neutral": 2,
-    "underweight": 1,
-    "sell": 0,
-}
+# Strength of each rating, for "the next call downgrades it": a later call by the
+# same broker on the same ticker with a lower rank (the vocabulary's Rating.rank).
+RATING_RANK = vocab.RATING_RANK
 
 
 class EmptySelection(TrackerError):
@@ -154,7 +146,7 @@ def scheduled_exits(
     if rule.rule == "fixed":
         due[:] = sessions.sessions_months_after(entry, rule.months)
         why[:] = f"{rule.months}M holding"
-    elif rule.rule == "horizon":
+    elif rule.rule in ("horizon", "target"):  # a target exit falls back to the horizon
         months = calls["horizon_max_months"].astype(int)
         for m in sorted(months.unique()):
             mask = (months == m).to_numpy()
@@ -252,6 +244,12 @@ def exit_schedule(calls, entry, ok, grid, closes, fills, value_m, spec, book) ->
     due = scheduled_exits(
         calls, entry["entry_session"], spec.exit, spec.entry, book, spec.entry_delay_sessions
     )
+    if spec.exit.rule == "target" or spec.exit.stop_pct:
+        from tracker.backtest.target_exit import price_exits
+
+        due = price_exits(
+            calls, entry, ok, grid, closes, due, spec.exit.rule, spec.exit.stop_pct, spec.entry
+        )
     due_s = pd.DatetimeIndex(due["exit_due"])
     due_row = np.where(due_s.isna(), n_rows, grid.searchsorted(due_s))
     nxt = next_valid_rows(~np.isnan(fill_m))

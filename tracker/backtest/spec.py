@@ -25,9 +25,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     ValidationError,
     model_validator,
@@ -37,6 +35,7 @@ from tracker.constants import DEFAULT_BENCHMARK, RATINGS
 from tracker.errors import InvalidInput, Problem
 from tracker.recs.models import Line, Rating, Ticker
 from tracker.recs.yamlio import load_yaml, problems_from, read_text
+from tracker.vocab import DEFAULT_ENTRY, ENTRY_CONVENTIONS, Record
 
 #: Spec names become folder names under ``backtests/runs/``: no separators, no dot-dot.
 SPEC_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
@@ -111,8 +110,8 @@ Rate = Annotated[float, Field(ge=0.0, lt=0.1)]
 Hkd = Annotated[float, Field(ge=0.0, lt=1e9)]
 
 
-class SpecRecord(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+#: The spec's records share the project's base (unknown keys refused, frozen).
+SpecRecord = Record
 
 
 class Selection(SpecRecord):
@@ -135,12 +134,16 @@ class ExitRule(SpecRecord):
     call's horizon (the longest horizon of the scale for its rating).
     ``downgrade``: at the entry session of the same broker's next call on the
     ticker with a weaker rating; ``months`` optionally caps the holding.
+    ``target``: at the first close at or beyond the call's (HKD) target, else
+    after the call's horizon. ``stop_pct`` (any rule): at the first close at or
+    below the entry price less this fraction. See :mod:`tracker.backtest.target_exit`.
     A position still held when the data end is closed on the last session and
     marked ``open``.
     """
 
-    rule: Literal["fixed", "horizon", "downgrade"] = "horizon"
+    rule: Literal["fixed", "horizon", "downgrade", "target"] = "horizon"
     months: Months | None = None
+    stop_pct: Annotated[float, Field(gt=0.0, lt=1.0)] | None = None
 
 
 class Sizing(SpecRecord):
@@ -202,7 +205,7 @@ class BacktestSpec(SpecRecord):
     name: SpecName
     description: str = ""
     select: Selection = Selection()
-    entry: Literal["next-close", "next-open", "same-close"] = "next-close"
+    entry: Literal[ENTRY_CONVENTIONS] = DEFAULT_ENTRY
     #: Sessions between the usual entry session and the one traded (0: the usual one).
     entry_delay_sessions: int = Field(0, ge=0, le=MAX_ENTRY_DELAY_SESSIONS)
     exit: ExitRule = ExitRule()
@@ -228,9 +231,9 @@ class BacktestSpec(SpecRecord):
             )
         if ex.rule == "fixed" and ex.months is None:
             raise ValueError("exit.months: a fixed exit needs a holding period, e.g. months: 6")
-        if ex.rule == "horizon" and ex.months is not None:
+        if ex.rule in ("horizon", "target") and ex.months is not None:
             raise ValueError(
-                "exit.months: the horizon rule takes each call's horizon; remove months"
+                f"exit.months: the {ex.rule} rule takes each call's horizon; remove months"
             )
         if sz.method == "fixed" and sz.amount_hkd is None:
             raise ValueError(

@@ -65,7 +65,6 @@ def run_sweep_file(
     heatmap: Sequence[str] | None = None,
     as_of: date | None = None,
     source: PriceSource | None = None,
-    offline: bool = False,
     runs_dir: Path | None = None,
     now: datetime | None = None,
     progress: Callable[[str], None] | None = None,
@@ -105,7 +104,7 @@ def run_sweep_file(
             f"--heatmap {','.join(heatmap)}: give two of the varied fields ({', '.join(fields)})"
         )
     expand(spec, fields)  # invalid variants fail before any price is read
-    inputs = _load_inputs(spec, settings, as_of, source, offline, say)
+    inputs = _load_inputs(spec, settings, as_of, source, say)
     sweep = run_sweep(
         inputs.calls,
         inputs.closes[inputs.tickers],

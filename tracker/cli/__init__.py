@@ -19,6 +19,12 @@ from tracker.errors import InvalidInput, TrackerError
 class TrackerGroup(TyperGroup):
     """Root group that translates domain errors into one-line messages."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from tracker.cli._root import plain_help
+
+        plain_help(self)
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
@@ -40,6 +46,10 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     add_completion=False,
 )
+
+from tracker.cli._root import root as _root  # noqa: E402
+
+app.callback()(_root)
 
 # Command groups, one module each (imports stay light: typer, pydantic, stdlib).
 from tracker.cli import prices as _prices  # noqa: E402

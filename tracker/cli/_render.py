@@ -10,22 +10,40 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
     from rich.console import Console
+    from rich.table import Table
 
 
 def stdout() -> Console:
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=False)
+    from tracker.cli.output import color_system
+
+    return Console(highlight=False, soft_wrap=False, color_system=color_system())
 
 
 def stderr() -> Console:
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False)
+    from tracker.cli.output import OPTIONS, color_system
+
+    # quiet: progress bars and status lines go nowhere; say() lets warnings through.
+    return Console(stderr=True, highlight=False, color_system=color_system(), quiet=OPTIONS.quiet)
 
 
 def say(console: Console, *lines: str) -> None:
-    """Print each line as it is: no markup, no wrapping (lines quote paths and user text)."""
+    """Print each line as it is: no markup, no wrapping (lines quote paths and user text).
+
+    Under ``--quiet`` only lines starting with ``warning:`` or ``error:`` are printed.
+    """
+    from tracker.cli.output import OPTIONS
+
+    if OPTIONS.quiet and console.stderr:
+        import sys
+
+        for line in lines:
+            if line.startswith(("warning:", "error:")):
+                sys.stderr.write(f"{line}\n")
+        return
     for line in lines:
         console.print(line, markup=False, soft_wrap=True)
 
@@ -52,6 +70,25 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def text_table(frame: pd.DataFrame, title: str, index: bool = False) -> Table:
+    """A rich table of a frame whose cells are already text (None shows as empty).
+
+    Every table the CLI prints is built here or by :func:`print_table` /
+    :func:`print_rows`, so a change of terminal or pipe output is made in one module.
+    """
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    if index:
+        table.add_column(str(frame.index.name or ""))
+    for col in frame.columns:
+        table.add_column(str(col), overflow="fold")
+    for key, row in zip(frame.index, frame.itertuples(index=False), strict=True):
+        cells = ["" if v is None else str(v) for v in row]
+        table.add_row(*([str(key)] if index else []), *cells)
+    return table
+
+
 def print_table(
     frame: pd.DataFrame, title: str | None = None, console: Console | None = None
 ) -> None:
@@ -69,19 +106,9 @@ def print_table(
 
 def jsonable(value: Any) -> Any:
     """Plain JSON values: dates as ISO strings, NaN/NaT as null, numpy scalars as Python ones."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v) for v in value]
-    if type(value).__module__ == "numpy" and hasattr(value, "item"):
-        value = value.item()
-    if _missing(value):
-        return None
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
+    from tracker.render.formats import jsonable as render_jsonable
+
+    return render_jsonable(value)
 
 
 def write_json(records: Any) -> None:

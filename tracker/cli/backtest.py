@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import math
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from tracker.cli._options import load_settings, parse_date
+from tracker.cli.output import Col, OutputFormat, banner, chosen_format, emit_rows, note, problem
 
 if TYPE_CHECKING:
     from tracker.backtest.run import RunOutcome
@@ -23,83 +22,50 @@ app = typer.Typer(
 DEFAULT_RUNS = Path("backtests") / "runs"
 
 
-class Format(StrEnum):
-    table = "table"
-    json = "json"
+FormatOption = Annotated[
+    OutputFormat | None,
+    typer.Option(
+        "--format", help="table (default on a terminal), tsv (default in a pipe), csv or json."
+    ),
+]
 
 
-class SweepFormat(StrEnum):
-    table = "table"
-    tsv = "tsv"
-    csv = "csv"
-    json = "json"
+def render_outcome(outcome: RunOutcome, fmt: OutputFormat | None = None) -> None:
+    """Key stats next to the benchmark's on stdout, and where the report is; notes on stderr.
 
+    In a table the report's path is a line of its own after the table; in tsv, csv and
+    json it is the last row (``report`` and the path), so a script can pick it out.
+    """
+    from tracker.render.keystats import key_stat_rows
 
-def _pct(x: Any) -> str:
-    return "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.2f}%"
-
-
-def _num(x: Any, fmt: str = "{:,.2f}") -> str:
-    return "" if x is None or (isinstance(x, float) and math.isnan(x)) else fmt.format(x)
-
-
-def _key_stats_rows(stats: dict) -> list[tuple[str, str, str]]:
-    b = stats["benchmark"]
-    return [
-        (
-            "final equity (HKD)",
-            _num(stats["final_equity_hkd"], "{:,.0f}"),
-            _num(b["final_equity_hkd"], "{:,.0f}"),
-        ),
-        ("total return", _pct(stats["total_return"]), _pct(b["total_return"])),
-        ("CAGR", _pct(stats["cagr"]), _pct(b["cagr"])),
-        ("annual volatility", _pct(stats["annual_volatility"]), _pct(b["annual_volatility"])),
-        ("Sharpe", _num(stats["sharpe"]), _num(b["sharpe"])),
-        ("Sortino", _num(stats["sortino"]), _num(b["sortino"])),
-        ("max drawdown", _pct(stats["max_drawdown"]), _pct(b["max_drawdown"])),
-        ("Calmar", _num(stats["calmar"]), _num(b["calmar"])),
-        ("beta / alpha", f"{_num(stats['beta'])} / {_pct(stats['alpha'])}", ""),
-        (
-            "tracking error / IR",
-            f"{_pct(stats['tracking_error'])} / {_num(stats['information_ratio'])}",
-            "",
-        ),
-        ("trades (open at end)", f"{stats['trades']} ({stats['trades_open_at_end']})", ""),
-        ("calls skipped", str(stats["calls_skipped"]), ""),
-        ("win rate", _pct(stats["win_rate"]), ""),
-        ("turnover per year", _num(stats["turnover"], "{:.2f}x"), ""),
-        ("costs paid (HKD)", _num(stats["costs_paid_hkd"]), ""),
-    ]
-
-
-def render_outcome(outcome: RunOutcome) -> None:
-    """Key stats next to the benchmark's on stdout; notes on stderr."""
-    from rich.table import Table
-
-    from tracker.cli._render import stderr, stdout
-
-    out = stdout()
+    chosen = chosen_format(fmt)
     if outcome.banner:
-        sys.stdout.write(f"{outcome.banner}\n")
+        from tracker.cli.output import banner
+
+        banner(outcome.banner, chosen)
     s = outcome.stats
-    table = Table(
-        title=f"{outcome.spec.name}: {s['start'].date()} → {s['end'].date()}",
-        title_justify="left",
-    )
-    table.add_column("")
-    table.add_column("portfolio", justify="right")
-    table.add_column(outcome.spec.benchmark, justify="right")
-    for row in _key_stats_rows(s):
-        table.add_row(*row)
-    out.print(table)
-    err = stderr()
-    for note in outcome.notes:
-        parts = note.split("; ")
+    rows = [
+        {"stat": stat, "portfolio": mine, "benchmark": theirs}
+        for stat, mine, theirs in key_stat_rows(s)
+    ]
+    report = str(outcome.path / "report.html")
+    if chosen is not OutputFormat.table:
+        rows.append({"stat": "report", "portfolio": report, "benchmark": ""})
+    columns = [
+        Col("stat", "", kind="text"),
+        Col("portfolio", kind="number"),
+        Col("benchmark", outcome.spec.benchmark, kind="number"),
+    ]
+    title = f"{outcome.spec.name}: {s['start'].date()} → {s['end'].date()}"
+    emit_rows(rows, columns, chosen, title=title)
+    problem(*outcome.problems)
+    for line in outcome.notes:
+        parts = line.split("; ")
         more = f"; and {len(parts) - 3} more" if len(parts) > 3 else ""
-        err.print(f"note: {'; '.join(parts[:3])}{more}")
-    out.file.flush()
-    # A plain line (no wrapping) so that the path can be copied or scripted.
-    sys.stdout.write(f"report: {outcome.path / 'report.html'}\n")
+        note(f"note: {'; '.join(parts[:3])}{more}")
+    if chosen is OutputFormat.table:
+        # A plain line (no wrapping) so that the path can be copied or scripted.
+        sys.stdout.write(f"report: {report}\n")
 
 
 @app.command()
@@ -119,6 +85,7 @@ def run(
     runs_dir: Annotated[
         Path | None, typer.Option(help="Where run folders go (default: runs/ next to the spec).")
     ] = None,
+    fmt: FormatOption = None,
 ) -> None:
     """Run a backtest spec; print its key stats next to the benchmark's and where the report is.
 
@@ -141,7 +108,6 @@ def run(
         settings,
         as_of=cutoff,
         source=src,
-        offline=offline,
         runs_dir=runs_dir,
         progress=lambda msg: err.print(f"[dim]{msg}…[/dim]"),
         command=" ".join(
@@ -150,7 +116,7 @@ def run(
             + (["--offline"] if offline else ["--source", source])
         ),
     )
-    render_outcome(outcome)
+    render_outcome(outcome, fmt)
     if open_report:
         import webbrowser
 
@@ -172,9 +138,7 @@ def sweep(
         str | None,
         typer.Option(help="Two varied fields for the report's heatmap, e.g. exit.months,costs."),
     ] = None,
-    fmt: Annotated[SweepFormat, typer.Option("--format", help="Output format.")] = (
-        SweepFormat.table
-    ),
+    fmt: FormatOption = None,
     as_of: Annotated[
         str | None,
         typer.Option("--as-of", help="Use only calls and prices known on this date (YYYY-MM-DD)."),
@@ -216,7 +180,6 @@ def sweep(
         heatmap=[f.strip() for f in heatmap.split(",")] if heatmap else None,
         as_of=cutoff,
         source=src,
-        offline=offline,
         runs_dir=runs_dir,
         progress=lambda msg: err.print(f"[dim]{msg}…[/dim]"),
         command=" ".join(
@@ -226,72 +189,68 @@ def sweep(
             + (["--offline"] if offline else ["--source", source])
         ),
     )
-    if fmt is SweepFormat.table and not sys.stdout.isatty():
-        fmt = SweepFormat.tsv  # a pipe gets one row per line, tab-separated
-    if outcome.banner and fmt is not SweepFormat.json:
-        sys.stdout.write(f"{'# ' if fmt is not SweepFormat.table else ''}{outcome.banner}\n")
-    for note in outcome.notes:
-        err.print(f"note: {note}", markup=False)
-    frame = outcome.frame
-    if fmt is SweepFormat.json:
-        write_json({"notice": outcome.banner, **sweep_document(frame)})
-    elif fmt in (SweepFormat.csv, SweepFormat.tsv):
-        sep = "," if fmt is SweepFormat.csv else "\t"
-        frame.to_csv(sys.stdout, index=False, sep=sep, lineterminator="\n")
-    else:
+    chosen = chosen_format(fmt)
+    if outcome.banner:
+        banner(outcome.banner, chosen)
+    note(*(f"note: {line}" for line in outcome.notes))
+    if chosen is OutputFormat.json:
+        write_json({"notice": outcome.banner, **sweep_document(outcome.frame)})
+    elif chosen is OutputFormat.table:
         _sweep_table(outcome)
-    err.print(f"report: {outcome.path / 'report.html'}", markup=False, soft_wrap=True)
+    else:
+        emit_rows(outcome.frame, None, chosen)
+    note(f"report: {outcome.path / 'report.html'}")
 
 
 def _sweep_table(outcome) -> None:
-    from rich.table import Table
+    """One line per variant: the varied fields, then the statistics, formatted."""
+    from tracker.render.formats import number, pct
 
-    from tracker.cli._render import stdout
-
-    frame = outcome.frame
     fields = list(outcome.sweep.fields)
-    table = Table(title=f"{outcome.spec.name}: {len(frame)} variants", title_justify="left")
-    for col in [
-        *fields,
-        "final equity",
-        "return",
-        "excess",
-        "CAGR",
-        "Sharpe",
-        "max DD",
-        "trades",
-        "costs (HKD)",
-    ]:
-        table.add_column(col, justify="left" if col in fields else "right")
-    for rec in frame.to_dict(orient="records"):
+    rows = []
+    for rec in outcome.frame.to_dict(orient="records"):
+        row = {f: "" if rec[f] is None else str(rec[f]) for f in fields}
         if rec["error"]:
-            table.add_row(*(str(rec[f]) for f in fields), f"error: {rec['error']}")
+            rows.append({**row, "final_equity": f"error: {rec['error']}"})
             continue
-        table.add_row(
-            *("" if rec[f] is None else str(rec[f]) for f in fields),
-            _num(rec["final_equity_hkd"], "{:,.0f}"),
-            _pct(rec["total_return"]),
-            _pct(rec["excess_return"]),
-            _pct(rec["cagr"]),
-            _num(rec["sharpe"]),
-            _pct(rec["max_drawdown"]),
-            str(rec["trades"]),
-            _num(rec["costs_paid_hkd"]),
+        rows.append(
+            {
+                **row,
+                "final_equity": number(rec["final_equity_hkd"], 0),
+                "return": pct(rec["total_return"]),
+                "excess": pct(rec["excess_return"]),
+                "cagr": pct(rec["cagr"]),
+                "sharpe": number(rec["sharpe"]),
+                "max_dd": pct(rec["max_drawdown"]),
+                "trades": str(rec["trades"]),
+                "costs": number(rec["costs_paid_hkd"]),
+            }
         )
-    stdout().print(table)
+    columns = [
+        *(Col(f) for f in fields),
+        Col("final_equity", "final equity", kind="number", priority=3),
+        Col("return", kind="number", priority=2),
+        Col("excess", kind="number"),
+        Col("cagr", "CAGR", kind="number", priority=4),
+        Col("sharpe", "Sharpe", kind="number", priority=2),
+        Col("max_dd", "max DD", kind="number", priority=3),
+        Col("trades", kind="number", priority=5),
+        Col("costs", "costs (HKD)", kind="number", priority=5),
+    ]
+    emit_rows(rows, columns, OutputFormat.table, title=f"{outcome.spec.name}: {len(rows)} variants")
 
 
 @app.command("list")
 def list_cmd(
     runs_dir: Annotated[Path, typer.Option(help="Root of the run folders.")] = DEFAULT_RUNS,
-    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    fmt: FormatOption = None,
 ) -> None:
     """List complete runs (unfinished writes are ignored), oldest first per spec.
 
     Example: tracker backtest list --format json
     """
     from tracker.backtest.runs import list_runs
-    from tracker.cli._render import stdout, write_json
+    from tracker.cli._render import write_json
 
     runs = list_runs(runs_dir)
     rows = [
@@ -310,39 +269,38 @@ def list_cmd(
         }
         for r in runs
     ]
-    if fmt is Format.json:
+    chosen = chosen_format(fmt)
+    if chosen is OutputFormat.json:
         write_json(rows)
         return
-    from rich.table import Table
+    if chosen in (OutputFormat.table, OutputFormat.tsv):
+        from tracker.render.formats import number, pct
 
-    table = Table(title=f"{len(rows)} run(s) in {runs_dir}", title_justify="left")
-    for col in (
-        "spec",
-        "run",
-        "kind",
-        "as_of",
-        "return",
-        "benchmark",
-        "Sharpe",
-        "trades",
-        "simulated",
-    ):
-        table.add_column(
-            col, justify="right" if col in ("return", "benchmark", "Sharpe", "trades") else "left"
-        )
-    for r in rows:
-        table.add_row(
-            r["spec"],
-            r["run"],
-            r["kind"] if r["kind"] == "run" else f"sweep of {r['variants']}",
-            str(r["as_of"] or ""),
-            _pct(r["total_return"]),
-            _pct(r["benchmark_return"]),
-            _num(r["sharpe"]),
-            "" if r["trades"] is None else str(r["trades"]),
-            "yes" if r["simulated"] else "",
-        )
-    stdout().print(table)
+        # For reading: returns in percent, Sharpe to two places.
+        rows = [
+            {
+                **r,
+                "total_return": pct(r["total_return"]),
+                "benchmark_return": pct(r["benchmark_return"]),
+                "sharpe": number(r["sharpe"]),
+                "simulated": "yes" if r["simulated"] else "",
+                "kind": r["kind"] if r["kind"] == "run" else f"sweep of {r['variants']}",
+            }
+            for r in rows
+        ]
+    columns = [
+        Col("spec"),
+        Col("run"),
+        Col("kind", priority=2),
+        Col("as_of", priority=3),
+        Col("total_return", "return", kind="number"),
+        Col("benchmark_return", "benchmark", kind="number", priority=1),
+        Col("sharpe", "Sharpe", kind="number", priority=2),
+        Col("trades", kind="number", priority=4),
+        Col("simulated", priority=5),
+        Col("path", priority=6),
+    ]
+    emit_rows(rows, columns, chosen, title=f"{len(rows)} run(s) in {runs_dir}")
 
 
 @app.command()
@@ -350,9 +308,11 @@ def compare(
     run_a: Annotated[str, typer.Argument(help="Run folder, <spec>/<run>, or <spec> (latest run).")],
     run_b: Annotated[str, typer.Argument(help="The run to compare with.")],
     runs_dir: Annotated[Path, typer.Option(help="Root of the run folders.")] = DEFAULT_RUNS,
-    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    fmt: FormatOption = None,
 ) -> None:
     """Show how two runs differ: their stats, and the inputs (spec, prices, calls) that explain it.
+
+    In tsv and csv the rows are the stats; the inputs that differ are stderr lines.
 
     Example: tracker backtest compare huaan-hk-internet-2025 caitong-ai-2025
     """
@@ -362,40 +322,63 @@ def compare(
     a = load_run(resolve_run(run_a, runs_dir))
     b = load_run(resolve_run(run_b, runs_dir))
     diff = compare_runs(a, b)
-    if fmt is Format.json:
+    chosen = chosen_format(fmt)
+    if chosen is OutputFormat.json:
         write_json({"a": str(a.path), "b": str(b.path), **diff})
         return
-    from rich.table import Table
-
-    out = stdout()
     if diff.get("kind") == "sweep":
         _compare_sweeps_table(a, b, diff)
         return
-    table = Table(title=f"A = {a.path}\nB = {b.path}", title_justify="left")
-    for col in ("stat", "A", "B", "B - A"):
-        table.add_column(col, justify="left" if col == "stat" else "right")
+    rows = []
     for row in diff["stats"]:
         fmt_one = _fmt_stat(row["stat"])
-        table.add_row(row["stat"], fmt_one(row["a"]), fmt_one(row["b"]), fmt_one(row["change"]))
-    out.print(table)
-    if diff["inputs"]:
-        inputs = Table(title="inputs that differ", title_justify="left")
-        for col in ("input", "A", "B"):
-            inputs.add_column(col, overflow="fold")
-        for row in diff["inputs"]:
-            inputs.add_row(row["input"], _short(row["a"]), _short(row["b"]))
-        out.print(inputs)
+        rows.append(
+            {
+                "stat": row["stat"],
+                "a": fmt_one(row["a"]),
+                "b": fmt_one(row["b"]),
+                "change": fmt_one(row["change"]),
+            }
+        )
+    columns = [
+        Col("stat"),
+        Col("a", "A", kind="number"),
+        Col("b", "B", kind="number"),
+        Col("change", "B - A", kind="number"),
+    ]
+    emit_rows(rows, columns, chosen, title=f"A = {a.path}\nB = {b.path}")
+    inputs = [
+        {"input": row["input"], "a": _short(row["a"]), "b": _short(row["b"])}
+        for row in diff["inputs"]
+    ]
+    only = [
+        f"traded only in {side}: {', '.join(diff['calls'][key])}"
+        for side, key in (("A", "only_a"), ("B", "only_b"))
+        if diff["calls"][key]
+    ]
+    if chosen is not OutputFormat.table:
+        note(*(f"input {r['input']}: A {r['a']}, B {r['b']}" for r in inputs), *only)
+        return
+    out = stdout()
+    if inputs:
+        out.print()
+        inputs_columns = [
+            Col("input"),
+            Col("a", "A", kind="text"),
+            Col("b", "B", kind="text"),
+        ]
+        emit_rows(inputs, inputs_columns, chosen, title="inputs that differ")
     else:
         out.print("inputs: identical (same spec, calls, prices and versions)")
-    for side, key in (("A", "only_a"), ("B", "only_b")):
-        if diff["calls"][key]:
-            out.print(f"traded only in {side}: {', '.join(diff['calls'][key])}")
+    for line in only:
+        out.print(line, markup=False, soft_wrap=True)
 
 
 def _compare_sweeps_table(a, b, diff: dict) -> None:
     from rich.table import Table
 
     from tracker.cli._render import stdout
+    from tracker.render.formats import pct
 
     out = stdout()
     table = Table(title=f"excess return\nA = {a.path}\nB = {b.path}", title_justify="left")
@@ -404,9 +387,9 @@ def _compare_sweeps_table(a, b, diff: dict) -> None:
     for row in diff["variants"]:
         table.add_row(
             *(str(row[f]) for f in diff["fields"]),
-            _pct(row["a"]),
-            _pct(row["b"]),
-            _pct(row["change"]),
+            pct(row["a"]),
+            pct(row["b"]),
+            pct(row["change"]),
         )
     out.print(table)
     if diff["inputs"]:
@@ -419,13 +402,15 @@ def _compare_sweeps_table(a, b, diff: dict) -> None:
 
 
 def _fmt_stat(name: str):
+    from tracker.render.formats import number, pct
+
     if name.endswith("_hkd"):
-        return lambda v: _num(v)
+        return number
     if name in ("trades", "calls_skipped"):
         return lambda v: "" if v is None else f"{v:g}"
     if name in ("sharpe", "sortino", "calmar", "beta", "information_ratio", "turnover"):
-        return lambda v: _num(v, "{:.3f}")
-    return _pct
+        return lambda v: number(v, 3)
+    return pct
 
 
 def _short(value: Any) -> str:

@@ -17,7 +17,12 @@ if TYPE_CHECKING:
 
 
 def extract(
-    report: Annotated[Path, typer.Argument(help="The report's text (UTF-8): Chinese or English.")],
+    report: Annotated[
+        Path,
+        typer.Argument(
+            help="The report: text (UTF-8), PDF or a saved web page; Chinese or English."
+        ),
+    ],
     broker: Annotated[
         str | None, typer.Option(help="Broker, English or Chinese name (overrides the text).")
     ] = None,
@@ -30,7 +35,10 @@ def extract(
         typer.Option(
             "-o",
             "--output",
-            help="Write the draft here, and a new rating scale to scales/ beside it; default: stdout.",
+            help=(
+                "Write the draft here (a folder: one draft per broker, as a round-up needs),"
+                " and a new rating scale to scales/ beside it; default: stdout."
+            ),
         ),
     ] = None,
     force: Annotated[bool, typer.Option(help="Replace an existing draft file.")] = False,
@@ -40,25 +48,31 @@ def extract(
     Broker, analysts, title, date, the rating definitions and the recommended
     companies are read from the text; each value's comment in the draft gives
     its source line and confidence, and names that do not resolve are listed
-    at the top. Text without recommendations gives an empty draft (exit 0).
+    at the top. An article quoting several brokers gives one draft per broker
+    (write them with -o FOLDER). Text without recommendations gives an empty
+    draft (exit 0).
 
-    Example: tracker recs extract report.txt -o recs/2025-05-06-huaan-hk-internet-ai.yaml
+    Example: tracker recs extract report.pdf -o recs/2025-05-06-huaan-hk-internet-ai.yaml
     """
     from tracker import sessions
     from tracker.cli._render import stderr
-    from tracker.extract import extract_draft
+    from tracker.extract.inputs import read_report
+    from tracker.extract.roundup import extract_drafts
     from tracker.extract.writer import draft_problems, draft_yaml, write_draft
     from tracker.recs.book import load_scales
-    from tracker.recs.yamlio import read_text
     from tracker.registry.resolve import Registry
 
     settings = load_settings()
     day = parse_date(published, "--date")
-    text = read_text(report)
-    scales_dir = output.parent / "scales" if output is not None else settings.scales_dir
+    text = read_report(report)
+    into_folder = output is not None and (output.is_dir() or str(output).endswith(("/", "\\")))
+    if output is None:
+        scales_dir = settings.scales_dir
+    else:
+        scales_dir = (output if into_folder else output.parent) / "scales"
     scales = load_scales(scales_dir) if scales_dir.is_dir() else {}
     registry = Registry.load(settings.home)
-    draft = extract_draft(
+    drafts = extract_drafts(
         text,
         registry,
         today=sessions.today_hk(),
@@ -70,13 +84,39 @@ def extract(
     )
     console = stderr()
     if output is None:
-        sys.stdout.write(draft_yaml(draft, scales_dir.name))
-        say(console, *_new_scale_note(draft))
+        sys.stdout.write("---\n".join(draft_yaml(d, scales_dir.name) for d in drafts))
+        for draft in drafts:
+            say(console, *_new_scale_note(draft))
+    elif len(drafts) > 1 and not into_folder:
+        from tracker.errors import InputFileError
+
+        raise InputFileError(
+            report,
+            f"{len(drafts)} brokers' calls (a round-up): give a folder, -o DIR/,"
+            " to write one draft per broker",
+        )
     else:
-        written = write_draft(draft, output, scales_dir, overwrite=force)
-        say(console, *(f"wrote {path}" for path in written))
-        say(console, *_validation_lines(draft_problems(output, scales_dir, registry)))
-    say(console, draft.summary(), *(f"  review: {item}" for item in draft.review))
+        for draft in drafts:
+            path = output / _draft_name(draft, report) if into_folder else output
+            written = write_draft(draft, path, scales_dir, overwrite=force)
+            say(console, *(f"wrote {p}" for p in written))
+            say(console, *_validation_lines(draft_problems(path, scales_dir, registry)))
+    for draft in drafts:
+        who = f"{draft.broker.value}: " if len(drafts) > 1 and draft.broker else ""
+        say(console, who + draft.summary(), *(f"  review: {item}" for item in draft.review))
+
+
+def _draft_name(draft: Draft, report: Path) -> str:
+    """``YYYY-MM-DD-<broker id>-<report stem>.yaml`` (``undated`` when the text gives no date)."""
+    import re
+
+    from tracker.extract.meta import broker_named
+
+    day = "undated" if draft.published.assumed else draft.published.value.isoformat()
+    known = broker_named(draft.broker.value) if draft.broker else None
+    who = known.id if known else "broker"
+    stem = re.sub(r"[^a-z0-9]+", "-", report.stem.lower()).strip("-") or "report"
+    return f"{day}-{who}-{stem}.yaml"
 
 
 def _new_scale_note(draft: Draft) -> list[str]:

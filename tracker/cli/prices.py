@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tracker.cli._options import load_settings, parse_date
-from tracker.cli._render import say
-from tracker.constants import DEFAULT_BENCHMARK, TOTAL_RETURN_BENCHMARK
+from tracker.cli.output import Col, OutputFormat, banner, emit_rows, note
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -25,64 +22,106 @@ app = typer.Typer(
 )
 
 
-class Format(StrEnum):
-    table = "table"
-    csv = "csv"
+FormatOption = Annotated[
+    OutputFormat | None,
+    typer.Option(
+        "--format", help="table (default on a terminal), tsv (default in a pipe), csv or json."
+    ),
+]
 
+#: Columns of `prices update`; in a narrow table the note goes first, then the new bars.
+UPDATE_COLUMNS = [
+    Col("symbol"),
+    Col("result"),
+    Col("new_rows", "new rows", kind="number", priority=2),
+    Col("first", kind="token", priority=3),
+    Col("last", kind="token", priority=3),
+    Col("note", kind="text", priority=4, cut=True),
+]
 
-_SHORT_HK = re.compile(r"^(\d{1,5})\.HK$")
+#: Columns of `prices status`: symbol and last bar first, then freshness, then provenance.
+STATUS_COLUMNS = [
+    Col("symbol"),
+    Col("first", priority=2),
+    Col("last"),
+    Col("rows", kind="number", priority=3),
+    Col("placeholders", kind="number", priority=6),
+    Col("suspensions", kind="number", priority=5),
+    Col("stale_sessions", "behind", kind="number", priority=1),
+    Col("source", priority=4),
+    Col("simulated", priority=7),
+    Col("fetched_at", "fetched", kind="text", priority=8),
+]
 
 
 def _symbol(raw: str) -> str:
-    """``700.hk`` -> ``0700.HK``, ``^hsi`` -> ``^HSI``."""
-    sym = raw.strip().upper()
-    m = _SHORT_HK.match(sym)
-    return f"{int(m[1]):04d}.HK" if m else sym
+    from tracker.prices.symbols import canonical_symbol
+
+    return canonical_symbol(raw)
 
 
 def _recs_symbols(settings: Settings) -> list[str]:
+    from tracker.prices.symbols import symbols_of_book
     from tracker.recs.book import load_book
 
-    book = load_book(settings.recs_dir)
-    tickers = book.calls()["ticker"].dropna().tolist()
-    benchmarks = [scale.benchmark() for scale in book.scales.values()]
-    return [*tickers, *benchmarks, DEFAULT_BENCHMARK, TOTAL_RETURN_BENCHMARK]
+    return symbols_of_book(load_book(settings.recs_dir))
 
 
-def _staleness(store: PriceStore, symbols: list[str]) -> list[str]:
-    status = store.status()
-    lines = []
-    for sym in symbols:
-        if sym not in status.index or status.at[sym, "last"] is None:
-            lines.append(f"  {sym}: nothing stored")
-            continue
-        row = status.loc[sym]
-        n = int(row["stale_sessions"])
-        behind = "up to date" if n == 0 else f"{n} session{'s' if n != 1 else ''} behind"
-        lines.append(f"  {sym}: last bar {row['last']} ({behind}), source {row['source']}")
-    return lines
-
-
-def _render_summary(summary: UpdateSummary) -> None:
+def _freshness(store: PriceStore, symbols: list[str], summary: UpdateSummary | None = None):
+    """How fresh the stored series of ``symbols`` are, up to the last closed session."""
     import pandas as pd
 
-    from tracker.cli._render import print_table
+    from tracker import sessions
+    from tracker.prices.staleness import staleness
 
+    status = store.status()
+    last_bar = {s: status.at[s, "last"] for s in symbols if s in status.index}
+    until = summary.until if summary is not None else None
+    if until is None:
+        until = sessions.last_closed_session(pd.Timestamp.now(tz="UTC")).date()
+    return staleness(symbols, last_bar, until, summary)
+
+
+def _say_freshness(freshness) -> None:
+    """Problems always (one stderr line each), the staleness line, and -v the detail."""
+    from tracker.cli.output import detail, problem
+
+    problem(*freshness.problems())
+    if line := freshness.line():
+        note(line)
+    detail(*freshness.details())
+
+
+def _update_rows(summary: UpdateSummary) -> list[dict]:
     rows = []
     for r in summary.results:
-        span = f"{r.first}..{r.last}" if r.first else ""
-        detail = r.reason if r.status == "failed" else (r.note or "")
+        text = r.reason if r.status == "failed" else (r.note or "")
         if r.status == "failed" and r.note:
-            detail = f"{detail}; {r.note}"
-        rows.append([r.symbol, r.status, r.rows_added, span, detail])
-    frame = pd.DataFrame(
-        rows, columns=["symbol", "result", "new rows", "new bars", "reason / note"]
+            text = f"{text}; {r.note}"
+        rows.append(
+            {
+                "symbol": r.symbol,
+                "result": r.status.replace(" ", "-"),
+                "new_rows": r.rows_added,
+                "first": r.first,
+                "last": r.last,
+                "note": text,
+            }
+        )
+    return rows
+
+
+def _render_summary(summary: UpdateSummary, fmt: OutputFormat | None) -> None:
+    emit_rows(
+        _update_rows(summary),
+        UPDATE_COLUMNS,
+        fmt,
+        title=f"{summary.source}, up to {summary.until}",
     )
     counts = {
         s: sum(r.status == s for r in summary.results) for s in ("fetched", "up to date", "failed")
     }
-    print_table(frame, title=f"{summary.source}, up to {summary.until}")
-    typer.echo(
+    note(
         f"{counts['fetched']} fetched, {counts['up to date']} up to date, {counts['failed']} failed"
     )
 
@@ -106,14 +145,16 @@ def update(
         str, typer.Option(help="yahoo, csv:DIR (files <SYMBOL>.csv) or simulated.")
     ] = "yahoo",
     offline: Annotated[
-        bool, typer.Option("--offline", help="Fetch nothing: say how stale each stored series is.")
+        bool,
+        typer.Option("--offline", help="Fetch nothing: say how stale the stored series are."),
     ] = False,
+    fmt: FormatOption = None,
 ) -> None:
     """Fetch the daily bars the store lacks (only the missing sessions), per symbol.
 
-    Prints a summary (fetched / up to date / failed with the reason); exits
-    with code 2 if any symbol failed. When the network is unreachable, says how
-    stale each stored series is.
+    Prints one row per symbol (fetched / up-to-date / failed) and, on stderr, each
+    failure's reason as one line and one line for the series that end early (-v: each
+    of them); exits with code 2 if any symbol failed.
 
     Example: tracker prices update --recs --since 2024-01-01
     """
@@ -127,21 +168,22 @@ def update(
     store = PriceStore(settings.home)
     err = stderr()
     if offline:
-        err.print("offline: nothing fetched; the store holds:")
-        say(err, *_staleness(store, symbols))
+        note("offline: nothing fetched")
+        _say_freshness(_freshness(store, symbols))
         return
     src = source_from_spec(source, settings.home)
     if getattr(src, "simulated", False):
         from tracker.prices.source import SIMULATED
 
-        typer.echo(
-            f"SIMULATED DATA: {SIMULATED} source, seeded one-factor model, not market prices"
+        banner(
+            f"SIMULATED DATA: {SIMULATED} source, seeded one-factor model, not market prices",
+            fmt,
         )
     summary = _fetch(store, src, symbols, since_d, until_d, err)
-    _render_summary(summary)
+    _render_summary(summary, fmt)
     if summary.unreachable:
-        err.print(f"{src.name} is unreachable; the store was used as it is:", markup=False)
-        say(err, *_staleness(store, symbols))
+        note(f"{src.name} is unreachable; the store was used as it is")
+    _say_freshness(_freshness(store, symbols, summary))
     if summary.failed:
         n = len(summary.failed)
         raise PartialFailure(
@@ -179,6 +221,8 @@ def _fetch(
         MofNCompleteColumn(),
         console=err,
         transient=True,
+        # A cron log gets no bar (rich would leave an empty line there).
+        disable=not err.is_terminal,
     ) as bar:
         task = bar.add_task(f"{src.name}", total=len(symbols))
 
@@ -193,7 +237,7 @@ def show(
     ticker: Annotated[str, typer.Argument(help="Symbol, e.g. 0700.HK or ^HSI.")],
     start: Annotated[str | None, typer.Option(help="First date (YYYY-MM-DD).")] = None,
     end: Annotated[str | None, typer.Option(help="Last date (YYYY-MM-DD).")] = None,
-    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    fmt: FormatOption = None,
 ) -> None:
     """Print the stored daily bars of one symbol (no network).
 
@@ -202,7 +246,6 @@ def show(
 
     Example: tracker prices show 0700.HK --start 2025-04-01 --end 2025-04-30 --format csv
     """
-    from tracker.cli._render import print_table, write_csv
     from tracker.errors import DataUnavailable
     from tracker.prices import PriceStore
 
@@ -221,27 +264,23 @@ def show(
     frame = bars.reset_index()
     frame["date"] = frame["date"].dt.date
     if meta.simulated:
-        banner = "SIMULATED DATA: seeded one-factor model, not market prices"
-        typer.echo(f"# {banner}" if fmt is Format.csv else banner)
-    if fmt is Format.csv:
-        write_csv(frame)
-    else:
-        print_table(frame, title=f"{sym} ({meta.source}), {len(frame)} bars")
+        banner("SIMULATED DATA: seeded one-factor model, not market prices", fmt)
+    emit_rows(frame, None, fmt, title=f"{sym} ({meta.source}), {len(frame)} bars")
 
 
 @app.command()
 def status(
-    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    fmt: FormatOption = None,
 ) -> None:
     """Per symbol: first and last bar, rows, suspensions, sessions behind, source.
 
     suspensions counts HKEX sessions between the first and last bar without a
-    bar (holidays are not sessions); stale_sessions counts sessions since the
-    last bar up to the last closed one.
+    bar (holidays are not sessions); stale_sessions (behind) counts sessions
+    since the last bar up to the last closed one.
 
-    Example: tracker prices status --format csv
+    Example: tracker prices status | grep 0700.HK
     """
-    from tracker.cli._render import print_table, stderr, write_csv
+    from tracker.cli._render import stderr
     from tracker.prices import PriceStore
 
     store = PriceStore(load_settings().home)
@@ -251,11 +290,7 @@ def status(
         return
     if frame["simulated"].any():
         names = ", ".join(frame.index[frame["simulated"].astype(bool)])
-        banner = f"SIMULATED DATA (seeded one-factor model, not market prices): {names}"
-        typer.echo(f"# {banner}" if fmt is Format.csv else banner)
+        banner(f"SIMULATED DATA (seeded one-factor model, not market prices): {names}", fmt)
     frame = frame.reset_index()
     frame["fetched_at"] = frame["fetched_at"].map(lambda t: t.strftime("%Y-%m-%d %H:%M UTC"))
-    if fmt is Format.csv:
-        write_csv(frame)
-    else:
-        print_table(frame, title=f"price store {store.path}")
+    emit_rows(frame, STATUS_COLUMNS, fmt, title=f"price store {store.path}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -12,14 +11,9 @@ if TYPE_CHECKING:
     from tracker.config import Settings
 
 from tracker.cli._options import load_settings, parse_date
+from tracker.cli.output import Col, OutputFormat, emit_rows
 
 app = typer.Typer(help="The calls kept as YAML in recs/.", no_args_is_help=True)
-
-
-class Format(StrEnum):
-    table = "table"
-    csv = "csv"
-    json = "json"
 
 
 #: JSON keys of `recs list --format json`, in order (a stable, documented schema).
@@ -36,6 +30,23 @@ LIST_FIELDS = [
     "target_currency",
     "scale",
     "note",
+]
+
+#: Columns of `recs list`, in LIST_FIELDS order: a narrow table keeps date, ticker and
+#: rating, then the name, the broker, the target; the report and the thesis go first.
+LIST_COLUMNS = [
+    Col("report", priority=7),
+    Col("broker", kind="text", priority=3, cut=True),
+    Col("analysts", kind="text", priority=8, cut=True),
+    Col("published"),
+    Col("seen", priority=6),
+    Col("name", kind="text", priority=1, cut=True),
+    Col("ticker"),
+    Col("rating"),
+    Col("target_price", "target", kind="number", priority=2),
+    Col("target_currency", "ccy", priority=5),
+    Col("scale", priority=9),
+    Col("note", kind="text", priority=10, cut=True),
 ]
 
 
@@ -61,9 +72,28 @@ def validate(
     settings = load_settings()
     book = load_book(settings.recs_dir, paths, registry=_registry(settings))
     calls = sum(len(r.report.recommendations) for r in book.reports)
-    stderr().print(
-        f"ok: {len(book.reports)} report(s), {calls} call(s), {len(book.scales)} scale(s)"
-    )
+    err = stderr()
+    for line in _revision_warnings(book):
+        err.print(line, markup=False, highlight=False, soft_wrap=True)
+    err.print(f"ok: {len(book.reports)} report(s), {calls} call(s), {len(book.scales)} scale(s)")
+
+
+def _revision_warnings(book) -> list[str]:
+    """``file:line: field: warning: ...`` for stated previous ratings/targets the book contradicts."""
+    from pathlib import Path
+
+    from tracker.errors import Problem
+    from tracker.recs.yamlio import line_of, load_yaml
+    from tracker.scoring.revisions import disagreements
+
+    out = []
+    for row in disagreements(book.calls()).itertuples(index=False):
+        i = int(row.call_id.rsplit("#", 1)[1]) - 1
+        loc = ["recommendations", i, row.field]
+        line = line_of(load_yaml(Path(row.file)), loc)
+        field = f"recommendations.{i}.{row.field}"
+        out.append(str(Problem(row.file, line, field, f"warning: {row.message}")))
+    return out
 
 
 @app.command("list")
@@ -76,13 +106,17 @@ def list_calls(
     ticker: Annotated[list[str] | None, typer.Option(help="Ticker or company name.")] = None,
     since: Annotated[str | None, typer.Option(help="Published on or after (YYYY-MM-DD).")] = None,
     until: Annotated[str | None, typer.Option(help="Published on or before (YYYY-MM-DD).")] = None,
-    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    fmt: Annotated[
+        OutputFormat | None,
+        typer.Option(
+            "--format", help="table (default on a terminal), tsv (default in a pipe), csv or json."
+        ),
+    ] = None,
 ) -> None:
     """List the calls, one row per recommendation.
 
-    Example: tracker recs list --broker "Huaan Securities" --format json
+    Example: tracker recs list --broker "Huaan Securities" | grep 0700.HK
     """
-    from tracker.cli._render import print_rows, write_csv_rows, write_json
     from tracker.recs.book import call_matcher, load_book
 
     settings = load_settings()
@@ -96,13 +130,7 @@ def list_calls(
         until=parse_date(until, "--until"),
     )
     calls = [c for c in load_book(settings.recs_dir).call_records() if match(c)]
-    if fmt is Format.json:
-        write_json([{k: c[k] for k in LIST_FIELDS} for c in calls])
-    elif fmt is Format.csv:
-        write_csv_rows(calls, LIST_FIELDS)
-    else:
-        shown = ["published", "broker", "name", "ticker", "rating", "target_price", "report"]
-        print_rows(calls, shown, title=f"{len(calls)} call(s)")
+    emit_rows(calls, LIST_COLUMNS, fmt, title=f"{len(calls)} call(s)")
 
 
 @app.command()
@@ -133,6 +161,76 @@ def add(
         note=note,
     )
     stderr().print(f"added {entry['name']} ({entry['ticker']}) {entry['rating']} to {report_file}")
+
+
+@app.command("import")
+def import_sheet(
+    sheet: Annotated[Path, typer.Argument(help="A CSV (UTF-8) or XLSX file, one call per row.")],
+    column_map: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="COLUMN=field for a header not recognised (repeatable)."),
+    ] = None,
+    skip_bad: Annotated[
+        bool, typer.Option("--skip-bad", help="Import the good rows; report the bad ones.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would be written; write nothing.")
+    ] = False,
+) -> None:
+    """Import calls from a spreadsheet: one YAML file per broker and date, validated.
+
+    Headers in English or Chinese (date/日期, broker/券商, analyst/分析师, company/公司,
+    code/代码, rating/评级, target/目标价, currency/货币, previous rating/原评级, previous
+    target/原目标价, note/备注); others with --map. Any bad row stops the import (each one
+    reported as FILE:ROW: column: message) unless --skip-bad. Importing the same sheet
+    again changes nothing.
+
+    Example: tracker recs import calls.xlsx --map 券商名称=broker --dry-run
+    """
+    from tracker import sessions
+    from tracker.cli._render import stderr
+    from tracker.constants import EXIT_PARTIAL
+    from tracker.errors import InvalidInput
+    from tracker.recs.book import load_scales
+    from tracker.recs.importer import plan_import, write_plan
+
+    mapping: dict[str, str] = {}
+    for item in column_map or []:
+        col, sep, target = item.partition("=")
+        if not sep or not col.strip() or not target.strip():
+            raise typer.BadParameter(f"{item!r}: write COLUMN=field", param_hint="--map")
+        mapping[col.strip()] = target.strip()
+    settings = load_settings()
+    scales = load_scales(settings.scales_dir) if settings.scales_dir.is_dir() else {}
+    plan = plan_import(
+        sheet,
+        settings.recs_dir,
+        _registry(settings),
+        scales,
+        today=sessions.today_hk(),
+        mapping=mapping,
+        skip_bad=skip_bad,
+    )
+    console = stderr()
+    if plan.problems and not skip_bad:
+        raise InvalidInput(plan.problems)
+    for problem in plan.problems:
+        console.print(str(problem), markup=False, highlight=False)
+    written = plan.files if dry_run else write_plan(plan, settings.recs_dir)
+    verb = "would write" if dry_run else "wrote"
+    for f in plan.files:
+        if f.status == "unchanged":
+            console.print(f"unchanged {f.path} ({f.calls} call(s))", markup=False)
+        elif f in written:
+            console.print(f"{verb} {f.path} ({f.calls} call(s), {f.status})", markup=False)
+    done = sum(f.calls for f in plan.files)
+    console.print(
+        f"{plan.rows} row(s): {done} call(s) in {len(plan.files)} file(s), "
+        f"{plan.skipped} row(s) skipped",
+        markup=False,
+    )
+    if plan.problems:
+        raise typer.Exit(EXIT_PARTIAL)  # some rows were left out
 
 
 from tracker.cli.extract import extract as _extract  # noqa: E402  (extract imports this module's app)

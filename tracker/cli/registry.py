@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from tracker.cli._options import load_settings
-from tracker.errors import AmbiguousTicker, PartialFailure, TickerNotFound, TrackerError
+from tracker.cli.output import OutputFormat
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -37,33 +37,48 @@ NamesOption = Annotated[
 @app.command()
 def resolve(
     names: Annotated[list[str], typer.Argument(help="Company names, aliases or codes.")],
+    fmt: Annotated[
+        OutputFormat | None,
+        typer.Option(
+            "--format", help="table (default on a terminal), tsv (default in a pipe), csv or json."
+        ),
+    ] = None,
 ) -> None:
     """Print the ticker and names of each company: query, ticker, Chinese name, English name.
 
     Example: tracker registry resolve 腾讯控股 "美团-W" 9988 "0700 HK"
     """
+    from tracker.cli.output import Col, emit_rows
+    from tracker.registry.lookup import lookup_failure, resolve_names
     from tracker.registry.resolve import Registry
 
-    registry = Registry.load(load_settings().home)
-    failures: list[TrackerError] = []
-    for name in names:
-        try:
-            sec = registry.get(registry.resolve(name))
-        except (TickerNotFound, AmbiguousTicker) as exc:
-            failures.append(exc)
+    lookups = resolve_names(Registry.load(load_settings().home), names)
+    rows: list[dict[str, str]] = []
+    for lk in lookups:
+        if lk.error is not None:
             if len(names) > 1:
-                sys.stderr.write(f"error: {exc}\n")
+                sys.stderr.write(f"error: {lk.error}\n")
             continue
-        sys.stdout.write(
-            f"{name}\t{sec.ticker}\t{sec.name_zh_hans or sec.name_zh_hant or ''}\t{sec.name_en}\n"
+        sec = lk.security
+        rows.append(
+            {
+                "query": lk.name,
+                "ticker": sec.ticker,
+                "name_zh": sec.name_zh_hans or sec.name_zh_hant or "",
+                "name_en": sec.name_en or "",
+            }
         )
-    if len(names) == 1 and failures:
-        raise failures[0]
-    if failures:
-        message = f"{len(failures)} of {len(names)} names could not be resolved"
-        if len(failures) == len(names):
-            raise TrackerError(message)
-        raise PartialFailure(message)
+    columns = [
+        Col("query", kind="text", priority=2),
+        Col("ticker"),
+        Col("name_zh", kind="text", priority=1),
+        Col("name_en", kind="text", priority=3),
+    ]
+    if rows:
+        emit_rows(rows, columns, fmt)
+    failure = lookup_failure(lookups)
+    if failure is not None:
+        raise failure
 
 
 def _show_lines(sec: Security) -> list[str]:

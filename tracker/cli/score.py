@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tracker.cli._options import load_settings, parse_date
+from tracker.render.formats import pct
+from tracker.vocab import Basis, EntryConvention, GroupBy
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -21,36 +23,71 @@ if TYPE_CHECKING:
 
 class Format(StrEnum):
     table = "table"
+    tsv = "tsv"
     csv = "csv"
     json = "json"
     html = "html"
 
 
-class By(StrEnum):
-    broker = "broker"
-    analyst = "analyst"
-    report = "report"
-    rating = "rating"
-    ticker = "ticker"
+# The option values are the project's vocabulary (typer takes the enums as they are).
+By = GroupBy
+Entry = EntryConvention
+
+#: Table priorities of `score`'s per-call columns (0 always shown; higher dropped first).
+CALL_PRIORITY = {
+    "ticker": 0,
+    "excess": 0,
+    "verdict": 0,
+    "published": 1,
+    "rating": 2,
+    "name": 3,
+    "horizon": 4,
+    "band": 5,
+    "broker": 6,
+    "6M": 7,
+    "12M": 7,
+    "entry price": 8,
+    "entry": 9,
+    "detail": 11,
+}
+#: Text columns of the score tables (folded or cut); every other cell is never broken.
+TEXT_COLUMNS = {"broker", "name", "detail", "best", "worst"}
+#: Right-aligned columns of the score tables.
+NUMBER_COLUMNS = {"entry price", "excess", "mean excess", "median", "n", "t", "sessions"}
+ROLLUP_PRIORITY = {
+    "hit rate": 0,
+    "mean excess": 0,
+    "calls": 1,
+    "positions": 1,
+    "95% CI": 2,
+    "matured": 3,
+    "open": 3,
+    "median": 4,
+    "n": 4,
+    "no data": 5,
+    "best": 6,
+    "worst": 6,
+    "cal-time ann.": 7,
+    "t": 7,
+    "sessions": 8,
+}
 
 
-class Entry(StrEnum):
-    next_close = "next-close"
-    next_open = "next-open"
-    same_close = "same-close"
+def _columns(frame: pd.DataFrame, priority: dict[str, int], default: int = 10) -> list:
+    """Output columns of a display frame: the first always shown, the rest by ``priority``."""
+    from tracker.cli.output import Col
+
+    cols = []
+    for i, name in enumerate(str(c) for c in frame.columns):
+        numeric = name in NUMBER_COLUMNS or frame[frame.columns[i]].dtype.kind in "iuf"
+        kind = "text" if name in TEXT_COLUMNS else "number" if numeric else "token"
+        rank = 0 if i == 0 else priority.get(name, default)
+        cols.append(Col(name, kind=kind, priority=rank, cut=True))
+    return cols
 
 
-class Basis(StrEnum):
-    price = "price"
-    total = "total"
-
-
-def _pct(x: float | None, signed: bool = True) -> str:
-    import math
-
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return ""
-    return f"{x * 100:+.1f}%" if signed else f"{x * 100:.1f}%"
+def _pct(x: float | None) -> str:
+    return pct(x, 1, signed=True)
 
 
 def _checkpoint_cell(row: Any) -> str:
@@ -161,6 +198,13 @@ def rollup_table(run: ScoreRun) -> pd.DataFrame:
             "sessions": [cal_value(g, "sessions") or 0 for g in r[run.by]],
         }
     )
+    if run.targets is not None:
+        t = _with_targets(run)
+        out["target met"] = [
+            "" if n == 0 else f"{k / n:.0%} ({k}/{n})"
+            for k, n in zip(t["target_met"], t["target_n"], strict=True)
+        ]
+        out["buy share"] = t["buy_share"].map(lambda v: "" if pd.isna(v) else f"{v:.0%}")
     return out
 
 
@@ -170,9 +214,18 @@ def _json_document(run: ScoreRun) -> dict[str, Any]:
 
     s = run.scores
     calls = to_records(s)
-    if "basis_note" in s.calls.columns:
-        for rec, note in zip(calls, s.calls["basis_note"], strict=True):
-            rec["basis_note"] = note or None
+    groups = _with_targets(run).to_dict(orient="records")
+    if run.targets is not None:
+        from tracker.scoring.target_records import revision_records, target_records
+
+        for rec, target, rev in zip(
+            calls,
+            target_records(run.targets.targets),
+            revision_records(run.targets.revisions),
+            strict=True,
+        ):
+            rec["target"] = target
+            rec.update(rev)
     return jsonable(
         {
             "notice": run.banner,
@@ -186,7 +239,7 @@ def _json_document(run: ScoreRun) -> dict[str, Any]:
             "rollup": {
                 "by": run.by,
                 "positions": run.positions,
-                "groups": run.rollup.to_dict(orient="records"),
+                "groups": groups,
             },
             "confusion": {
                 "rows": "called rating",
@@ -200,6 +253,13 @@ def _json_document(run: ScoreRun) -> dict[str, Any]:
             "notes": run.notes,
         }
     )
+
+
+def _with_targets(run: ScoreRun) -> pd.DataFrame:
+    """The roll-up with the target columns of each group (when targets were scored)."""
+    if run.targets is None:
+        return run.rollup
+    return run.rollup.merge(run.targets.rollup, on=run.by, how="left")
 
 
 def _flat_calls(run: ScoreRun) -> pd.DataFrame:
@@ -216,76 +276,61 @@ def _flat_calls(run: ScoreRun) -> pd.DataFrame:
 
 
 def _html(run: ScoreRun) -> str:
-    import html
+    from tracker.render.html import render_page
 
-    parts = []
-    if run.banner:
-        parts.append(f"<!-- {html.escape(run.banner)} -->")
-    parts += [
-        "<!DOCTYPE html>",
-        '<html><head><meta charset="utf-8"><title>tracker score</title>',
-        "<style>body{font-family:sans-serif}table{border-collapse:collapse;margin:1em 0}"
-        "td,th{border:1px solid #ccc;padding:2px 6px;font-size:90%}</style></head><body>",
-    ]
-    if run.banner:
-        parts.append(f'<p style="color:#b00"><strong>{html.escape(run.banner)}</strong></p>')
-    s = run.scores
-    parts.append(f"<h1>Calls scored as of {s.as_of_session.date()}</h1>")
-    parts.append(calls_table(run).to_html(index=False, escape=True, na_rep=""))
-    parts.append(f"<h2>By {run.by}{' (positions)' if run.positions else ''}</h2>")
-    parts.append(rollup_table(run).to_html(index=False, escape=True, na_rep=""))
-    parts.append("<h2>Called rating versus realised band (matured calls)</h2>")
-    parts.append(run.confusion.to_html(escape=True))
-    for note in run.notes:
-        parts.append(f"<p>{html.escape(note)}</p>")
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
+    return render_page(
+        "score.html.j2",
+        banner=run.banner,
+        as_of=run.scores.as_of_session.date(),
+        calls_table=calls_table(run).to_html(index=False, escape=True, na_rep=""),
+        by=run.by,
+        positions=run.positions,
+        rollup_table=rollup_table(run).to_html(index=False, escape=True, na_rep=""),
+        confusion_table=run.confusion.to_html(escape=True),
+        notes=run.notes,
+    )
 
 
 def _print_tables(run: ScoreRun) -> None:
-    import sys
+    """The calls, the roll-up and the confusion matrix as tables that fit the terminal."""
+    from tracker.cli.output import emit_rows, stdout_console
 
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 220)
     s = run.scores
-
-    def table(frame: pd.DataFrame, title: str, index: bool = False) -> Table:
-        t = Table(title=title, title_justify="left")
-        if index:
-            t.add_column(str(frame.index.name or ""))
-        for col in frame.columns:
-            t.add_column(str(col), overflow="fold")
-        for key, row in zip(frame.index, frame.itertuples(index=False), strict=True):
-            cells = ["" if v is None else str(v) for v in row]
-            t.add_row(*([str(key)] if index else []), *cells)
-        return t
-
-    console.print(
-        table(
-            calls_table(run),
-            f"Calls scored as of {s.as_of_session.date()}"
-            f" ({run.basis} basis, entry {s.entry}; excess over the benchmark)",
-        )
+    calls = calls_table(run)
+    emit_rows(
+        calls,
+        _columns(calls, CALL_PRIORITY),
+        "table",
+        title=f"Calls scored as of {s.as_of_session.date()}"
+        f" ({run.basis} basis, entry {s.entry}; excess over the benchmark)",
     )
+    stdout_console().print()
+    rollup = rollup_table(run)
     title = f"By {run.by}" + (" (positions: reiterations counted once)" if run.positions else "")
-    console.print(table(rollup_table(run), title))
-    console.print(
-        table(run.confusion, "Called rating versus realised band (matured calls)", index=True)
+    emit_rows(rollup, _columns(rollup, ROLLUP_PRIORITY), "table", title=title)
+    stdout_console().print()
+    confusion = run.confusion.reset_index()
+    confusion.columns = [str(c) for c in confusion.columns]
+    emit_rows(
+        confusion,
+        _columns(confusion, {}, default=1),
+        "table",
+        title="Called rating versus realised band (matured calls)",
     )
 
 
 def _decay(settings, as_of, by, entry, benchmark, offline, source, max_stale, fmt) -> None:
     """``--decay``: how much of each group's edge is left for a reader who acts late."""
-    from tracker.cli._render import write_csv, write_json
+    from tracker.cli._render import write_json
+    from tracker.cli.output import OutputFormat, banner, chosen_format, emit_rows
     from tracker.prices import source_from_spec
+    from tracker.render.formats import pct
     from tracker.scoring.decay import run_decay
 
     if fmt is Format.html:
-        raise typer.BadParameter("--decay prints table, csv or json", param_hint="--format")
-    group = (by or By.broker).value
-    table, banner = run_decay(
+        raise typer.BadParameter("--decay prints table, tsv, csv or json", param_hint="--format")
+    group = (by or By.BROKER).value
+    table, notice = run_decay(
         settings,
         parse_date(as_of, "--as-of"),
         group,
@@ -294,25 +339,25 @@ def _decay(settings, as_of, by, entry, benchmark, offline, source, max_stale, fm
         None if offline else source_from_spec(source, settings.home),
         max_stale,
     )
-    if fmt is Format.json:
-        write_json({"notice": banner, "by": group, "groups": table.to_dict(orient="records")})
+    chosen = chosen_format(None if fmt is None else fmt.value)
+    if chosen is OutputFormat.json:
+        write_json({"notice": notice, "by": group, "groups": table.to_dict(orient="records")})
         return
-    if banner:
-        typer.echo(f"# {banner}" if fmt is Format.csv else banner)
-    if fmt is Format.csv:
-        write_csv(table)
+    if notice:
+        banner(notice, chosen)
+    if chosen is not OutputFormat.table:
+        emit_rows(table, None, chosen)
         return
-    from tracker.cli._render import print_table
-
     shown = table.copy()
     for col in shown.columns[2:]:
-        signed = not col.startswith("left")
-        shown[col] = [_pct(v, signed=signed) for v in shown[col]]
+        shown[col] = [pct(v, 1, signed=not col.startswith("left")) for v in shown[col]]
     shown.columns = [
         c.replace("excess_d", "+").replace("left_d", "left at +") for c in shown.columns
     ]
-    print_table(
+    emit_rows(
         shown,
+        _columns(shown, {}, default=1),
+        OutputFormat.table,
         title="Mean directional excess at the horizon, entering N sessions after the usual"
         " entry (calls matured at every delay)",
     )
@@ -332,11 +377,11 @@ def score_cmd(
             help="Roll up by broker (default), analyst, report, rating or ticker; with csv, print the roll-up.",
         ),
     ] = None,
-    entry: Annotated[Entry, typer.Option("--entry", help="Entry convention.")] = Entry.next_close,
+    entry: Annotated[Entry, typer.Option("--entry", help="Entry convention.")] = Entry.NEXT_CLOSE,
     basis: Annotated[
         Basis,
         typer.Option("--basis", help="price: closes vs ^HSI; total: dividend-adjusted vs 2800.HK."),
-    ] = Basis.price,
+    ] = Basis.PRICE,
     benchmark: Annotated[
         str | None,
         typer.Option("--benchmark", help="Benchmark symbol for every call (default: the scale's)."),
@@ -359,7 +404,13 @@ def score_cmd(
             "--max-stale", min=0, help="Sessions a bar may be old at a checkpoint (default 3)."
         ),
     ] = None,
-    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    fmt: Annotated[
+        Format | None,
+        typer.Option(
+            "--format",
+            help="table (default on a terminal), tsv (default in a pipe), csv, json or html.",
+        ),
+    ] = None,
     decay: Annotated[
         bool,
         typer.Option(
@@ -377,7 +428,14 @@ def score_cmd(
 
     Example: tracker score --as-of 2026-03-31 --by analyst --format json
     """
-    from tracker.cli._render import stderr, write_csv
+    from tracker.cli.output import (
+        OutputFormat,
+        banner,
+        chosen_format,
+        detail,
+        emit_rows,
+        note,
+    )
     from tracker.prices import source_from_spec
     from tracker.scoring.run import run_score
 
@@ -388,7 +446,7 @@ def score_cmd(
     run = run_score(
         settings,
         parse_date(as_of, "--as-of"),
-        (by or By.broker).value,
+        (by or By.BROKER).value,
         entry.value,
         basis.value,
         benchmark.strip().upper() if benchmark else None,
@@ -396,9 +454,9 @@ def score_cmd(
         None if offline else source_from_spec(source, settings.home),
         max_stale,
     )
-    err = stderr()
-    for note in run.notes:
-        err.print(note, markup=False)
+    note(*run.notes)
+    if run.staleness is not None:
+        detail(*run.staleness.details())
     if fmt is Format.json:
         import json
         import sys
@@ -408,9 +466,10 @@ def score_cmd(
     if fmt is Format.html:
         typer.echo(_html(run), nl=False)
         return
+    chosen = chosen_format(None if fmt is None else fmt.value)
     if run.banner:
-        typer.echo(f"# {run.banner}" if fmt is Format.csv else run.banner)
-    if fmt is Format.csv:
-        write_csv(_flat_calls(run) if by is None else run.rollup)
+        banner(run.banner, chosen)
+    if chosen is not OutputFormat.table:
+        emit_rows(_flat_calls(run) if by is None else _with_targets(run), None, chosen)
         return
     _print_tables(run)

@@ -54,7 +54,7 @@ class DraftCall(Record):
     ticker: str | None = None  # None when the registry could not settle it
     problem: Literal["unresolved", "ambiguous"] | None = None
     candidates: tuple[str, ...] = ()  # the registry's suggestions when unsettled
-    rating: str  # canonical (buy ... sell, attention)
+    rating: str | None  # canonical (buy ... sell, attention); None: the text gives none
     rating_ok: bool = True  # False when the scale has no band for it
     rating_words: str | None = None  # e.g. 维持「买入」评级
     action: Literal["initiate", "maintain", "upgrade", "downgrade"] | None = None
@@ -64,6 +64,8 @@ class DraftCall(Record):
     target_line: int | None = None
     target_currency_assumed: bool = False
     note: str | None = None
+    dated: date | None = None  # the call's own date (a table row's), when the text gives one
+    listing: Literal["HK", "ADR"] | None = None  # ADR: a USD target on the US line
     line: int
     context: str  # how it was found, e.g. "相关公司 list", "rating phrase"
     confidence: Confidence

@@ -73,8 +73,8 @@ def _call_map(call: DraftCall) -> Any:
         what = "AMBIGUOUS" if call.problem == "ambiguous" else "NOT IN THE REGISTRY"
         hint = f"; candidates: {'; '.join(call.candidates)}" if call.candidates else ""
         m.yaml_add_eol_comment(f"{what}{hint}", "ticker")
-    m["rating"] = call.rating
-    said = []
+    m["rating"] = call.rating or "TODO"
+    said = [] if call.rating else ["NOT IN THE TEXT: write the rating or delete the call"]
     if call.rating_words:
         said.append(call.rating_words)
     if call.action:
@@ -91,6 +91,15 @@ def _call_map(call: DraftCall) -> Any:
         if call.target_currency_assumed:
             notes.append("currency assumed")
         m.yaml_add_eol_comment(" · ".join(notes), "target")
+    if call.action:
+        m["action"] = call.action
+    if call.previous_rating:
+        m["previous_rating"] = call.previous_rating
+    if call.previous_target is not None:
+        m["previous_target"] = _number(call.previous_target)
+    if call.listing == "ADR":
+        m["listing"] = "ADR"
+        m.yaml_add_eol_comment("a USD target on the US line: check it", "listing")
     if call.note:
         m["note"] = call.note
     return m

@@ -16,7 +16,7 @@ from tracker.prices.source import (
     SymbolResult,
     UpdateSummary,
 )
-from tracker.prices.sources import SOURCE_SPECS, UnknownSource, source_from_spec
+from tracker.prices.source_spec import SOURCE_SPECS, UnknownSource, source_from_spec
 from tracker.prices.store import PriceStore, SeriesMeta, StoreBusy
 from tracker.prices.update import DEFAULT_SINCE, load_panel, update_prices
 

@@ -36,6 +36,7 @@ from tracker.prices.source import (
     empty_bars,
     placeholder_mask,
 )
+from tracker.prices.staleness import NO_NEW_BARS
 from tracker.prices.store import PriceStore, SeriesMeta
 
 #: First session fetched for a symbol when no ``since`` is given.
@@ -313,7 +314,7 @@ def _fetch_tail(source: PriceSource, symbol: str, stored: pd.DataFrame, until) -
         return _Tail(None, 1.0, 1.0, f"new bars: {exc.reason}", None, asked=True)
     if not (bars.index > last_bar).any():
         problem = (
-            f"no new bars after {last_bar.date()} up to {until.date()} "
+            f"{NO_NEW_BARS} {last_bar.date()} up to {until.date()} "
             "(suspended, delisted, or not yet published)"
         )
         return _Tail(None, 1.0, 1.0, problem, None, asked=True)

@@ -48,6 +48,9 @@ CALL_COLUMNS = [
     "rating",
     "target_price",
     "target_currency",
+    "previous_rating_stated",
+    "previous_target_stated",
+    "target_horizon_months",
     "horizon_min_months",
     "horizon_max_months",
     "note",
@@ -73,6 +76,18 @@ class CallBook:
 
     def calls(self) -> pd.DataFrame:
         return calls_frame(self.reports, self.scales)
+
+    def calls_known_by(self, as_of: date | None) -> pd.DataFrame:
+        """The calls frame cut at ``as_of``: a call whose scoring starts later is not known.
+
+        This is the one place the point-in-time cut of the calls is made.
+        """
+        import pandas as pd
+
+        calls = self.calls()
+        if as_of is None:
+            return calls
+        return calls.loc[calls["start_date"] <= pd.Timestamp(as_of)].reset_index(drop=True)
 
     def call_records(self) -> list[dict]:
         return call_records(self.reports, self.scales)
@@ -196,7 +211,10 @@ def call_records(reports: Iterable[LoadedReport], scales: dict[str, RatingScale]
     for loaded in reports:
         rep = loaded.report
         scale = scales[rep.scale]
+        hk_lines = {r.ticker for r in rep.recommendations if r.listing == "HK"}
         for i, rec in enumerate(rep.recommendations):
+            if rec.listing == "ADR" and rec.ticker in hk_lines:
+                continue  # one rating of one company: its HK line is the call scored
             horizon = rec.horizon_months or scale.horizon(rec.rating)
             rows.append(
                 {
@@ -215,6 +233,9 @@ def call_records(reports: Iterable[LoadedReport], scales: dict[str, RatingScale]
                     "rating": rec.rating,
                     "target_price": rec.target.value if rec.target else None,
                     "target_currency": rec.target.currency if rec.target else None,
+                    "previous_rating_stated": rec.previous_rating,
+                    "previous_target_stated": rec.previous_target,
+                    "target_horizon_months": scale.target_horizon_months,
                     "horizon_min_months": horizon.min_months,
                     "horizon_max_months": horizon.max_months,
                     "note": rec.note,

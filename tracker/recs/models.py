@@ -20,15 +20,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from tracker.constants import ATTENTION, DEFAULT_BENCHMARK, RATINGS, RATINGS_DESCENDING
+from tracker.constants import DEFAULT_BENCHMARK
+from tracker.vocab import ATTENTION, RATINGS, RATINGS_DESCENDING, Record
 
 _TICKER = re.compile(r"^(?:\d{4}|[1-9]\d{4})\.HK$")
 _REGISTRATION = re.compile(r"^S\d{13}$")
@@ -62,11 +61,7 @@ def _nonblank(value: str) -> str:
 Ticker = Annotated[str, AfterValidator(_canonical_ticker)]
 Registration = Annotated[str, AfterValidator(_registration)]
 Line = Annotated[str, AfterValidator(_nonblank)]
-Rating = Literal["buy", "overweight", "neutral", "underweight", "sell", "attention"]
-
-
-class Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+Rating = Literal[RATINGS]
 
 
 # --------------------------------------------------------------------------- scales
@@ -231,6 +226,9 @@ class RatingScale(Record):
     company: RatingSystem
     industry: RatingSystem | None = None
     attention: AttentionRule = AttentionRule()
+    target_horizon_months: int = Field(
+        default=12, gt=0, le=120, description="how long a target price has to be reached"
+    )
 
     @model_validator(mode="after")
     def _attention_horizon(self) -> RatingScale:
@@ -314,11 +312,27 @@ class Recommendation(Record):
     horizon_months: Horizon | None = Field(
         default=None, description="overrides the scale's horizon"
     )
+    previous_rating: str | None = Field(
+        default=None, description="the rating the report says it changes from"
+    )
+    previous_target: float | None = Field(
+        default=None, gt=0, lt=1e7, description="the target it changes from, in its currency"
+    )
     note: str | None = None
+    action: Literal["initiate", "maintain", "upgrade", "downgrade"] | None = None
+    previous_rating: str | None = Field(default=None, description="the rating before, as written")
+    previous_target: float | None = Field(
+        default=None, gt=0, lt=1e7, description="the target before, in the target's currency"
+    )
+    listing: Literal["HK", "ADR"] = Field(
+        default="HK", description="ADR: the target is for the US line of the HK-listed company"
+    )
 
-    @field_validator("rating")
+    @field_validator("rating", "previous_rating")
     @classmethod
-    def _known_rating(cls, value: str, info: ValidationInfo) -> str:
+    def _known_rating(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return value
         context = info.context or {}
         scale = context.get("scale")
         if scale is None:
@@ -385,14 +399,15 @@ class Report(Record):
     def _consistent(self, info: ValidationInfo) -> Report:
         if self.seen is not None and self.seen < self.published:
             raise ValueError(f"seen {self.seen} is before published {self.published}")
-        seen: dict[str, int] = {}
+        seen: dict[tuple[str, str], int] = {}
         for i, rec in enumerate(self.recommendations):
-            if rec.ticker in seen:
+            key = (rec.ticker, rec.listing)  # an HK line and its ADR line are two calls
+            if key in seen:
                 raise ValueError(
                     f"recommendations.{i}.ticker: {rec.ticker} appears twice in one report"
-                    f" (also recommendations.{seen[rec.ticker]})"
+                    f" (also recommendations.{seen[key]})"
                 )
-            seen[rec.ticker] = i
+            seen[key] = i
         scales = (info.context or {}).get("scales") or {}
         scale = scales.get(self.scale)
         if self.industry_rating is not None and scale is not None:

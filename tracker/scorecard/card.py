@@ -35,11 +35,14 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from tracker.constants import DEFAULT_BENCHMARK
+from tracker.render import formats
+from tracker.vocab import SCORED_VERDICTS, Verdict
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from tracker.mailer import MailContent
+    from tracker.scorecard.targets import TargetsSection
 
 #: Calendar days the scorecard's week spans, ``as_of`` included.
 WEEK_DAYS = 7
@@ -149,6 +152,8 @@ class Scorecard:
     notes: tuple[str, ...] = ()
     #: Every matured call, best excess first (for the chart when nothing is open).
     matured_calls: tuple[CallLine, ...] = ()
+    #: Targets reached, nearest and furthest, accuracy per broker (None: not scored).
+    targets: TargetsSection | None = None
 
     def subject(self, prefix: str = "") -> str:
         """One line, with Chinese, e.g. ``荐股记分卡 Scorecard 2026-W48: 19 calls, ...``."""
@@ -283,6 +288,7 @@ def build_scorecard(
     benchmark: str = DEFAULT_BENCHMARK,
     notice: str | None = None,
     notes: tuple[str, ...] = (),
+    targets: TargetsSection | None = None,
 ) -> Scorecard:
     """The week's scorecard from the scored calls.
 
@@ -302,6 +308,8 @@ def build_scorecard(
         A line every output must start with (simulated prices).
     notes
         Remarks shown at the end (stale prices, fetch problems).
+    targets
+        The targets section (:func:`tracker.scorecard.targets.targets_section`).
 
     Returns
     -------
@@ -324,8 +332,8 @@ def build_scorecard(
     is_matured = (status == "matured").to_numpy()
     matured_now = is_matured & (horizon >= lo) & (horizon <= hi)
     no_data = (verdict == "no data").to_numpy()
-    scored = is_matured & verdict.isin(["hit", "right direction", "miss"]).to_numpy()
-    hits = int((scored & (verdict == "hit").to_numpy()).sum())
+    scored = is_matured & verdict.isin(SCORED_VERDICTS).to_numpy()
+    hits = int((scored & (verdict == Verdict.HIT).to_numpy()).sum())
     dx = directional_excess(calls)
     mx, ox = dx[is_matured].dropna(), dx[is_open].dropna()
 
@@ -375,6 +383,7 @@ def build_scorecard(
         by_analyst=_leaders(calls, "analyst"),
         notes=tuple(notes),
         matured_calls=_lines(matured_calls),
+        targets=targets,
     )
 
 
@@ -383,35 +392,18 @@ def build_scorecard(
 
 def fmt_pp(x: float | None) -> str:
     """Excess fraction as signed percentage points: 0.0321 → ``+3.2 pp``."""
-    return "" if x is None else f"{x * 100:+.1f} pp"
+    return formats.pp(x)
 
 
 def fmt_pct(x: float | None) -> str:
     """A return as a signed percentage: -0.0105 → ``-1.1%``."""
-    return "" if x is None else f"{x * 100:+.1f}%"
+    return formats.pct(x, 1, signed=True)
 
 
-def fmt_rate(hits: int, n: int) -> str:
-    """``67% (2/3)``; empty without a base."""
-    return "" if n == 0 else f"{hits / n:.0%} ({hits}/{n})"
-
-
-def fmt_date(d: date | None) -> str:
-    return "" if d is None else d.isoformat()
-
-
-def display_width(text: str) -> int:
-    """Columns ``text`` takes in a monospaced font (CJK characters take two)."""
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def pad(text: Any, width: int, right: bool = False) -> str:
-    """``text`` padded with spaces to ``width`` columns, CJK-aware."""
-    text = "" if text is None else str(text)
-    fill = " " * max(0, width - display_width(text))
-    return fill + text if right else text + fill
+fmt_rate = formats.rate
+fmt_date = formats.iso_date
+display_width = formats.display_width
+pad = formats.pad
 
 
 # --------------------------------------------------------------------------- render

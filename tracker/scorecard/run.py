@@ -31,32 +31,46 @@ def build_card(settings: Settings, as_of: date, source: PriceSource | None) -> S
     """
     import pandas as pd
 
-    from tracker.prices import load_panel
+    from tracker.prices.load import load_prices
+    from tracker.prices.staleness import panel_staleness
+    from tracker.redact import without_local_paths
     from tracker.scorecard.card import build_scorecard
-    from tracker.scoring.run import run_score
+    from tracker.scoring.run import score_book
 
-    run = run_score(settings, as_of, source=source)
+    # Only the scores: the card ranks its own leaders, so the score command's
+    # roll-ups (and their bootstraps) would be thrown away.
+    run = score_book(settings, as_of, source=source)
     calls = run.scores.calls
     benches = set(calls["benchmark"]) if "benchmark" in calls else set()
     benchmark = benches.pop() if len(benches) == 1 else DEFAULT_BENCHMARK
-    close, _, info = load_panel(
-        settings.home,
-        [benchmark],
-        date(as_of.year - 1, 12, 1),
-        as_of,
-        offline=source is None,
-        source=source,
-    )
-    notes = list(run.notes)
-    if info.fetch_problem and info.fetch_problem not in notes:
-        notes.append(info.fetch_problem)
+    # The index since the end of last year: a wider window than the calls need.
+    panels = load_prices(settings.home, [benchmark], date(as_of.year - 1, 12, 1), as_of, source)
+    close, info = panels.close, panels.info
+    # Staleness in one sentence with dates (the CLI's line names a command and the
+    # problems may quote a file); a problem with the index's own panel likewise.
+    stale = run.staleness
+    said = set(stale.notes()) if stale is not None else set()
+    notes = [n for n in (stale.sentence() if stale is not None else None,) if n]
+    notes += [n for n in run.notes if n not in said]
+    index_stale = panel_staleness(info, as_of)
+    if index_stale.failed or index_stale.unreachable:
+        sentence = index_stale.sentence()
+        if sentence and sentence not in notes:
+            notes.append(sentence)
+    notes = [without_local_paths(n) for n in notes]
+    from tracker.scorecard.targets import targets_section
+    from tracker.scoring.target_run import run_targets
+
+    targets = run_targets(settings.home, run.scores, run.close, "broker", False, as_of)
+    section = targets_section(calls, targets.targets, as_of)
     return build_scorecard(
         calls,
         close[benchmark] if benchmark in close.columns else pd.Series(dtype="float64"),
         as_of,
         benchmark=benchmark,
-        notice=run.banner or info.banner(),
+        notice=without_local_paths(run.banner or info.banner() or "") or None,
         notes=tuple(notes),
+        targets=section,
     )
 
 

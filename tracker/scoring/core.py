@@ -75,6 +75,7 @@ from tracker.scoring.grid import (
     status_categories,
     window_hits,
 )
+from tracker.vocab import STATUSES, VERDICTS, Status, Verdict
 
 #: The fixed checkpoints, in calendar months after the entry session.
 CHECKPOINT_MONTHS: tuple[int, ...] = (1, 3, 6, 12)
@@ -83,19 +84,17 @@ LATEST = "latest"
 #: How many sessions old a bar may be and still stand in for a missing one.
 DEFAULT_MAX_STALE_SESSIONS = 3
 
-# Call statuses and verdicts.
-STATUS_MATURED = "matured"
-STATUS_OPEN = "open"
-STATUS_NO_DATA = "no data"
-HIT = "hit"
-RIGHT_DIRECTION = "right direction"
-MISS = "miss"
-PENDING = "pending"
-ON_TRACK = "on track"
-OFF_TRACK = "off track"
-NO_DATA = "no data"
-VERDICTS: tuple[str, ...] = (HIT, RIGHT_DIRECTION, MISS, PENDING, ON_TRACK, OFF_TRACK, NO_DATA)
-STATUSES: tuple[str, ...] = (STATUS_MATURED, STATUS_OPEN, STATUS_NO_DATA)
+# Call statuses and verdicts, as plain strings (the vocabulary spells them).
+STATUS_MATURED = Status.MATURED.value
+STATUS_OPEN = Status.OPEN.value
+STATUS_NO_DATA = Status.NO_DATA.value
+HIT = Verdict.HIT.value
+RIGHT_DIRECTION = Verdict.RIGHT_DIRECTION.value
+MISS = Verdict.MISS.value
+PENDING = Verdict.PENDING.value
+ON_TRACK = Verdict.ON_TRACK.value
+OFF_TRACK = Verdict.OFF_TRACK.value
+NO_DATA = Verdict.NO_DATA.value
 
 REQUIRED_CALL_COLUMNS: tuple[str, ...] = (
     "call_id",

@@ -33,10 +33,9 @@ import pandas as pd
 
 from tracker import sessions
 from tracker.errors import TrackerError
+from tracker.vocab import DEFAULT_ENTRY, ENTRY_CONVENTIONS
 
-EntryConvention = Literal["next-close", "next-open", "same-close"]
-ENTRY_CONVENTIONS: tuple[str, ...] = ("next-close", "next-open", "same-close")
-DEFAULT_ENTRY: EntryConvention = "next-close"
+EntryConvention = Literal[ENTRY_CONVENTIONS]
 
 ENTRY_OK = "ok"
 ENTRY_NO_DATA = "no data"

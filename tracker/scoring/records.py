@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
+from tracker.render.formats import jsonable
 from tracker.scoring.core import LATEST
 
 if TYPE_CHECKING:
@@ -33,31 +33,26 @@ _CHECKPOINT_FIELDS = (
 
 def _plain(value: Any) -> Any:
     """A JSON-ready scalar: dates as ISO strings, NaN/NA as None, numpy as Python."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, pd.Timestamp | np.datetime64):
-        ts = pd.Timestamp(value)
-        return None if pd.isna(ts) else ts.date().isoformat()
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    if isinstance(value, list | tuple | np.ndarray):
-        return [_plain(v) for v in value]
-    return value
+    return jsonable(value)
 
 
 def to_records(scores: Scores) -> list[dict[str, Any]]:
     """One JSON-ready dict per call, in the documented stable schema (``docs/scoring.md``).
 
     Returns, excess and band edges are fractions (``0.05`` = 5 %); dates are
-    ISO strings; a missing value is None.
+    ISO strings; a missing value is None. On the total basis, when a call's
+    prices fall back to the close, each record also has ``basis_note``.
     """
     by_call, latest = _checkpoint_records(scores.checkpoints)
-    return [
+    records = [
         _call_record(row, by_call.get(row["call_id"], {}), latest.get(row["call_id"]))
         for row in scores.calls.to_dict(orient="records")
     ]
+    if "basis_note" in scores.calls.columns:
+        # Only on the total basis, where some calls fall back to the close.
+        for rec, note in zip(records, scores.calls["basis_note"], strict=True):
+            rec["basis_note"] = note or None
+    return records
 
 
 def _checkpoint_records(

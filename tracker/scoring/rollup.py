@@ -16,10 +16,11 @@ Definitions
   over ``n_boot`` resamples with replacement (Efron & Tibshirani, *An
   Introduction to the Bootstrap*, 1993), drawn from a generator seeded by
   ``seed`` and the group's name, so the figures are reproducible.
-* **Positions**: a later call by the same broker on the same ticker with the
-  same rating, entered while an earlier one is still open (before its horizon
-  session), is a *reiteration* of that position. With ``positions=True`` each
-  position counts once, scored as its first call.
+* **Positions** (:func:`tracker.scoring.revisions.positions`): a later call by
+  the same broker on the same ticker that keeps an open position (same side,
+  rating not below the opening one, within 12 months) is a *reiteration* of
+  it. With ``positions=True`` each position counts once, scored as its first
+  call.
 * **Calendar-time portfolio** (Jaffe 1974; Mandelker 1974; recommended by Fama
   1998, "Market efficiency, long-term returns, and behavioral finance", JFE 49;
   Lyon, Barber & Tsai 1999, "Improved methods for tests of long-run abnormal
@@ -45,15 +46,15 @@ import pandas as pd
 
 from tracker.constants import RATINGS, RATINGS_DESCENDING, SESSIONS_PER_YEAR
 from tracker.errors import TrackerError
+from tracker.vocab import GROUP_BY, SCORED_VERDICTS
 
-GroupBy = Literal["broker", "analyst", "report", "rating", "ticker"]
-GROUP_BY: tuple[str, ...] = ("broker", "analyst", "report", "rating", "ticker")
+GroupBy = Literal[GROUP_BY]
 #: Bootstrap resamples of the mean directional excess.
 N_BOOT = 10_000
 CI_LEVEL = 0.95
 NO_ANALYST = "(no analyst named)"
 
-_SCORED = ("hit", "right direction", "miss")
+_SCORED = SCORED_VERDICTS
 
 
 class UnknownGrouping(TrackerError):
@@ -71,44 +72,17 @@ def directional_excess(calls: pd.DataFrame) -> pd.Series:
 def mark_positions(calls: pd.DataFrame) -> pd.DataFrame:
     """Add ``position`` (id of the call that opened it) and ``reiteration`` (bool).
 
-    A call is a reiteration when the same broker already holds an open call on
-    the same ticker with the same rating: one entered before it whose horizon
-    session is after its entry session. The chain does not roll: a position
-    stays open until the horizon of the call that opened it.
+    Positions follow :func:`tracker.scoring.revisions.positions`: a position
+    opens at a call and closes at a downgrade below its opening rating (or to
+    the other side), or 12 months after it opened; later calls that keep it
+    are reiterations and do not restart it.
     """
+    from tracker.scoring.revisions import positions
+
     out = calls.copy()
-    order = np.lexsort(
-        (
-            np.arange(len(calls)),
-            pd.DatetimeIndex(calls["entry_session"]).values,
-            calls["rating"].to_numpy(dtype=object).astype(str),
-            calls["ticker"].to_numpy(dtype=object).astype(str),
-            calls["broker"].to_numpy(dtype=object).astype(str),
-        )
-    )
-    key = (
-        calls["broker"].astype(str)
-        + "\x1f"
-        + calls["ticker"].astype(str)
-        + "\x1f"
-        + calls["rating"].astype(str)
-    ).to_numpy(dtype=object)[order]
-    entry = pd.DatetimeIndex(calls["entry_session"]).values[order]
-    horizon = pd.DatetimeIndex(calls["horizon_session"]).values[order]
-    ids = calls["call_id"].to_numpy(dtype=object)[order]
-    position = np.empty(len(calls), dtype=object)
-    reiteration = np.zeros(len(calls), dtype=bool)
-    current_key, opened_by, open_until = None, None, None
-    # Sequential by nature (each position's end depends on the previous one);
-    # it reads only dates, never prices.
-    for i in range(len(order)):
-        if key[i] == current_key and entry[i] < open_until:
-            position[i], reiteration[i] = opened_by, True
-        else:
-            current_key, opened_by, open_until = key[i], ids[i], horizon[i]
-            position[i] = ids[i]
-    out["position"] = pd.Series(position, index=calls.index[order]).reindex(calls.index)
-    out["reiteration"] = pd.Series(reiteration, index=calls.index[order]).reindex(calls.index)
+    marked = positions(calls)
+    out["position"] = marked["position"]
+    out["reiteration"] = marked["reiteration"].astype(bool)
     return out
 
 
@@ -377,3 +351,89 @@ def _portfolio(
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(count > 0, total / count, np.nan)
     return mean, count
+
+
+#: z for a two-sided 95 % interval.
+Z_95 = 1.959963984540054
+#: Ratings that count as a "buy" in a broker's rating distribution.
+BUY_RATINGS = ("buy", "overweight")
+
+
+def wilson_interval(hits: int, n: int, z: float = Z_95) -> tuple[float, float]:
+    """Wilson score interval of a proportion (Wilson 1927, JASA 22); NaN when ``n`` is 0."""
+    if n == 0:
+        return np.nan, np.nan
+    p = hits / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return float(centre - half), float(centre + half)
+
+
+def target_rollup(
+    calls: pd.DataFrame, targets: pd.DataFrame, by: str = "broker", positions: bool = False
+) -> pd.DataFrame:
+    """Target accuracy and rating distribution per group.
+
+    Parameters
+    ----------
+    calls
+        ``Scores.calls``.
+    targets
+        :func:`tracker.scoring.targets.target_figures` of the same calls (same index).
+    by, positions
+        As in :func:`rollup`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``<by>``, ``target_n`` (matured targets: the base), ``target_met``,
+        ``target_met_rate`` with its Wilson 95 % interval ``target_met_ci_low``
+        / ``target_met_ci_high``, ``median_sessions_to_met`` (of the targets
+        met), ``mean_abs_error_at_end``, ``mean_optimism``, ``rated`` (calls
+        with a formal rating, attention mentions excluded) and ``buy_share``
+        (the share of those rated buy or overweight). Sorted by group.
+    """
+    marked = mark_positions(calls)
+    cols = ["status", "met", "sessions_to_met", "error_at_end", "optimism"]
+    joined = marked.join(targets[cols].add_prefix("t_"))
+    if positions:
+        joined = joined.loc[~joined["reiteration"]]
+    rows = []
+    for name, g in _grouped(joined, by).groupby("group", sort=True):
+        done = g.loc[g["t_status"].astype(object) == "matured"]
+        met = done["t_met"].astype("boolean").fillna(False).astype(bool)
+        n, k = len(done), int(met.sum())
+        low, high = wilson_interval(k, n)
+        steps = pd.to_numeric(done.loc[met, "t_sessions_to_met"], errors="coerce").dropna()
+        rated = g.loc[g["rating"].astype(str) != "attention", "rating"].astype(str)
+        rows.append(
+            {
+                by: name,
+                "target_n": n,
+                "target_met": k,
+                "target_met_rate": k / n if n else np.nan,
+                "target_met_ci_low": low,
+                "target_met_ci_high": high,
+                "median_sessions_to_met": float(steps.median()) if len(steps) else np.nan,
+                "mean_abs_error_at_end": float(done["t_error_at_end"].abs().mean())
+                if n
+                else np.nan,
+                "mean_optimism": float(done["t_optimism"].mean()) if n else np.nan,
+                "rated": len(rated),
+                "buy_share": float(rated.isin(BUY_RATINGS).mean()) if len(rated) else np.nan,
+            }
+        )
+    columns = [
+        by,
+        "target_n",
+        "target_met",
+        "target_met_rate",
+        "target_met_ci_low",
+        "target_met_ci_high",
+        "median_sessions_to_met",
+        "mean_abs_error_at_end",
+        "mean_optimism",
+        "rated",
+        "buy_share",
+    ]
+    return pd.DataFrame(rows, columns=columns)

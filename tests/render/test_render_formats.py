@@ -1,0 +1,108 @@
+"""One spelling per number, date and missing value (tracker.render.formats)."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tracker.render import formats as f
+
+
+@pytest.mark.parametrize(
+    ("value", "kwargs", "text"),
+    [
+        pytest.param(0.0123, {}, "1.23%", id="two-digits"),
+        pytest.param(-0.0105, {"digits": 1, "signed": True}, "-1.1%", id="signed-negative"),
+        pytest.param(0.05, {"digits": 1, "signed": True}, "+5.0%", id="signed-positive"),
+        pytest.param(12.345, {}, "1,234.50%", id="thousands"),  # 12.345 × 100 = 1234.5
+        pytest.param(None, {}, "", id="none"),
+        pytest.param(float("nan"), {}, "", id="nan"),
+    ],
+)
+def test_pct(value, kwargs, text):
+    assert f.pct(value, **kwargs) == text
+
+
+def test_pp_number_rate_and_dates():
+    assert f.pp(0.0321) == "+3.2 pp"  # 0.0321 × 100 = 3.21
+    assert f.pp(-0.1) == "-10.0 pp"
+    assert f.pp(np.nan) == ""
+    assert f.number(1234.5) == "1,234.50"
+    assert f.number(1_000_000, 0) == "1,000,000"
+    assert f.number(2.049, 2, "×") == "2.05×"
+    assert f.number(pd.NA) == ""
+    assert f.rate(2, 3) == "67% (2/3)"  # 2/3 = 66.7 % → 67 %
+    assert f.rate(0, 0) == ""
+    assert f.iso_date(pd.Timestamp("2025-06-30 15:00")) == "2025-06-30"
+    assert f.iso_date(date(2025, 1, 2)) == "2025-01-02"
+    assert f.iso_date(np.datetime64("2025-03-04")) == "2025-03-04"
+    assert f.iso_date(pd.NaT) == ""
+
+
+def test_pad_counts_cjk_as_two_columns():
+    assert f.display_width("腾讯ab") == 6
+    assert f.pad("腾讯", 6) == "腾讯  "
+    assert f.pad(7, 3, right=True) == "  7"
+
+
+def test_jsonable_nulls_and_numpy():
+    value = {
+        "nan": float("nan"),
+        "inf": float("inf"),
+        "nat": pd.NaT,
+        "na": pd.NA,
+        "i": np.int64(3),
+        "x": np.float64(0.5),
+        "b": np.bool_(True),
+        "arr": np.array([1.0, np.nan]),
+        "nested": [(date(2025, 1, 2),)],
+        1: "key",
+    }
+    out = f.jsonable(value)
+    assert out == {
+        "nan": None,
+        "inf": None,
+        "nat": None,
+        "na": None,
+        "i": 3,
+        "x": 0.5,
+        "b": True,
+        "arr": [1.0, None],
+        "nested": [["2025-01-02"]],
+        "1": "key",
+    }
+    json.dumps(out, allow_nan=False)  # strictly valid JSON
+    assert type(out["i"]) is int and type(out["b"]) is bool
+
+
+@pytest.mark.parametrize(
+    ("moment", "keep_time", "text"),
+    [
+        pytest.param(pd.Timestamp("2025-06-30"), False, "2025-06-30", id="session"),
+        pytest.param(pd.Timestamp("2025-06-30"), True, "2025-06-30", id="session-keep"),
+        pytest.param(pd.Timestamp("2025-06-30 08:15"), False, "2025-06-30", id="moment-date"),
+        pytest.param(pd.Timestamp("2025-06-30 08:15"), True, "2025-06-30T08:15:00", id="moment"),
+        pytest.param(datetime(2025, 6, 30, 8, 15), True, "2025-06-30T08:15:00", id="datetime"),
+    ],
+)
+def test_jsonable_moments(moment, keep_time, text):
+    assert f.jsonable(moment, keep_time=keep_time) == text
+
+
+def test_is_missing():
+    assert all(f.is_missing(v) for v in (None, math.nan, pd.NaT, pd.NA, np.float64("nan")))
+    assert not any(f.is_missing(v) for v in (0, "", "x", 0.0, [1]))
+
+
+def test_import_is_light():
+    import subprocess
+    import sys
+
+    code = "import sys, tracker.render.formats; print('pandas' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
