@@ -18,7 +18,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-BENCHES = ["bench_cli", "bench_store", "bench_scoring", "bench_backtest"]
+BENCHES = ["bench_cli", "bench_store", "bench_scoring", "bench_backtest", "bench_sweep"]
 
 
 def _fmt(value) -> str:

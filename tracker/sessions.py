@@ -244,3 +244,22 @@ def previous_session_before(date) -> pd.Timestamp:
     if pos < 0:
         raise OutsideCalendar(ts, sessions[0], sessions[-1])
     return sessions[pos]
+
+
+def sessions_after(sessions_from, n: int) -> pd.DatetimeIndex:
+    """Vectorised: the session ``n`` sessions after each session (``n = 0``: itself).
+
+    Raises
+    ------
+    NotASession
+        A date of ``sessions_from`` is not a session.
+    OutsideCalendar
+        A result would fall after the calendar's last session.
+    """
+    if n < 0:
+        raise ValueError(f"n={n} must be 0 or more")
+    pos = session_positions(sessions_from) + n
+    sessions = all_sessions()
+    if len(pos) and pos.max() >= len(sessions):
+        raise OutsideCalendar(_as_index(sessions_from).max(), sessions[0], sessions[-1])
+    return sessions[pos]

@@ -29,7 +29,7 @@ from tracker.backtest.schedule import ExitSchedule, exit_schedule, ffill_rows, p
 from tracker.backtest.spec import BacktestSpec
 from tracker.backtest.trades import SKIPPED, cost_totals, trade_status, trades_frame
 from tracker.errors import DataUnavailable, TrackerError
-from tracker.scoring.entry import ENTRY_OK, entry_points
+from tracker.scoring.entry import ENTRY_OK, delayed_start_dates, entry_points
 
 
 class BenchmarkNoData(DataUnavailable):
@@ -156,11 +156,100 @@ def run_backtest(
     BenchmarkNoData
         The benchmark has no price on or before the first session.
     """
+    planned = plan_backtest(
+        calls,
+        closes,
+        benchmark,
+        spec,
+        opens=opens,
+        book=book,
+        lots=lots,
+        stamp_exempt=stamp_exempt,
+        as_of=as_of,
+        pack=pack,
+    )
+    pf = simulate_orders(
+        planned.grid,
+        planned.column,
+        *planned.order_inputs(),
+        planned.value_m,
+        planned.ticker_col,
+        spec.capital_hkd,
+    )
+    trades_rec = check_fills(pf, planned.column, *planned.rows(), planned.plan, planned.sel)
+    value = np.asarray(pf.value(), dtype=float).ravel()
+    cash = np.asarray(pf.cash(), dtype=float).ravel()
+    return finish_backtest(planned, value, cash, trades_rec)
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """A run up to its order plan: everything but vectorbt's books (:func:`plan_backtest`)."""
+
+    spec: BacktestSpec
+    calls: pd.DataFrame
+    entry: pd.DataFrame
+    sched: ExitSchedule
+    grid: pd.DatetimeIndex
+    value_m: np.ndarray
+    bench: pd.Series
+    warnings: list[str]
+    cand: np.ndarray
+    reason: np.ndarray
+    lot: np.ndarray
+    candidates: Candidates
+    plan: OrderPlan
+    sel: np.ndarray  # candidates bought (positions in the plan)
+    pos: np.ndarray  # calls bought (positions in ``calls``), by entry row
+    column: np.ndarray  # vectorbt column of each bought call
+
+    def rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """Grid rows of the entry and the exit of each bought call."""
+        return self.sched.entry_row[self.pos], self.sched.exit_row[self.pos]
+
+    def order_inputs(self) -> tuple[np.ndarray, ...]:
+        """Per bought call: entry and exit rows and prices, shares, entry and exit fees
+        (the arguments of :func:`tracker.backtest.portfolio.simulate_orders` between
+        ``column`` and ``value_close``)."""
+        entry_row, exit_row = self.rows()
+        sel = self.sel
+        return (
+            entry_row,
+            exit_row,
+            self.candidates.entry_price[sel],
+            self.candidates.exit_price[sel],
+            self.plan.shares[sel],
+            self.plan.entry_costs[sel].sum(axis=1),
+            self.plan.exit_costs[sel].sum(axis=1),
+        )
+
+    @property
+    def ticker_col(self) -> np.ndarray:
+        return self.sched.tcol[self.pos]
+
+
+def plan_backtest(
+    calls: pd.DataFrame,
+    closes: pd.DataFrame,
+    benchmark: pd.Series,
+    spec: BacktestSpec,
+    *,
+    opens: pd.DataFrame | None = None,
+    book: pd.DataFrame | None = None,
+    lots: Mapping[str, int | None] | None = None,
+    stamp_exempt: Mapping[str, bool] | None = None,
+    as_of=None,
+    pack: bool = True,
+) -> PlannedRun:
+    """Every step of :func:`run_backtest` before vectorbt: entries, exits, the order plan.
+
+    Same parameters and errors as :func:`run_backtest`.
+    """
     calls = calls.reset_index(drop=True)
     closes, fills, opens, benchmark = _cut_panels(
         calls, closes, opens, benchmark, spec.entry, as_of
     )
-    entry = entry_points(calls, closes, opens, spec.entry)
+    entry = delayed_entry_points(calls, closes, opens, spec)
     ok = _enterable(entry)
     first_entry = entry.loc[ok, "entry_session"].min()
     grid = sessions.sessions_between(previous_session(first_entry), closes.index[-1])
@@ -180,25 +269,74 @@ def run_backtest(
     reason[cand] = plan.skip_reason
     sel = np.flatnonzero(plan.shares > 0)
     pos = cand[sel]  # calls actually traded, by entry row
-    status = trade_status(len(calls), pos, sched.closed)
-    pf, column, trades_rec = _run_orders(
-        grid, sched, candidates, plan, sel, pos, value_m, spec.capital_hkd, pack
+    entry_row, exit_row = sched.entry_row[pos], sched.exit_row[pos]
+    column = pack_columns(entry_row, exit_row) if pack else np.arange(len(pos))
+    return PlannedRun(
+        spec,
+        calls,
+        entry,
+        sched,
+        grid,
+        value_m,
+        bench,
+        warnings,
+        cand,
+        reason,
+        lot,
+        candidates,
+        plan,
+        sel,
+        pos,
+        column,
     )
+
+
+def finish_backtest(
+    planned: PlannedRun, value: np.ndarray, cash: np.ndarray, trades_rec: np.ndarray
+) -> BacktestResult:
+    """The result of a planned run from vectorbt's books: its value and cash at each
+    close of the run's grid (HKD) and its checked trade records (aligned with ``pos``)."""
+    p = planned
+    status = trade_status(len(p.calls), p.pos, p.sched.closed)
     trades = trades_frame(
-        calls, entry, sched, status, reason, lot, grid, cand, plan, pos, trades_rec
+        p.calls,
+        p.entry,
+        p.sched,
+        status,
+        p.reason,
+        p.lot,
+        p.grid,
+        p.cand,
+        p.plan,
+        p.pos,
+        trades_rec,
     )
+    warnings = list(p.warnings)
     n_skipped = int((status == SKIPPED).sum())
     if n_skipped:
-        warnings.append(f"{n_skipped} of {len(calls)} selected calls not traded (see trades.csv)")
-    return BacktestResult(
-        spec=spec,
-        equity=_equity_frame(pf, bench, grid),
-        trades=trades,
-        costs=cost_totals(plan),
-        warnings=tuple(warnings),
-        n_columns=int(column.max()) + 1 if len(column) else 0,
-        final_cash_planned=plan.final_cash,
+        warnings.append(f"{n_skipped} of {len(p.calls)} selected calls not traded (see trades.csv)")
+    equity = pd.DataFrame(
+        {"portfolio": value, "cash": cash, "benchmark": p.bench.to_numpy()},
+        index=pd.DatetimeIndex(p.grid, name="session"),
     )
+    return BacktestResult(
+        spec=p.spec,
+        equity=equity,
+        trades=trades,
+        costs=cost_totals(p.plan),
+        warnings=tuple(warnings),
+        n_columns=int(p.column.max()) + 1 if len(p.column) else 0,
+        final_cash_planned=p.plan.final_cash,
+    )
+
+
+def delayed_entry_points(calls, closes, opens, spec: BacktestSpec) -> pd.DataFrame:
+    """:func:`tracker.scoring.entry.entry_points` under the spec's convention, moved
+    ``spec.entry_delay_sessions`` sessions later (no move for 0)."""
+    if spec.entry_delay_sessions:
+        start = delayed_start_dates(calls["start_date"], spec.entry, spec.entry_delay_sessions)
+        calls = calls.assign(start_date=start)
+    return entry_points(calls, closes, opens, spec.entry)
 
 
 def _enterable(entry: pd.DataFrame) -> np.ndarray:
@@ -307,41 +445,4 @@ def _plan(candidates: Candidates, value_m: np.ndarray, grid, spec: BacktestSpec)
             commission_rate=spec.costs.commission_rate,
             commission_min_hkd=spec.costs.commission_min_hkd,
         ),
-    )
-
-
-def _run_orders(grid, sched, candidates, plan, sel, pos, value_m, capital, pack):
-    """The bought positions (``sel`` in the plan, ``pos`` among the calls) run through vectorbt.
-
-    Returns the portfolio, the vectorbt column of each position and vectorbt's
-    trade records aligned with ``pos``, checked against the plan.
-    """
-    entry_row, exit_row = sched.entry_row[pos], sched.exit_row[pos]
-    column = pack_columns(entry_row, exit_row) if pack else np.arange(len(pos))
-    pf = simulate_orders(
-        grid,
-        column,
-        entry_row,
-        exit_row,
-        candidates.entry_price[sel],
-        candidates.exit_price[sel],
-        plan.shares[sel],
-        plan.entry_costs[sel].sum(axis=1),
-        plan.exit_costs[sel].sum(axis=1),
-        value_m,
-        sched.tcol[pos],
-        capital,
-    )
-    return pf, column, check_fills(pf, column, entry_row, exit_row, plan, sel)
-
-
-def _equity_frame(pf, bench: pd.Series, grid: pd.DatetimeIndex) -> pd.DataFrame:
-    """Portfolio value and cash at each close, with the benchmark's buy and hold (HKD)."""
-    return pd.DataFrame(
-        {
-            "portfolio": np.asarray(pf.value(), dtype=float).ravel(),
-            "cash": np.asarray(pf.cash(), dtype=float).ravel(),
-            "benchmark": bench.to_numpy(),
-        },
-        index=pd.DatetimeIndex(grid, name="session"),
     )

@@ -48,8 +48,8 @@ def pack_columns(entry_row: np.ndarray, exit_row: np.ndarray) -> np.ndarray:
     return cols
 
 
-def simulate_orders(
-    grid: pd.DatetimeIndex,
+def order_arrays(
+    n_rows: int,
     column: np.ndarray,
     entry_row: np.ndarray,
     exit_row: np.ndarray,
@@ -60,23 +60,13 @@ def simulate_orders(
     exit_fees: np.ndarray,
     value_close: np.ndarray,
     ticker_col: np.ndarray,
-    capital: float,
-):
-    """Run the planned orders through ``vectorbt.Portfolio.from_orders``.
+) -> tuple[np.ndarray, ...]:
+    """The 2-D arrays ``from_orders`` takes for one portfolio (rows x packed columns).
 
-    Every input array is per position (aligned); ``value_close`` (rows ×
-    tickers, forward-filled) values the open positions. Arrays passed to
-    vectorbt always have the same dtypes and shapes (2-D float), so its
-    numba-compiled kernels are compiled once and then loaded from the cache.
-
-    Returns
-    -------
-    vectorbt.Portfolio
-        One group (cash shared), one column per packed column.
+    Returns ``(close, size, price, fees, call_seq)``: closes valuing each column's
+    position (1.0 where it holds none), order sizes (NaN: no order), fill prices,
+    fixed fees and the order of the calls within each row (see :func:`call_sequence`).
     """
-    import vectorbt as vbt
-
-    n_rows = len(grid)
     n_cols = int(column.max()) + 1 if len(column) else 1
     close = np.full((n_rows, n_cols), np.nan)
     size = np.full((n_rows, n_cols), np.nan)
@@ -99,24 +89,56 @@ def simulate_orders(
     close = ffill_rows(close)
     close[np.isnan(close)] = 1.0  # no position there: any finite price values it at 0
     price[np.isnan(price)] = np.inf  # unused (no order); np.inf means "the close"
-    frame = pd.DataFrame(close, index=grid)
+    return close, size, price, fees, call_sequence(n_rows, n_cols, column, entry_row, exit_row)
+
+
+def call_sequence(
+    n_rows: int, n_cols: int, column: np.ndarray, entry_row: np.ndarray, exit_row: np.ndarray
+) -> np.ndarray:
+    """vectorbt's ``call_seq`` for one cash-sharing group: on each row, the sales first,
+    then the buys in the plan's order (``column`` is aligned with the plan's buys).
+
+    This is the order :func:`tracker.backtest.orders.plan_orders` moves cash in, so
+    vectorbt's cash follows the plan's sums; it is also cheaper than ``"auto"``, which
+    sorts every row by approximate order value.
+    """
+    seq = np.tile(np.arange(n_cols, dtype=np.int64), (n_rows, 1))
+    if not len(column):
+        return seq
+    # Sort key per cell: sales before buys before cells without an order.
+    key = np.full((n_rows, n_cols), 2 * len(column) + 1.0)
+    key[exit_row, column] = -1.0
+    key[entry_row, column] = np.arange(len(column), dtype=float)
+    rows = np.unique(np.concatenate([entry_row, exit_row]))
+    seq[rows] = np.argsort(key[rows], axis=1, kind="stable")
+    return seq
+
+
+def from_orders(close, size, price, fees, call_seq, capital, group_by, index):
+    """``vectorbt.Portfolio.from_orders`` with the engine's settings: amounts, long only,
+    cash shared within each group, no partial fills, a refusal raised as
+    :class:`EngineMismatch`. ``capital`` is the initial cash of each group."""
+    import vectorbt as vbt
     from vectorbt.portfolio.enums import RejectedOrderError
 
     try:
         return vbt.Portfolio.from_orders(
-            frame,
+            pd.DataFrame(close, index=index),
             size=size,
             size_type="amount",
             direction="longonly",
             price=price,
-            fees=np.zeros((n_rows, n_cols)),
+            fees=0.0,
             fixed_fees=fees,
-            init_cash=float(capital),
+            init_cash=capital,
             cash_sharing=True,
-            group_by=np.zeros(n_cols, dtype=np.int64),
-            call_seq="auto",
+            group_by=group_by,
+            call_seq=call_seq,
             allow_partial=False,
             raise_reject=True,
+            # Room for exactly the planned orders: the default, one record per cell,
+            # allocates about 56 bytes a cell.
+            max_orders=max(1, int(np.isfinite(size).sum())),
             freq="1D",
         )
     except RejectedOrderError as exc:
@@ -127,14 +149,62 @@ def simulate_orders(
         ) from None
 
 
+def simulate_orders(
+    grid: pd.DatetimeIndex,
+    column: np.ndarray,
+    entry_row: np.ndarray,
+    exit_row: np.ndarray,
+    entry_price: np.ndarray,
+    exit_price: np.ndarray,
+    shares: np.ndarray,
+    entry_fees: np.ndarray,
+    exit_fees: np.ndarray,
+    value_close: np.ndarray,
+    ticker_col: np.ndarray,
+    capital: float,
+):
+    """Run the planned orders through ``vectorbt.Portfolio.from_orders``.
+
+    Every input array is per position (aligned, in the plan's order of buys);
+    ``value_close`` (rows × tickers, forward-filled) values the open positions.
+    Arrays passed to vectorbt always have the same dtypes and shapes (2-D float),
+    so its numba-compiled kernels are compiled once and then loaded from the cache.
+
+    Returns
+    -------
+    vectorbt.Portfolio
+        One group (cash shared), one column per packed column.
+    """
+    close, size, price, fees, seq = order_arrays(
+        len(grid),
+        column,
+        entry_row,
+        exit_row,
+        entry_price,
+        exit_price,
+        shares,
+        entry_fees,
+        exit_fees,
+        value_close,
+        ticker_col,
+    )
+    group_by = np.zeros(close.shape[1], dtype=np.int64)
+    return from_orders(close, size, price, fees, seq, float(capital), group_by, grid)
+
+
 def check_fills(pf, column, entry_row, exit_row, plan: OrderPlan, sel) -> np.ndarray:
     """vectorbt's trade records, one per traded call (aligned with ``sel``), checked
     against the plan: every order filled at its size, price and fees."""
-    orders = pf.orders.values
+    return check_fill_records(
+        pf.orders.values, pf.trades.values, column, entry_row, exit_row, plan, sel
+    )
+
+
+def check_fill_records(orders, trades, column, entry_row, exit_row, plan: OrderPlan, sel):
+    """:func:`check_fills` on vectorbt's order and trade records of one portfolio."""
     expected = 2 * len(sel)
     if len(orders) != expected:
         raise EngineMismatch(f"vectorbt filled {len(orders)} orders; the plan has {expected}")
-    trades = pf.trades.values
     if len(trades) != len(sel):
         raise EngineMismatch(f"vectorbt made {len(trades)} trades; the plan has {len(sel)}")
     key = {(int(c), int(e)): k for k, (c, e) in enumerate(zip(column, entry_row, strict=True))}

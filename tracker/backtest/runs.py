@@ -42,6 +42,8 @@ from tracker.errors import TrackerError
 from tracker.render.formats import jsonable as render_jsonable
 
 RUN_FILES = ("stats.json", "trades.csv", "equity.csv", "report.html", "manifest.json")
+#: Files of a sweep folder (:mod:`tracker.backtest.sweep_run`).
+SWEEP_FILES = ("sweep.json", "variants.csv", "report.html", "manifest.json")
 _RUN_NAME = re.compile(r"^\d{8}-\d{6}(?:-\d+)?$")
 
 
@@ -156,7 +158,7 @@ def is_complete(run_dir: Path) -> bool:
     """A run folder named like a run (no leading dot) with a readable manifest."""
     if run_dir.name.startswith(".") or not _RUN_NAME.match(run_dir.name):
         return False
-    if not all((run_dir / f).is_file() for f in RUN_FILES):
+    if not any(all((run_dir / f).is_file() for f in files) for files in (RUN_FILES, SWEEP_FILES)):
         return False
     try:
         json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
@@ -171,7 +173,12 @@ class RunInfo:
     spec: str
     run: str
     manifest: dict
-    stats: dict
+    stats: dict  # a sweep's: {"variants": [...]}
+
+    @property
+    def kind(self) -> str:
+        """``"run"`` or ``"sweep"``."""
+        return str(self.manifest.get("kind", "run"))
 
 
 def load_run(run_dir: Path) -> RunInfo:
@@ -187,7 +194,8 @@ def load_run(run_dir: Path) -> RunInfo:
     if not is_complete(run_dir):
         raise RunNotFound(f"{run_dir} is not a complete run (missing files or an unfinished write)")
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
-    stats = json.loads((run_dir / "stats.json").read_text(encoding="utf-8"))
+    name = "sweep.json" if manifest.get("kind") == "sweep" else "stats.json"
+    stats = json.loads((run_dir / name).read_text(encoding="utf-8"))
     return RunInfo(run_dir, run_dir.parent.name, run_dir.name, manifest, stats)
 
 
@@ -255,6 +263,17 @@ def _flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+def differing_inputs(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """``{input, a, b}`` for every manifest field (spec fields flattened) that differs."""
+    ma = _flatten({k: v for k, v in a.items() if k not in ("created_utc", "WARNING")})
+    mb = _flatten({k: v for k, v in b.items() if k not in ("created_utc", "WARNING")})
+    return [
+        {"input": k, "a": ma.get(k), "b": mb.get(k)}
+        for k in sorted(set(ma) | set(mb))
+        if ma.get(k) != mb.get(k)
+    ]
+
+
 def compare_runs(a: RunInfo, b: RunInfo) -> dict[str, Any]:
     """Differences between two runs: their stats, and the inputs that explain them.
 
@@ -263,20 +282,19 @@ def compare_runs(a: RunInfo, b: RunInfo) -> dict[str, Any]:
     dict
         ``stats``: rows ``{stat, a, b, change}``; ``inputs``: rows
         ``{input, a, b}`` for every manifest field (spec fields flattened) that
-        differs; ``calls``: call ids traded in only one of the runs.
+        differs; ``calls``: call ids traded in only one of the runs. Two sweeps:
+        see :func:`tracker.backtest.sweep.compare_sweeps`.
     """
+    if a.kind == "sweep" or b.kind == "sweep":
+        from tracker.backtest.sweep import compare_sweeps
+
+        return compare_sweeps(a, b)
     rows = []
     for key in COMPARED_STATS:
         va, vb = a.stats.get(key), b.stats.get(key)
         change = vb - va if isinstance(va, int | float) and isinstance(vb, int | float) else None
         rows.append({"stat": key, "a": va, "b": vb, "change": change})
-    ma = _flatten({k: v for k, v in a.manifest.items() if k not in ("created_utc", "WARNING")})
-    mb = _flatten({k: v for k, v in b.manifest.items() if k not in ("created_utc", "WARNING")})
-    inputs = [
-        {"input": k, "a": ma.get(k), "b": mb.get(k)}
-        for k in sorted(set(ma) | set(mb))
-        if ma.get(k) != mb.get(k)
-    ]
+    inputs = differing_inputs(a.manifest, b.manifest)
     ta = read_csv(a.path / "trades.csv")
     tb = read_csv(b.path / "trades.csv")
     traded_a = set(ta.loc[ta["status"] != "skipped", "call_id"])

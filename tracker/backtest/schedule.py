@@ -109,6 +109,7 @@ def scheduled_exits(
     rule: ExitRule,
     convention: str,
     book: pd.DataFrame | None = None,
+    delay_sessions: int = 0,
 ) -> pd.DataFrame:
     """When each call's position is due to be sold, before looking at prices.
 
@@ -127,6 +128,9 @@ def scheduled_exits(
     book
         Every call known (for the downgrade rule: the downgrading call need not
         be selected). Default: ``calls``.
+    delay_sessions
+        The spec's ``entry_delay_sessions``: a reader who acts late on calls acts
+        as late on the downgrading call.
 
     Returns
     -------
@@ -134,7 +138,7 @@ def scheduled_exits(
         Indexed like ``calls``: ``exit_due`` (session; NaT = hold to the end of
         data) and ``exit_rule`` (why, in words).
     """
-    from tracker.scoring.entry import entry_sessions
+    from tracker.scoring.entry import delayed_start_dates, entry_sessions
 
     entry = pd.DatetimeIndex(entry_session)
     due = pd.Series(pd.NaT, index=calls.index, dtype="datetime64[ns]")
@@ -155,7 +159,10 @@ def scheduled_exits(
         has = ~np.isnan(later_pos)
         if has.any():
             later = book.iloc[later_pos[has].astype(int)]
-            down_session = entry_sessions(later["start_date"].reset_index(drop=True), convention)
+            later_start = delayed_start_dates(
+                later["start_date"].reset_index(drop=True), convention, delay_sessions
+            )
+            down_session = entry_sessions(later_start, convention)
             due[has] = down_session.to_numpy()
             why[has] = [
                 f"downgraded to {r} by {c}"
@@ -234,7 +241,9 @@ def exit_schedule(calls, entry, ok, grid, closes, fills, value_m, spec, book) ->
     tcol = closes.columns.get_indexer(calls["ticker"])
     safe_t = np.maximum(tcol, 0)
     fill_m = fills.reindex(grid).to_numpy(dtype=float)
-    due = scheduled_exits(calls, entry["entry_session"], spec.exit, spec.entry, book)
+    due = scheduled_exits(
+        calls, entry["entry_session"], spec.exit, spec.entry, book, spec.entry_delay_sessions
+    )
     if spec.exit.rule == "target" or spec.exit.stop_pct:
         from tracker.backtest.target_exit import price_exits
 

@@ -53,6 +53,10 @@ DEFAULT_RATING_WEIGHTS: dict[str, float] = {
 }
 
 
+#: The longest entry delay accepted, in sessions (about a year of HKEX sessions).
+MAX_ENTRY_DELAY_SESSIONS = 250
+
+
 def _spec_name(value: str) -> str:
     if not SPEC_NAME.match(value):
         raise ValueError(
@@ -202,6 +206,8 @@ class BacktestSpec(SpecRecord):
     description: str = ""
     select: Selection = Selection()
     entry: Literal[ENTRY_CONVENTIONS] = DEFAULT_ENTRY
+    #: Sessions between the usual entry session and the one traded (0: the usual one).
+    entry_delay_sessions: int = Field(0, ge=0, le=MAX_ENTRY_DELAY_SESSIONS)
     exit: ExitRule = ExitRule()
     sizing: Sizing = Sizing()
     capital_hkd: Annotated[float, AfterValidator(_positive_capital)] = 1_000_000.0

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tracker.cli._options import load_settings, parse_date
-from tracker.cli.output import Col, OutputFormat, chosen_format, emit_rows, note, problem
+from tracker.cli.output import Col, OutputFormat, banner, chosen_format, emit_rows, note, problem
 
 if TYPE_CHECKING:
     from tracker.backtest.run import RunOutcome
@@ -123,6 +123,123 @@ def run(
         webbrowser.open((outcome.path / "report.html").resolve().as_uri())
 
 
+@app.command()
+def sweep(
+    spec: Annotated[Path, typer.Argument(help="Backtest spec (backtests/*.yaml).")],
+    vary: Annotated[
+        list[str],
+        typer.Option(
+            "--vary",
+            help="FIELD=V1,V2,... (repeatable): exit.months, exit.rule, entry,"
+            " entry_delay_sessions, sizing.max_positions, sizing.method, costs (on/off).",
+        ),
+    ],
+    heatmap: Annotated[
+        str | None,
+        typer.Option(help="Two varied fields for the report's heatmap, e.g. exit.months,costs."),
+    ] = None,
+    fmt: FormatOption = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Use only calls and prices known on this date (YYYY-MM-DD)."),
+    ] = None,
+    source: Annotated[
+        str, typer.Option(help="Where to fetch missing prices: yahoo, csv:DIR or simulated.")
+    ] = "yahoo",
+    offline: Annotated[bool, typer.Option("--offline", help="Use the price store only.")] = False,
+    runs_dir: Annotated[
+        Path | None, typer.Option(help="Where run folders go (default: runs/ next to the spec).")
+    ] = None,
+) -> None:
+    """Run many variants of a spec in one simulation: the product of the --vary values.
+
+    Prints one row per variant (varied fields, final equity, returns, Sharpe,
+    drawdown, trades, costs) and writes a folder with sweep.json, variants.csv and a
+    report with a heatmap and the excess return against entry delay.
+
+    Example: tracker backtest sweep backtests/huaan-hk-internet-2025.yaml
+    --vary entry_delay_sessions=0,1,2,5,10,20 --vary costs=on,off --offline
+    """
+    from tracker.backtest.run import configure_numba_cache
+    from tracker.backtest.sweep_run import run_sweep_file, sweep_document
+    from tracker.cli._render import stderr, write_json
+
+    settings = load_settings()
+    cutoff = parse_date(as_of, "--as-of")
+    configure_numba_cache(settings.home)  # before vectorbt is imported
+    src = None
+    if not offline:
+        from tracker.prices import source_from_spec
+
+        src = source_from_spec(source, settings.home)
+    err = stderr()
+    outcome = run_sweep_file(
+        spec,
+        settings,
+        vary,
+        heatmap=[f.strip() for f in heatmap.split(",")] if heatmap else None,
+        as_of=cutoff,
+        source=src,
+        runs_dir=runs_dir,
+        progress=lambda msg: err.print(f"[dim]{msg}…[/dim]"),
+        command=" ".join(
+            ["tracker", "backtest", "sweep", str(spec)]
+            + [f"--vary {v}" for v in vary]
+            + (["--as-of", as_of] if as_of else [])
+            + (["--offline"] if offline else ["--source", source])
+        ),
+    )
+    chosen = chosen_format(fmt)
+    if outcome.banner:
+        banner(outcome.banner, chosen)
+    note(*(f"note: {line}" for line in outcome.notes))
+    if chosen is OutputFormat.json:
+        write_json({"notice": outcome.banner, **sweep_document(outcome.frame)})
+    elif chosen is OutputFormat.table:
+        _sweep_table(outcome)
+    else:
+        emit_rows(outcome.frame, None, chosen)
+    note(f"report: {outcome.path / 'report.html'}")
+
+
+def _sweep_table(outcome) -> None:
+    """One line per variant: the varied fields, then the statistics, formatted."""
+    from tracker.render.formats import number, pct
+
+    fields = list(outcome.sweep.fields)
+    rows = []
+    for rec in outcome.frame.to_dict(orient="records"):
+        row = {f: "" if rec[f] is None else str(rec[f]) for f in fields}
+        if rec["error"]:
+            rows.append({**row, "final_equity": f"error: {rec['error']}"})
+            continue
+        rows.append(
+            {
+                **row,
+                "final_equity": number(rec["final_equity_hkd"], 0),
+                "return": pct(rec["total_return"]),
+                "excess": pct(rec["excess_return"]),
+                "cagr": pct(rec["cagr"]),
+                "sharpe": number(rec["sharpe"]),
+                "max_dd": pct(rec["max_drawdown"]),
+                "trades": str(rec["trades"]),
+                "costs": number(rec["costs_paid_hkd"]),
+            }
+        )
+    columns = [
+        *(Col(f) for f in fields),
+        Col("final_equity", "final equity", kind="number", priority=3),
+        Col("return", kind="number", priority=2),
+        Col("excess", kind="number"),
+        Col("cagr", "CAGR", kind="number", priority=4),
+        Col("sharpe", "Sharpe", kind="number", priority=2),
+        Col("max_dd", "max DD", kind="number", priority=3),
+        Col("trades", kind="number", priority=5),
+        Col("costs", "costs (HKD)", kind="number", priority=5),
+    ]
+    emit_rows(rows, columns, OutputFormat.table, title=f"{outcome.spec.name}: {len(rows)} variants")
+
+
 @app.command("list")
 def list_cmd(
     runs_dir: Annotated[Path, typer.Option(help="Root of the run folders.")] = DEFAULT_RUNS,
@@ -140,6 +257,8 @@ def list_cmd(
         {
             "spec": r.spec,
             "run": r.run,
+            "kind": r.kind,
+            "variants": r.manifest.get("variants"),
             "as_of": r.manifest.get("as_of"),
             "total_return": r.stats.get("total_return"),
             "benchmark_return": (r.stats.get("benchmark") or {}).get("total_return"),
@@ -165,12 +284,14 @@ def list_cmd(
                 "benchmark_return": pct(r["benchmark_return"]),
                 "sharpe": number(r["sharpe"]),
                 "simulated": "yes" if r["simulated"] else "",
+                "kind": r["kind"] if r["kind"] == "run" else f"sweep of {r['variants']}",
             }
             for r in rows
         ]
     columns = [
         Col("spec"),
         Col("run"),
+        Col("kind", priority=2),
         Col("as_of", priority=3),
         Col("total_return", "return", kind="number"),
         Col("benchmark_return", "benchmark", kind="number", priority=1),
@@ -204,6 +325,9 @@ def compare(
     chosen = chosen_format(fmt)
     if chosen is OutputFormat.json:
         write_json({"a": str(a.path), "b": str(b.path), **diff})
+        return
+    if diff.get("kind") == "sweep":
+        _compare_sweeps_table(a, b, diff)
         return
     rows = []
     for row in diff["stats"]:
@@ -248,6 +372,33 @@ def compare(
         out.print("inputs: identical (same spec, calls, prices and versions)")
     for line in only:
         out.print(line, markup=False, soft_wrap=True)
+
+
+def _compare_sweeps_table(a, b, diff: dict) -> None:
+    from rich.table import Table
+
+    from tracker.cli._render import stdout
+    from tracker.render.formats import pct
+
+    out = stdout()
+    table = Table(title=f"excess return\nA = {a.path}\nB = {b.path}", title_justify="left")
+    for col in [*diff["fields"], "A", "B", "B - A"]:
+        table.add_column(col, justify="left" if col in diff["fields"] else "right")
+    for row in diff["variants"]:
+        table.add_row(
+            *(str(row[f]) for f in diff["fields"]),
+            pct(row["a"]),
+            pct(row["b"]),
+            pct(row["change"]),
+        )
+    out.print(table)
+    if diff["inputs"]:
+        inputs = Table(title="inputs that differ", title_justify="left")
+        for col in ("input", "A", "B"):
+            inputs.add_column(col, overflow="fold")
+        for row in diff["inputs"]:
+            inputs.add_row(row["input"], _short(row["a"]), _short(row["b"]))
+        out.print(inputs)
 
 
 def _fmt_stat(name: str):

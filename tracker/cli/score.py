@@ -319,6 +319,50 @@ def _print_tables(run: ScoreRun) -> None:
     )
 
 
+def _decay(settings, as_of, by, entry, benchmark, offline, source, max_stale, fmt) -> None:
+    """``--decay``: how much of each group's edge is left for a reader who acts late."""
+    from tracker.cli._render import write_json
+    from tracker.cli.output import OutputFormat, banner, chosen_format, emit_rows
+    from tracker.prices import source_from_spec
+    from tracker.render.formats import pct
+    from tracker.scoring.decay import run_decay
+
+    if fmt is Format.html:
+        raise typer.BadParameter("--decay prints table, tsv, csv or json", param_hint="--format")
+    group = (by or By.BROKER).value
+    table, notice = run_decay(
+        settings,
+        parse_date(as_of, "--as-of"),
+        group,
+        entry.value,
+        benchmark.strip().upper() if benchmark else None,
+        None if offline else source_from_spec(source, settings.home),
+        max_stale,
+    )
+    chosen = chosen_format(None if fmt is None else fmt.value)
+    if chosen is OutputFormat.json:
+        write_json({"notice": notice, "by": group, "groups": table.to_dict(orient="records")})
+        return
+    if notice:
+        banner(notice, chosen)
+    if chosen is not OutputFormat.table:
+        emit_rows(table, None, chosen)
+        return
+    shown = table.copy()
+    for col in shown.columns[2:]:
+        shown[col] = [pct(v, 1, signed=not col.startswith("left")) for v in shown[col]]
+    shown.columns = [
+        c.replace("excess_d", "+").replace("left_d", "left at +") for c in shown.columns
+    ]
+    emit_rows(
+        shown,
+        _columns(shown, {}, default=1),
+        OutputFormat.table,
+        title="Mean directional excess at the horizon, entering N sessions after the usual"
+        " entry (calls matured at every delay)",
+    )
+
+
 def score_cmd(
     as_of: Annotated[
         str | None,
@@ -367,6 +411,14 @@ def score_cmd(
             help="table (default on a terminal), tsv (default in a pipe), csv, json or html.",
         ),
     ] = None,
+    decay: Annotated[
+        bool,
+        typer.Option(
+            "--decay",
+            help="Mean excess at the horizon per group for entries 0, 1, 2, 5, 10 and 20"
+            " sessions after the usual entry (price basis).",
+        ),
+    ] = False,
 ) -> None:
     """Score every call against its benchmark by the report's own rating bands.
 
@@ -388,6 +440,9 @@ def score_cmd(
     from tracker.scoring.run import run_score
 
     settings = load_settings()
+    if decay:
+        _decay(settings, as_of, by, entry, benchmark, offline, source, max_stale, fmt)
+        return
     run = run_score(
         settings,
         parse_date(as_of, "--as-of"),

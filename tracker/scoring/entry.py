@@ -192,3 +192,34 @@ def entry_points(
         },
         index=calls.index,
     )
+
+
+def delayed_start_dates(
+    start_dates: pd.Series, convention: str = DEFAULT_ENTRY, delay_sessions: int = 0
+) -> pd.Series:
+    """Start dates that move each call's entry ``delay_sessions`` sessions later.
+
+    A reader who acts ``N`` sessions late enters on the ``N``-th session after
+    the usual entry session. Handing these dates to :func:`entry_sessions` or
+    :func:`entry_points` gives that session under the same convention: for
+    ``next-close`` and ``next-open`` the session before it, for ``same-close``
+    the session itself. With ``delay_sessions = 0`` the dates are returned
+    unchanged.
+
+    Parameters
+    ----------
+    start_dates
+        Naive dates (``seen`` else ``published``).
+    convention
+        One of :data:`ENTRY_CONVENTIONS`.
+    delay_sessions
+        Sessions of delay, ``>= 0``.
+    """
+    if delay_sessions == 0:
+        return start_dates
+    if delay_sessions < 0:
+        raise TrackerError(f"an entry delay of {delay_sessions} sessions must be 0 or more")
+    usual = entry_sessions(start_dates, convention)
+    back = 0 if convention == "same-close" else 1
+    shifted = sessions.sessions_after(pd.DatetimeIndex(usual), delay_sessions - back)
+    return pd.Series(shifted, index=start_dates.index, name=start_dates.name)
