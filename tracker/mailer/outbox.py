@@ -14,7 +14,7 @@ Statuses, in the order a send moves through them:
     final "." yet, so it cannot have accepted the message: after a crash the
     recipient is served again (with the same Message-ID).
 ``committing``
-    Recorded just before the final "."; after the server's 250 it becomes
+    Recorded just before the final "."; after the server's 2xx it becomes
     ``sent``. A row left here by a crash is *in doubt*: the server may or may
     not have accepted it. It counts as served (see :func:`send_week`).
 ``sent``
@@ -359,13 +359,16 @@ def send_week(
 
     Each recipient's row goes ``sending`` (before the SMTP transaction) →
     ``committing`` (just before the final ".", from which the server may
-    accept) → ``sent`` (after its 250). After a crash, a ``sending`` row is
+    accept) → ``sent`` (after its 2xx). After a crash, a ``sending`` row is
     served again with the same Message-ID: the server never saw the end of
     that message, and a server discards a transaction whose data did not end
     (RFC 5321 §4.1.1.4), so nothing was delivered. A ``committing`` row is *in
     doubt* and counts as delivered: a duplicate is what this ledger exists to
     prevent, and the log names the Message-ID so the user can check the
-    server's log; ``--force`` resends the whole week.
+    server's log; ``--force`` resends the whole week. A connection found lost
+    just before the "." (or whose "." could not be written) is an ordinary
+    transient failure: the row goes back to ``sending`` and is retried. Only a
+    "." that left with no reply, or an unreadable one, leaves a row in doubt.
 
     No ledger beside an SMTP session can be exact at every instant: the ".",
     which lets the server accept, and the ledger's record of it are two
