@@ -181,9 +181,47 @@ def load_book(
             reports.append(load_report(path, scales, registry, today))
         except InvalidInput as exc:
             problems += exc.problems
+    problems += duplicate_reports(reports)
     if problems:
         raise InvalidInput(problems)
     return CallBook(tuple(reports), scales)
+
+
+def duplicate_reports(reports: Sequence[LoadedReport]) -> list[Problem]:
+    """One problem per file that repeats an earlier file's report.
+
+    Two files are one report when they name the same broker (English or local
+    name) and publication date, and either the same title (case and spacing
+    aside; names are already normalised) or the same calls (tickers and
+    ratings): loading both would count each call twice.
+    """
+    first: dict[tuple, Path] = {}
+    problems = []
+    for loaded in reports:
+        rep = loaded.report
+        brokers = {rep.broker.casefold()}
+        if rep.broker_local:
+            brokers.add(rep.broker_local.casefold())
+        title = " ".join(rep.title.split()).casefold()
+        calls = tuple(sorted((r.ticker, r.rating) for r in rep.recommendations))
+        keys = [(b, rep.published, "title", title) for b in brokers]
+        if calls:
+            keys += [(b, rep.published, "calls", calls) for b in brokers]
+        earlier = next((first[k] for k in keys if k in first), None)
+        if earlier is not None:
+            problems.append(
+                Problem(
+                    str(loaded.path),
+                    None,
+                    "",
+                    f"the same report as {earlier} ({rep.broker}, published {rep.published}):"
+                    " its calls would count twice; keep one of the two files",
+                )
+            )
+            continue
+        for k in keys:
+            first[k] = loaded.path
+    return problems
 
 
 def call_records(reports: Iterable[LoadedReport], scales: dict[str, RatingScale]) -> list[dict]:
@@ -246,10 +284,15 @@ def call_matcher(
     """A predicate on one call record: true when it matches every given filter.
 
     Each list matches any of its values; broker and analyst match
-    case-insensitively, against the English or the local name.
+    case-insensitively, against the English or the local name, after
+    :func:`tracker.fields.normalise_name` (a zero-width space typed in a filter
+    matches as if absent).
     """
-    want_brokers = {b.casefold() for b in brokers}
-    want_analysts = {a.casefold() for a in analysts}
+    from tracker.fields import normalise_name
+
+    # The same rule as the names in the files: NFKC, no invisible characters.
+    want_brokers = {normalise_name(b).casefold() for b in brokers}
+    want_analysts = {normalise_name(a).casefold() for a in analysts}
 
     def day(value: Any) -> date:
         return value.date() if hasattr(value, "date") and callable(value.date) else value
