@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from tracker.errors import InputFileError, InvalidInput, Problem
 from tracker.recs.models import RatingScale, Report
-from tracker.recs.yamlio import dump_yaml, load_yaml, problems_from, read_text, write_atomic
+from tracker.recs.yamlio import load_yaml, problems_from, read_text
 
 
 def _today() -> date:
@@ -332,34 +332,61 @@ def append_recommendation(
 ) -> dict[str, Any]:
     """Resolve ``name`` and append a recommendation to the report file at ``path``.
 
-    The file keeps its comments and key order; it is validated with the new
-    call before it is written (atomically), so a bad call never reaches disk.
+    The file keeps its comments, key order, flow style, indentation, line
+    ends, byte-order mark and permission bits (:mod:`tracker.recs.edit`); it is
+    validated with the new call before it is written (atomically), so a bad
+    call never reaches disk. Writers of one file take turns: the file is read
+    under a lock, so concurrent appends all land.
 
     Returns
     -------
     dict
         The recommendation as written.
+
+    Raises
+    ------
+    InvalidInput
+        The file is invalid, or would be with the new call (whose problems
+        carry no line number: it is not in the file).
+    FileBusy
+        Another writer kept the file locked too long.
     """
-    loaded = load_report(path, scales, registry, today)  # the file must be valid to begin with
-    data = load_yaml(path)
+    from tracker.recs.edit import dump, exclusive, form_of, write_in_form
+
     ticker = registry.resolve(name)
-    # Store the canonical rating; an unknown word is kept so validation names it.
-    canonical = scales[loaded.report.scale].canonical_rating(rating) or rating
-    entry: dict[str, Any] = {"name": name, "ticker": ticker, "rating": canonical}
-    if target is not None:
-        entry["target"] = {"value": target, "currency": currency}
-    if note:
-        entry["note"] = note
-    if "recommendations" not in data or data["recommendations"] is None:
-        data["recommendations"] = []
-    data["recommendations"].append(entry)
-    text = dump_yaml(data)
-    candidate = load_yaml(path, text)
-    context = {"scales": scales, "registry": registry, "today": today or _today()}
-    context["scale"] = scales.get(candidate.get("scale"))
-    try:
-        Report.model_validate(candidate, context=context)
-    except ValidationError as exc:
-        raise InvalidInput(problems_from(exc, path, candidate)) from None
-    write_atomic(path, text)
+    with exclusive(path):
+        loaded = load_report(path, scales, registry, today)  # valid to begin with
+        original = read_text(path)
+        data = load_yaml(path, original)
+        form = form_of(path, original, data)
+        # Store the canonical rating; an unknown word is kept so validation names it.
+        canonical = scales[loaded.report.scale].canonical_rating(rating) or rating
+        entry: dict[str, Any] = {"name": name, "ticker": ticker, "rating": canonical}
+        if target is not None:
+            entry["target"] = {"value": target, "currency": currency}
+        if note:
+            entry["note"] = note
+        if "recommendations" not in data or data["recommendations"] is None:
+            data["recommendations"] = []
+        data["recommendations"].append(entry)
+        new_index = len(data["recommendations"]) - 1
+        text = dump(data, form.layout)
+        candidate = load_yaml(path, text)
+        context = {"scales": scales, "registry": registry, "today": today or _today()}
+        context["scale"] = scales.get(candidate.get("scale"))
+        try:
+            Report.model_validate(candidate, context=context)
+        except ValidationError as exc:
+            found = problems_from(exc, path, candidate)
+            new = f"recommendations.{new_index}"
+            # The new call's lines exist only in the candidate text: give no line.
+            raise InvalidInput(
+                [
+                    Problem(p.file, None, p.field, p.message)
+                    if p.field == new or p.field.startswith(new + ".")
+                    else p
+                    for p in found
+                ]
+            ) from None
+        write_in_form(path, text, form)
     return entry
