@@ -9,7 +9,6 @@ message is delivered once; a reply after the "." that is neither 2xx, 4xx nor
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
