@@ -170,6 +170,10 @@ class Outbox:
             if version == 0:
                 conn.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
+            from tracker.storage import disk_full, is_disk_failure
+
+            if is_disk_failure(exc):
+                raise disk_full(self.path, exc, "nothing was sent") from None
             raise OutboxError(
                 f"cannot open the outbox {self.path}: {exc}; move it aside to start a new ledger"
                 " (the week's recipients would then be sent to again)"
@@ -270,6 +274,18 @@ class Outbox:
         if status not in STATUSES:
             raise ValueError(f"unknown outbox status {status!r}")
         now = _utc_now()
+        try:
+            self._record(week, round, recipient, message_id, status, error, attempt, sync, now)
+        except sqlite3.DatabaseError as exc:
+            from tracker.storage import disk_full, is_disk_failure
+
+            if is_disk_failure(exc):
+                # Before a send, the row is not recorded and nothing goes out; after one,
+                # the row keeps its last recorded status (see the module doc).
+                raise disk_full(self.path, exc, f"{recipient} keeps its last status") from None
+            raise OutboxError(f"cannot write the outbox {self.path}: {exc}") from None
+
+    def _record(self, week, round, recipient, message_id, status, error, attempt, sync, now):
         with self._connection() as conn:
             if not sync:
                 conn.execute("PRAGMA synchronous=NORMAL")

@@ -314,8 +314,13 @@ def call_matcher(
 
 def filter_calls(calls: pd.DataFrame, **filters: Any) -> pd.DataFrame:
     """The rows of a calls frame matching :func:`call_matcher` ``(**filters)``."""
+    import pandas as pd
+
     match = call_matcher(**filters)
-    keep = [match(row) for row in calls.to_dict(orient="records")]
+    # A boolean Series: an empty list would select no *columns* from an empty frame.
+    keep = pd.Series(
+        [match(row) for row in calls.to_dict(orient="records")], index=calls.index, dtype=bool
+    )
     return calls[keep].reset_index(drop=True)
 
 

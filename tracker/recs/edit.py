@@ -109,7 +109,16 @@ def form_of(path: Path, text: str, data: Any) -> FileForm:
 
 def write_in_form(path: Path, text: str, form: FileForm) -> None:
     """Replace ``path`` atomically with ``text`` in ``form`` (same permission bits)."""
+    from tracker.storage import output_error
+
     data = form.render(text).encode("utf-8")
+    try:
+        _replace(path, data, form)
+    except OSError as exc:
+        raise output_error(path, exc, "the file is unchanged") from None
+
+
+def _replace(path: Path, data: bytes, form: FileForm) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
