@@ -171,16 +171,14 @@ def write_run(
 
 
 def is_complete(run_dir: Path) -> bool:
-    """A run folder named like a run (no leading dot) with a readable manifest."""
+    """A run folder named like a run (no leading dot) holding every run file.
+
+    Whether the files' content is whole is :func:`tracker.backtest.runcheck.run_problems`'s
+    question: a damaged run is named as such, not mistaken for a missing one.
+    """
     if run_dir.name.startswith(".") or not _RUN_NAME.match(run_dir.name):
         return False
-    if not all((run_dir / f).is_file() for f in RUN_FILES):
-        return False
-    try:
-        json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return True
+    return all((run_dir / f).is_file() for f in RUN_FILES)
 
 
 @dataclass(frozen=True)
