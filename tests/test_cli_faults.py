@@ -293,3 +293,28 @@ def test_max_stale_bound_in_the_library():
         with pytest.raises(ScoringInputError, match="from 0 to 2460"):
             _check_arguments(calls, None, None, "next-close", bad)
     _check_arguments(calls, None, None, "next-close", MAX_STALE_SESSIONS)  # the bound itself
+
+
+# --------------------------------------------------------------------------- no calls
+
+
+@pytest.mark.parametrize("as_of", ["2020-01-01", "2025-05-05", "2000-01-03"])
+def test_backtest_as_of_before_every_call_selects_nothing_cleanly(tmp_path, as_of, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    spec = ROOT / "backtests" / "huaan-hk-internet-2025.yaml"
+    result = runner.invoke(
+        app,
+        ["backtest", "run", str(spec), "--as-of", as_of, "--offline", "--runs-dir", str(tmp_path)],
+    )
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines()[-1].startswith(
+        f"error: spec 'huaan-hk-internet-2025' selects none of the 0 calls known on {as_of}"
+    )
+
+
+def test_filtering_an_empty_book_keeps_its_columns():
+    from tracker.recs.book import CALL_COLUMNS, filter_calls
+
+    empty = pd.DataFrame(columns=CALL_COLUMNS)
+    out = filter_calls(empty, brokers=["Huaan Securities"])
+    assert list(out.columns) == CALL_COLUMNS and out.empty
