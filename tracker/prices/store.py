@@ -105,7 +105,7 @@ def _iso(ts) -> str:
 def _bar_rows(symbol: str, bars: pd.DataFrame) -> Iterator[tuple]:
     """Rows to insert, in ``bars`` table column order (NaN becomes NULL)."""
     values = bars[list(BAR_COLUMNS)].astype("float64").to_numpy()
-    flags = placeholder_mask(bars).to_numpy()
+    flags = placeholder_mask(bars, symbol).to_numpy()
     dates = bars.index.strftime(_DATE_FMT)
     for d, row, flag in zip(dates, values, flags, strict=True):
         yield (symbol, d, *(None if np.isnan(v) else float(v) for v in row), int(flag))

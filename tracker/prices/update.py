@@ -36,6 +36,7 @@ from tracker.prices.source import (
     UpdateSummary,
     check_bars,
     empty_bars,
+    placeholder_mask,
 )
 from tracker.prices.store import PriceStore, SeriesMeta
 
@@ -157,9 +158,27 @@ def _fetch(source: PriceSource, symbol: str, lo: pd.Timestamp, hi: pd.Timestamp)
         raise FetchFailed(symbol, f"{type(exc).__name__}: {exc}") from None
     bars = check_bars(raw, symbol)
     bars = bars[(bars.index >= lo) & (bars.index <= hi) & bars["close"].notna()]
+    # The row set is the HKEX calendar: a bar on a holiday or weekend is no session.
+    on_calendar = bars.index.isin(sessions.all_sessions())
+    dropped = bars.index[~on_calendar]
+    bars = bars[on_calendar]
     if bars.empty:
-        raise EmptyResult(symbol, f"no bars {lo.date()}..{hi.date()}")
+        extra = f" ({len(dropped)} off the HKEX calendar ignored)" if len(dropped) else ""
+        raise EmptyResult(symbol, f"no bars {lo.date()}..{hi.date()}{extra}")
+    if len(dropped):
+        bars.attrs["note"] = (
+            f"{len(dropped)} bar(s) off the HKEX calendar ignored (first {dropped[0].date()})"
+        )
     return bars
+
+
+def _load_notes(symbol: str, *frames: pd.DataFrame | None) -> list[str]:
+    """What loading ``frames`` left out or flagged: off-calendar bars, placeholders."""
+    notes = [f.attrs["note"] for f in frames if f is not None and f.attrs.get("note")]
+    flat = sum(int(placeholder_mask(f, symbol).sum()) for f in frames if f is not None)
+    if flat:
+        notes.append(f"{flat} placeholder bar(s) (flat, no volume) kept without a price")
+    return notes
 
 
 def _update_one(store: PriceStore, source: PriceSource, symbol: str, w: _Window) -> SymbolResult:
@@ -197,6 +216,7 @@ def _full(
         replace=replace,
     )
     notes = [f"replaced data from {meta.source}"] if replace else []
+    notes += _load_notes(symbol, bars)
     short = _short_note(bars.index[-1], w.until)
     notes += [short] if short else []
     return SymbolResult(
@@ -355,7 +375,7 @@ def _refetch(
         replace=True,
     )
     fresh = bars.index.difference(stored.index)
-    notes = [f"{what}: {why}"]
+    notes = [f"{what}: {why}", *_load_notes(symbol, bars)]
     short = _short_note(bars.index[-1], w.until)
     notes += [short] if short else []
     return SymbolResult(
