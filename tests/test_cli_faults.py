@@ -221,6 +221,10 @@ def damage(run: Path, name: str, how: str) -> None:
         data = json.loads(text)
         data["trades"] = True
         path.write_text(json.dumps(data))
+    elif how == "bench-string":
+        data = json.loads(text)
+        data["benchmark"] = "HSI"
+        path.write_text(json.dumps(data))
     elif how == "list":
         path.write_text("[1, 2]\n")
     elif how == "empty":
@@ -239,6 +243,7 @@ DAMAGES = [
     ("stats.json", "string-stat", "stats.json: total_return is '0.1', not a number"),
     ("stats.json", "bool-stat", "stats.json: trades is True, not a number"),
     ("stats.json", "list", "stats.json: expected a JSON object of fields, found a list"),
+    ("stats.json", "bench-string", "stats.json: benchmark is 'HSI', not an object of figures"),
     ("stats.json", "cut", "stats.json: not JSON"),
     ("manifest.json", "empty", "manifest.json: empty"),
     ("manifest.json", "empty-object", "manifest.json: expected a JSON object of fields"),

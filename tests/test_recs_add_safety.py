@@ -99,7 +99,11 @@ def test_add_keeps_the_permission_bits(project, mode):
         (["--rating", "强烈买入"], "recommendations.1.rating", "unknown rating '强烈买入'"),
         (["--rating", "attention", "--target", "-3"], "recommendations.1.target.value", ""),
         (["--rating", "attention", "--target", "nan"], "recommendations.1.target.value", ""),
-        (["--rating", "attention", "--note", "x\x1by"], "recommendations.1.note", "control character U+001B"),
+        (
+            ["--rating", "attention", "--note", "x\x1by"],
+            "recommendations.1.note",
+            "control character U+001B",
+        ),
     ],
     ids=["rating", "negative-target", "nan-target", "escape-in-note"],
 )

@@ -103,6 +103,15 @@ def run_problems(run_dir: Path, stat_names: tuple[str, ...]) -> list[str]:
         for name in stat_names:
             if name in stats and not _number(stats[name]):
                 problems.append(f"stats.json: {name} is {stats[name]!r}, not a number")
+        bench = stats.get("benchmark", {})
+        if not isinstance(bench, dict):
+            problems.append(f"stats.json: benchmark is {bench!r}, not an object of figures")
+        else:
+            problems += [
+                f"stats.json: benchmark.{k} is {v!r}, not a number"
+                for k, v in bench.items()
+                if not _number(v)
+            ]
     for name, columns in CSV_COLUMNS.items():
         problem = _csv_problem(run_dir / name, columns)
         problems += [problem] if problem else []
