@@ -18,12 +18,13 @@ a message in our words, so a YAML slip is reported instead of scored:
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AllowInfNan, BeforeValidator
+from pydantic import AfterValidator, BeforeValidator
 
 from tracker.constants import CALENDAR_START
 
@@ -111,7 +112,15 @@ def _text(value: str) -> str:
     return value
 
 
-Number = Annotated[float, BeforeValidator(_not_bool), AllowInfNan(False)]
+def _finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise ValueError(f"expected a finite number, got {value}")
+    return value
+
+
+#: A float that is not a boolean (fields with their own range check use this).
+Real = Annotated[float, BeforeValidator(_not_bool)]
+Number = Annotated[Real, AfterValidator(_finite)]
 Whole = Annotated[int, BeforeValidator(_not_bool)]
 Day = Annotated[date, BeforeValidator(_day), AfterValidator(_from_earliest)]
 Name = Annotated[str, AfterValidator(_name)]

@@ -34,7 +34,7 @@ from pydantic import (
 
 from tracker.constants import DEFAULT_BENCHMARK, RATINGS
 from tracker.errors import InvalidInput, Problem
-from tracker.fields import Day, Name, Number, Whole
+from tracker.fields import Day, Name, Number, Real, Whole
 from tracker.recs.models import Line, Rating, Ticker
 from tracker.recs.yamlio import load_yaml, problems_from, read_text
 
@@ -203,7 +203,7 @@ class BacktestSpec(SpecRecord):
     entry: Literal["next-close", "next-open", "same-close"] = "next-close"
     exit: ExitRule = ExitRule()
     sizing: Sizing = Sizing()
-    capital_hkd: Annotated[Number, AfterValidator(_positive_capital)] = 1_000_000.0
+    capital_hkd: Annotated[Real, AfterValidator(_positive_capital)] = 1_000_000.0
     costs: Costs = Costs()
     board_lots: bool = True
     benchmark: Annotated[str, AfterValidator(_benchmark_symbol)] = DEFAULT_BENCHMARK
