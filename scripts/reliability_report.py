@@ -68,6 +68,31 @@ CATEGORIES = {
     "control characters: refused, or the message has exactly its headers and one recipient",
     "output: HTML escaping": "call notes, names, brokers and analysts holding HTML in the "
     "scorecard page and e-mail, `tracker score --format html`, a backtest report",
+    "mail: SMTP replies and drops around the final dot": "a real SMTP server drops the "
+    "connection (close or reset) after 0, 1, a few or all lines of a message's DATA, or answers "
+    "the final dot with any 2xx, an unreadable line, a 4xx or a 5xx; the week is sent twice and "
+    "the server counts one copy per recipient",
+    "concurrency: recs add on one file": "8 (long: 12) `tracker recs add` processes start "
+    "together on one report file, each with its own call: every call lands once",
+    "recs add: the file keeps its form": "report files in three indentations and flow style, "
+    "CRLF or LF, with or without a BOM, in several permission modes get a call: the old bytes "
+    "are kept exactly, the new call follows their form, the mode is unchanged",
+    "prices: history revised between updates": "a typo, a corrected typo, a dividend, a split "
+    "or a split applied a day late on any session between two updates: the store ends as the "
+    "source's series when the revision shows in the re-asked sessions, else old plus new",
+    "prices: curl transfer faults": "curl_cffi's own exceptions (HTTP/2 stream, framing, "
+    "partial file, timeout, empty reply, send/receive errors, refused) raised 0-4 times under "
+    "yfinance, then an answer; answers without adjclose",
+    "faults: full disk": "`tracker prices update` and `tracker recs add` under `ulimit -f` "
+    "limits, run folders meeting ENOSPC, EDQUOT or EFBIG at each file: one line, exit 75, "
+    "the store, the file or the runs folder as before",
+    "backtest: damaged run folders": "each run file damaged (strings and booleans for "
+    "numbers, JSON lists, empty or cut files, missing columns, ragged rows): `backtest compare` "
+    "names the file, `backtest list` shows only whole runs",
+    "inputs: numbers, dates and names": "booleans, NaN and infinities in every numeric field "
+    "of calls, scales, specs and tracker.toml; compact, short, timed and pre-2000 dates; "
+    "zero-width, bidi and control characters in broker and analyst names; one report saved "
+    "under two names",
 }
 
 #: Failed-test lines from pytest look like this; shown in the report.

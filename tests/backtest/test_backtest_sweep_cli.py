@@ -125,14 +125,13 @@ def test_library_sweep_has_the_same_trades_as_each_run(env):
         HUAAN,
         settings,
         ["exit.rule=fixed,horizon", "exit.months=3", "sizing.max_positions=5,15"],
-        offline=True,
         runs_dir=env["tmp"] / "sw",
     )
     assert len(out.sweep.variants) == 4
     for v, res in zip(out.sweep.variants, out.sweep.results, strict=True):
         path = env["tmp"] / "v.yaml"
         path.write_text(json.dumps(v.spec.model_dump(mode="json"), ensure_ascii=False))
-        alone = run_spec_file(path, settings, offline=True, runs_dir=env["tmp"] / "one")
+        alone = run_spec_file(path, settings, runs_dir=env["tmp"] / "one")
         assert isinstance(v.spec, BacktestSpec)
         assert res.final_equity == pytest.approx(alone.result.final_equity, abs=1e-9)
         assert res.trades.equals(alone.result.trades)

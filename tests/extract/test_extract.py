@@ -344,4 +344,6 @@ def test_cli_draft_without_a_date_does_not_validate(shared_dir, recs_dir):
     )
     check = runner.invoke(app, ["recs", "validate", str(out)])
     assert check.exit_code == 1
-    assert f"{out}:" in check.stderr and ": published: Input should be a valid date" in check.stderr
+    assert (
+        f"{out}:" in check.stderr and ": published: expected a date as YYYY-MM-DD" in check.stderr
+    )

@@ -7,6 +7,7 @@ import email
 import email.policy
 import socket
 import ssl
+import struct
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -16,7 +17,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 USERNAME = "tracker-bot"
 
@@ -46,6 +47,11 @@ class Mailroom:
     the next messages; ``rcpt_replies`` refuse given addresses every time;
     ``hold`` makes the server wait, before replying to RCPT or to the end of
     DATA for one address, until ``release`` is set (``reached`` says it waits).
+    ``accept_reply`` is the reply that accepts a message (any 2xx, or garbage
+    after which the message is still kept). ``drops`` is how many of the next
+    DATA commands the server abandons after reading ``drop_after_lines`` lines
+    of the message, before its final "." (``drop_reset``: a TCP reset rather
+    than a close); ``dropped`` is set each time.
     """
 
     received: list[Received] = field(default_factory=list)
@@ -55,6 +61,11 @@ class Mailroom:
     reached: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
     transactions: int = 0
+    accept_reply: str = "250 2.0.0 Message accepted for delivery"
+    drops: int = 0
+    drop_after_lines: int = 0
+    drop_reset: bool = False
+    dropped: threading.Event = field(default_factory=threading.Event)
 
     async def _maybe_hold(self, stage: str, address: str) -> None:
         if self.hold == (stage, address):
@@ -77,10 +88,39 @@ class Mailroom:
             Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
         )
         await self._maybe_hold("DATA", envelope.rcpt_tos[0])
-        return "250 2.0.0 Message accepted for delivery"
+        return self.accept_reply
 
     def to(self, address: str) -> list[Received]:
         return [r for r in self.received if address in r.rcpt_tos]
+
+
+class DroppingSMTP(SMTP):
+    """aiosmtpd's server, able to abandon a DATA command half-way (see :class:`Mailroom`)."""
+
+    async def smtp_DATA(self, arg: str) -> None:
+        room = self.event_handler
+        if not isinstance(room, Mailroom) or room.drops <= 0 or not self.envelope.rcpt_tos:
+            return await super().smtp_DATA(arg)
+        room.drops -= 1
+        await self.push("354 End data with <CR><LF>.<CR><LF>")
+        for _ in range(room.drop_after_lines):
+            await self._reader.readuntil(b"\r\n")
+        if room.drop_reset:
+            sock = self.transport.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.transport.abort()
+        else:
+            self.transport.close()
+        # The transport closes its socket in a callback it has just scheduled; this one
+        # runs after it, so "dropped" means the client's side can already see the drop.
+        asyncio.get_running_loop().call_soon(room.dropped.set)
+        # Read no further: closing the connection cancels this coroutine.
+        await asyncio.Event().wait()
+
+
+class _Controller(Controller):
+    def factory(self):
+        return DroppingSMTP(self.handler, **self.SMTP_kwargs)
 
 
 def authenticator_for(password: str):
@@ -105,7 +145,7 @@ class Server:
         self.controller: Controller | None = None
 
     def start(self) -> None:
-        self.controller = Controller(
+        self.controller = _Controller(
             self.handler, hostname="127.0.0.1", port=self.port, ready_timeout=10, **self.kwargs
         )
         self.controller.start()

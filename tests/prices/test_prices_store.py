@@ -76,11 +76,11 @@ def test_incremental_update_asks_only_for_missing_sessions(tracker_home):
     assert src.calls == [("0700.HK", "2025-01-06", "2025-01-08")]
     assert first.results[0].status == "fetched" and first.results[0].rows_added == 3
 
-    # Four sessions later: only 01-09..01-14 are missing; the request starts at the last
-    # stored bar (01-08), one session of overlap to detect a change of adjustment basis.
+    # Four sessions later: only 01-09..01-14 are missing; the request starts five stored
+    # bars back (only three are stored: 01-06), an overlap that shows a moved history.
     src.calls.clear()
     second = update_prices(store, src, ["0700.HK"], since="2025-01-06", now=AFTER[D("2025-01-14")])
-    assert src.calls == [("0700.HK", "2025-01-08", "2025-01-14")]
+    assert src.calls == [("0700.HK", "2025-01-06", "2025-01-14")]
     r = second.results[0]
     assert (r.status, r.rows_added, str(r.first), str(r.last)) == (
         "fetched",
@@ -89,10 +89,10 @@ def test_incremental_update_asks_only_for_missing_sessions(tracker_home):
         "2025-01-14",
     )
 
-    # Earlier history: from 01-02 up to the first stored bar (01-06, the overlap).
+    # Earlier history: from 01-02 up to the fifth stored bar (01-06..01-10 overlap).
     src.calls.clear()
     third = update_prices(store, src, ["0700.HK"], since="2025-01-02", now=AFTER[D("2025-01-14")])
-    assert src.calls == [("0700.HK", "2025-01-02", "2025-01-06")]
+    assert src.calls == [("0700.HK", "2025-01-02", "2025-01-10")]
     assert third.results[0].rows_added == 2
 
     # Nothing missing: the source is not asked at all.
@@ -155,7 +155,12 @@ def test_new_dividend_rebases_stored_total_return_basis(tracker_home):
     stored = store.read_bars("X")
     assert stored["adj_close"].tolist() == pytest.approx(adj, rel=1e-12)
     assert stored["close"].tolist() == CLOSES  # the price basis does not move
-    assert "total x" in result.results[0].note
+    # The stored 01-06 (the first of the five overlap bars, the third session) is 102;
+    # at the source 102 * f.
+    assert result.results[0].note == (
+        f"re-fetched the series: the 2025-01-06 adjusted close is {102 * f:.6g} at the source,"
+        " 102 in the store"
+    )
 
 
 def test_new_split_rebases_stored_prices_and_volume(tracker_home):
@@ -198,7 +203,9 @@ def test_placeholder_overlap_bar_does_not_rebase(tracker_home):
         now=AFTER[D("2025-01-15")],
     )
     assert store.read_bars("X")["close"].tolist() == CLOSES
-    assert result.results[0].note == "basis not checked: the 2025-01-10 bar is a placeholder"
+    # The four traded overlap bars agree: no re-fetch, and the placeholder is replaced.
+    assert result.results[0].note is None
+    assert result.results[0].requested == ((D("2025-01-06").date(), D("2025-01-15").date()),)
 
 
 def test_another_source_replaces_the_series(tracker_home):

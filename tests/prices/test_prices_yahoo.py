@@ -293,12 +293,15 @@ def test_persistent_server_errors_fail():
     assert len(sleeps) == 2
 
 
-def test_malformed_json_fails_without_retry():
-    src, _, sleeps = make_source([TENCENT], {"0700.HK": [("raw", '{"chart": {"result": [')]})
+def test_malformed_json_is_retried_then_fails():
+    # A body cut short is usually whole the next time: retried like a dropped connection.
+    cut = ("raw", '{"chart": {"result": [')
+    src, _, sleeps = make_source([TENCENT], {"0700.HK": [cut] * 4})
     with pytest.raises(FetchFailed) as info:
         src.fetch("0700.HK", D("2025-01-02"), D("2025-01-08"))
     assert info.value.reason.startswith("unreadable answer from Yahoo")
-    assert sleeps == []
+    assert info.value.reason.endswith("after 4 attempts")
+    assert len(sleeps) == 3
 
 
 def test_empty_result_is_an_empty_result_with_yahoos_reason():

@@ -186,9 +186,7 @@ def test_good_file_loads_and_alias_becomes_canonical(recs_dir):
         pytest.param(
             "published: 2025-05-06",
             "published: 6 May 2025",
-            [
-                "{f}:4: published: Input should be a valid date or datetime, invalid character in year"
-            ],
+            ["{f}:4: published: expected a date as YYYY-MM-DD, e.g. 2025-09-15; got '6 May 2025'"],
             id="bad-date",
         ),
     ],

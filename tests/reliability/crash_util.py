@@ -199,7 +199,7 @@ def run_files(k: int) -> dict[str, str]:
                 "pad": pad,
             }
         ),
-        "trades.csv": "call_id,run\n" + f"c{k},{k}\n" * 100_000,
+        "trades.csv": "call_id,status,run\n" + f"c{k},closed,{k}\n" * 100_000,
         "equity.csv": "session,portfolio,cash,benchmark\n" + f"2025-01-02,{k},0,{k}\n" * 40_000,
         "report.html": f"<html><body><p>run {k}</p><!-- {pad} --></body></html>\n",
         "manifest.json": json.dumps(

@@ -79,8 +79,9 @@ def universe(symbol: str, n_sessions: int) -> Universe:
 
 #: Fault name -> script items it takes from the fake session (one attempt of the source).
 #: yfinance answers a 429 by retrying once itself with its other cookie strategy.
-TRANSIENT = ("timeout", "429", "429-retry-after", "5xx", "reset")
-FINAL = ("truncated", "malformed", "wrong-shape", "empty")
+#: A body cut short is retried: the next answer is usually whole (and not yfinance's cached one).
+TRANSIENT = ("timeout", "429", "429-retry-after", "5xx", "reset", "truncated")
+FINAL = ("malformed", "wrong-shape", "empty")
 
 
 def items(fault: str, symbol: str, rnd: random.Random) -> list:

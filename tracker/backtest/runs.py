@@ -125,13 +125,15 @@ def write_run(
     spec_dir = runs_dir / spec_name
     if not _inside(spec_dir, runs_dir):
         raise TrackerError(f"run folder for {spec_name!r} would leave {runs_dir}")
-    spec_dir.mkdir(parents=True, exist_ok=True)
+    from tracker.storage import output_dir, output_error
+
+    output_dir(spec_dir, "runs folder")
     stamp = now.strftime("%Y%m%d-%H%M%S")
     tmp = spec_dir / f".incomplete-{stamp}-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
     try:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        tmp.mkdir()
         for name, content in files.items():
             if "/" in name or name.startswith("."):
                 raise TrackerError(f"bad run file name {name!r}")
@@ -149,22 +151,22 @@ def write_run(
                 if not final.exists():
                     raise
         raise TrackerError(f"too many runs of {spec_name} at {stamp}")
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise output_error(spec_dir, exc, "no run folder was left behind") from None
         raise
 
 
 def is_complete(run_dir: Path) -> bool:
-    """A run folder named like a run (no leading dot) with a readable manifest."""
+    """A run folder named like a run (no leading dot) holding every run file.
+
+    Whether the files' content is whole is :func:`tracker.backtest.runcheck.run_problems`'s
+    question: a damaged run is named as such, not mistaken for a missing one.
+    """
     if run_dir.name.startswith(".") or not _RUN_NAME.match(run_dir.name):
         return False
-    if not any(all((run_dir / f).is_file() for f in files) for files in (RUN_FILES, SWEEP_FILES)):
-        return False
-    try:
-        json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return True
+    return any(all((run_dir / f).is_file() for f in files) for files in (RUN_FILES, SWEEP_FILES))
 
 
 @dataclass(frozen=True)
@@ -188,11 +190,16 @@ def load_run(run_dir: Path) -> RunInfo:
     ------
     RunNotFound
         Missing or incomplete.
+    RunDamaged
+        A file holds what no run writes (see :mod:`tracker.backtest.runcheck`).
     """
+    from tracker.backtest.runcheck import check_run
+
     if not run_dir.is_dir():
         raise RunNotFound(f"no run folder {run_dir}")
     if not is_complete(run_dir):
         raise RunNotFound(f"{run_dir} is not a complete run (missing files or an unfinished write)")
+    check_run(run_dir, COMPARED_STATS)
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     name = "sweep.json" if manifest.get("kind") == "sweep" else "stats.json"
     stats = json.loads((run_dir / name).read_text(encoding="utf-8"))
@@ -200,7 +207,9 @@ def load_run(run_dir: Path) -> RunInfo:
 
 
 def list_runs(runs_dir: Path) -> list[RunInfo]:
-    """Every complete run under ``runs_dir``, oldest first within each spec."""
+    """Every complete, undamaged run under ``runs_dir``, oldest first within each spec."""
+    from tracker.backtest.runcheck import run_problems
+
     out: list[RunInfo] = []
     if not runs_dir.is_dir():
         return out
@@ -208,7 +217,11 @@ def list_runs(runs_dir: Path) -> list[RunInfo]:
         p for p in runs_dir.iterdir() if p.is_dir() and not p.name.startswith(".")
     ):
         for run_dir in sorted(spec_dir.iterdir()):
-            if run_dir.is_dir() and is_complete(run_dir):
+            if (
+                run_dir.is_dir()
+                and is_complete(run_dir)
+                and not run_problems(run_dir, COMPARED_STATS)
+            ):
                 out.append(load_run(run_dir))
     return out
 

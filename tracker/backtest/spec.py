@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -33,6 +32,7 @@ from pydantic import (
 
 from tracker.constants import DEFAULT_BENCHMARK, RATINGS
 from tracker.errors import InvalidInput, Problem
+from tracker.fields import Day, Name, Number, Real, Whole
 from tracker.recs.models import Line, Rating, Ticker
 from tracker.recs.yamlio import load_yaml, problems_from, read_text
 from tracker.vocab import DEFAULT_ENTRY, ENTRY_CONVENTIONS, Record
@@ -68,6 +68,8 @@ def _spec_name(value: str) -> str:
 
 def _months(value: Any) -> Any:
     # "6M", "12m", "6" and 6 are all a holding period in months.
+    if isinstance(value, bool):  # `true` would be read as 1 month
+        raise ValueError(f"expected a number of months such as 6 or '6M', got {value}")
     if isinstance(value, str):
         m = re.fullmatch(r"\s*(-?\d+)\s*[mM]?\s*", value)
         if m is None:
@@ -106,8 +108,8 @@ def _benchmark_symbol(value: str) -> str:
 
 SpecName = Annotated[str, AfterValidator(_spec_name)]
 Months = Annotated[int, BeforeValidator(_months), AfterValidator(_positive_months)]
-Rate = Annotated[float, Field(ge=0.0, lt=0.1)]
-Hkd = Annotated[float, Field(ge=0.0, lt=1e9)]
+Rate = Annotated[Number, Field(ge=0.0, lt=0.1)]
+Hkd = Annotated[Number, Field(ge=0.0, lt=1e9)]
 
 
 #: The spec's records share the project's base (unknown keys refused, frozen).
@@ -117,14 +119,14 @@ SpecRecord = Record
 class Selection(SpecRecord):
     """Which calls to follow; every given filter must match (a list matches any of its values)."""
 
-    brokers: tuple[Line, ...] = Field((), description="English or local broker names")
-    analysts: tuple[Line, ...] = ()
+    brokers: tuple[Name, ...] = Field((), description="English or local broker names")
+    analysts: tuple[Name, ...] = ()
     reports: tuple[Line, ...] = Field((), description="report ids (file names without .yaml)")
     ratings: tuple[Rating, ...] = ()
     tickers: tuple[Ticker, ...] = ()
     exclude_tickers: tuple[Ticker, ...] = ()
-    published_from: date | None = None
-    published_to: date | None = None
+    published_from: Day | None = None
+    published_to: Day | None = None
 
 
 class ExitRule(SpecRecord):
@@ -157,9 +159,9 @@ class Sizing(SpecRecord):
     """
 
     method: Literal["equal", "rating", "fixed"] = "equal"
-    max_positions: int = Field(20, ge=1, le=100_000)
-    amount_hkd: Annotated[float, Field(gt=0.0, lt=1e10)] | None = None
-    rating_weights: dict[Rating, Annotated[float, Field(ge=0.0, le=10.0)]] = Field(
+    max_positions: Whole = Field(20, ge=1, le=100_000)
+    amount_hkd: Annotated[Number, Field(gt=0.0, lt=1e10)] | None = None
+    rating_weights: dict[Rating, Annotated[Number, Field(ge=0.0, le=10.0)]] = Field(
         default_factory=lambda: dict(DEFAULT_RATING_WEIGHTS)
     )
 
@@ -210,7 +212,7 @@ class BacktestSpec(SpecRecord):
     entry_delay_sessions: int = Field(0, ge=0, le=MAX_ENTRY_DELAY_SESSIONS)
     exit: ExitRule = ExitRule()
     sizing: Sizing = Sizing()
-    capital_hkd: Annotated[float, AfterValidator(_positive_capital)] = 1_000_000.0
+    capital_hkd: Annotated[Real, AfterValidator(_positive_capital)] = 1_000_000.0
     costs: Costs = Costs()
     board_lots: bool = True
     benchmark: Annotated[str, AfterValidator(_benchmark_symbol)] = DEFAULT_BENCHMARK

@@ -37,6 +37,16 @@ class TrackerGroup(TyperGroup):
         except TrackerError as exc:
             sys.stderr.write(f"error: {exc}\n")
             raise typer.Exit(exc.exit_code) from None
+        except Exception as exc:
+            # A full disk can surface anywhere a file is written: one line, exit 75 (retry).
+            from tracker.storage import disk_full, is_disk_failure
+
+            if not is_disk_failure(exc):
+                raise
+            where = getattr(exc, "filename", None) or "a file"
+            err = disk_full(where, exc)
+            sys.stderr.write(f"error: {err}\n")
+            raise typer.Exit(err.exit_code) from None
 
 
 app = typer.Typer(

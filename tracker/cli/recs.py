@@ -139,7 +139,9 @@ def add(
     name: Annotated[str, typer.Option(help="Company as written in the report, or a code.")],
     rating: Annotated[str, typer.Option(help="Rating, canonical or as the report words it.")],
     target: Annotated[float | None, typer.Option(help="Target price.")] = None,
-    currency: Annotated[str, typer.Option(help="Currency of the target price.")] = "HKD",
+    currency: Annotated[
+        str | None, typer.Option(help="Currency of the target price (default HKD).")
+    ] = None,
     note: Annotated[str | None, typer.Option(help="Short thesis.")] = None,
 ) -> None:
     """Resolve a company name and append a call to a report file, keeping its comments.
@@ -149,6 +151,8 @@ def add(
     from tracker.cli._render import stderr
     from tracker.recs.book import append_recommendation, load_scales
 
+    if currency is not None and target is None:
+        raise typer.BadParameter("a currency is only for a target price: add --target")
     settings = load_settings()
     entry = append_recommendation(
         report_file,
@@ -157,7 +161,7 @@ def add(
         name=name,
         rating=rating,
         target=target,
-        currency=currency,
+        currency=currency or "HKD",
         note=note,
     )
     stderr().print(f"added {entry['name']} ({entry['ticker']}) {entry['rating']} to {report_file}")

@@ -401,7 +401,10 @@ def score_cmd(
     max_stale: Annotated[
         int | None,
         typer.Option(
-            "--max-stale", min=0, help="Sessions a bar may be old at a checkpoint (default 3)."
+            "--max-stale",
+            min=0,
+            max=2_460,
+            help="Sessions a bar may be old at a checkpoint (default 3, at most 2460).",
         ),
     ] = None,
     fmt: Annotated[

@@ -14,7 +14,7 @@ Statuses, in the order a send moves through them:
     final "." yet, so it cannot have accepted the message: after a crash the
     recipient is served again (with the same Message-ID).
 ``committing``
-    Recorded just before the final "."; after the server's 250 it becomes
+    Recorded just before the final "."; after the server's 2xx it becomes
     ``sent``. A row left here by a crash is *in doubt*: the server may or may
     not have accepted it. It counts as served (see :func:`send_week`).
 ``sent``
@@ -170,6 +170,10 @@ class Outbox:
             if version == 0:
                 conn.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:
+            from tracker.storage import disk_full, is_disk_failure
+
+            if is_disk_failure(exc):
+                raise disk_full(self.path, exc, "nothing was sent") from None
             raise OutboxError(
                 f"cannot open the outbox {self.path}: {exc}; move it aside to start a new ledger"
                 " (the week's recipients would then be sent to again)"
@@ -270,6 +274,18 @@ class Outbox:
         if status not in STATUSES:
             raise ValueError(f"unknown outbox status {status!r}")
         now = _utc_now()
+        try:
+            self._record(week, round, recipient, message_id, status, error, attempt, sync, now)
+        except sqlite3.DatabaseError as exc:
+            from tracker.storage import disk_full, is_disk_failure
+
+            if is_disk_failure(exc):
+                # Before a send, the row is not recorded and nothing goes out; after one,
+                # the row keeps its last recorded status (see the module doc).
+                raise disk_full(self.path, exc, f"{recipient} keeps its last status") from None
+            raise OutboxError(f"cannot write the outbox {self.path}: {exc}") from None
+
+    def _record(self, week, round, recipient, message_id, status, error, attempt, sync, now):
         with self._connection() as conn:
             if not sync:
                 conn.execute("PRAGMA synchronous=NORMAL")
@@ -359,13 +375,16 @@ def send_week(
 
     Each recipient's row goes ``sending`` (before the SMTP transaction) →
     ``committing`` (just before the final ".", from which the server may
-    accept) → ``sent`` (after its 250). After a crash, a ``sending`` row is
+    accept) → ``sent`` (after its 2xx). After a crash, a ``sending`` row is
     served again with the same Message-ID: the server never saw the end of
     that message, and a server discards a transaction whose data did not end
     (RFC 5321 §4.1.1.4), so nothing was delivered. A ``committing`` row is *in
     doubt* and counts as delivered: a duplicate is what this ledger exists to
     prevent, and the log names the Message-ID so the user can check the
-    server's log; ``--force`` resends the whole week.
+    server's log; ``--force`` resends the whole week. A connection found lost
+    just before the "." (or whose "." could not be written) is an ordinary
+    transient failure: the row goes back to ``sending`` and is retried. Only a
+    "." that left with no reply, or an unreadable one, leaves a row in doubt.
 
     No ledger beside an SMTP session can be exact at every instant: the ".",
     which lets the server accept, and the ledger's record of it are two

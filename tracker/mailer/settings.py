@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, m
 
 from tracker.constants import MAX_INPUT_BYTES
 from tracker.errors import ConfigError, InputFileError, InvalidInput, Problem
+from tracker.fields import Number, Whole
 
 if TYPE_CHECKING:
     from tracker.config import Settings
@@ -123,13 +124,13 @@ class SmtpSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     host: str = Field(min_length=1, max_length=253)
-    port: int | None = Field(default=None, ge=1, le=65535, description="default by security")
+    port: Whole | None = Field(default=None, ge=1, le=65535, description="default by security")
     security: Literal["starttls", "ssl", "none"] = "starttls"
     username: str | None = None
-    timeout_s: float = Field(default=30.0, gt=0, le=600, description="per network operation, s")
-    max_attempts: int = Field(default=5, ge=1, le=20, description="per recipient")
-    backoff_s: float = Field(default=2.0, ge=0, le=3600, description="first retry delay, s")
-    backoff_max_s: float = Field(default=300.0, ge=0, le=86400, description="cap of the delay, s")
+    timeout_s: Number = Field(default=30.0, gt=0, le=600, description="per network operation, s")
+    max_attempts: Whole = Field(default=5, ge=1, le=20, description="per recipient")
+    backoff_s: Number = Field(default=2.0, ge=0, le=3600, description="first retry delay, s")
+    backoff_max_s: Number = Field(default=300.0, ge=0, le=86400, description="cap of the delay, s")
 
     @model_validator(mode="after")
     def _valid(self) -> SmtpSettings:

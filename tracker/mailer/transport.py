@@ -5,8 +5,10 @@ See :mod:`tracker.mailer` for the failure kinds and what each one raises.
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
+import select
 import smtplib
 import ssl
 import time
@@ -167,7 +169,7 @@ class SmtpTransport:
                         f"{s.host} does not offer AUTH on this connection: check security and port"
                     )
                 secret = self._password.get_secret_value() if self._password else ""
-                conn.login(s.username, secret)
+                _login(conn, s.username, secret)
         except BaseException:
             conn.close()
             raise
@@ -198,16 +200,19 @@ class SmtpTransport:
         smtplib.SMTPException, OSError
             The server refused or the connection failed; nothing was accepted.
         DeliveryInDoubt
-            The final "." was sent but no reply arrived.
+            The final "." was sent but no reply, or no readable reply, came back.
+            A connection lost before the "." left is an ``SMTPServerDisconnected``
+            (nothing accepted, retried); any 2xx after it is acceptance.
         """
         self.open()
         conn = self._conn
         assert conn is not None
+        # Any 2xx is a positive completion (RFC 5321 §4.2.1): 251 "will forward" included.
         code, resp = conn.mail(sender)
-        if code != 250:
+        if not 200 <= code < 300:
             raise smtplib.SMTPSenderRefused(code, resp, sender)
         code, resp = conn.rcpt(recipient)
-        if code not in (250, 251):
+        if not 200 <= code < 300:
             raise smtplib.SMTPRecipientsRefused({recipient: (code, resp)})
         code, resp = conn.docmd("data")
         if code != 354:
@@ -217,18 +222,98 @@ class SmtpTransport:
             body += b"\r\n"
         conn.send(body)
         before_final_dot()
+        gone = _peer_gone(conn.sock)
+        if gone is not None:
+            # The server went (or spoke out of turn) before the "." left: it cannot have
+            # accepted, so this is a plain failure to retry, not a delivery in doubt.
+            raise smtplib.SMTPServerDisconnected(f"{gone} before the end of the data")
         try:
             conn.send(b".\r\n")
+        except smtplib.SMTPServerDisconnected as exc:
+            # sendall failed: the "." never left, so the server cannot have accepted.
+            self.abort()
+            raise smtplib.SMTPServerDisconnected(
+                f"connection lost before the end of the data went out ({exc})"
+            ) from None
+        try:
             if conn.sock is not None:
                 conn.sock.settimeout(max(DATA_TIMEOUT_S, self.smtp.timeout_s))
             code, resp = conn.getreply()
+        except smtplib.SMTPResponseException as exc:
+            # getreply's own "500 Line too long": the server's answer is unreadable.
+            self.abort()
+            raise DeliveryInDoubt(
+                f"unreadable reply to the end of data: {_code_text(exc)}"
+            ) from None
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self.abort()
             raise DeliveryInDoubt(f"no reply to the end of data: {exc}") from None
         if conn.sock is not None:
             conn.sock.settimeout(self.smtp.timeout_s)
-        if code != 250:
+        if 200 <= code < 300:
+            return
+        if 400 <= code < 600:
             raise smtplib.SMTPDataError(code, resp)
+        # -1 (no three-digit code), 1xx or 3xx: neither acceptance nor refusal.
+        self.abort()
+        text = resp.decode("utf-8", "replace") if isinstance(resp, bytes) else str(resp)
+        reply = " ".join(([str(code)] if code >= 0 else []) + text.split())[:80]
+        raise DeliveryInDoubt(f"unreadable reply to the end of data: {reply!r}")
+
+
+def _peer_gone(sock: Any) -> str | None:
+    """Why the server can no longer take the message, or None while it listens quietly.
+
+    During DATA a server says nothing until the final "."; something to read
+    (data, an end of file or a reset) means it has dropped the transaction.
+    Looked at without waiting.
+    """
+    if sock is None:
+        return "connection lost"
+    pending = isinstance(sock, ssl.SSLSocket) and sock.pending() > 0
+    if not pending:
+        try:
+            readable, _, _ = select.select([sock], [], [], 0)
+        except (OSError, ValueError):
+            return "connection lost"
+        if not readable:
+            return None
+    timeout = sock.gettimeout()
+    sock.setblocking(False)
+    try:
+        chunk = sock.recv(1)
+    except (ssl.SSLWantReadError, BlockingIOError, InterruptedError):
+        return None  # a TLS record with no data for us (e.g. a session ticket)
+    except OSError as exc:
+        return f"connection lost ({exc.strerror or exc.__class__.__name__})"
+    finally:
+        sock.settimeout(timeout)
+    if not chunk:
+        return "the server closed the connection"
+    return "the server replied"
+
+
+def _login(conn: smtplib.SMTP, username: str, secret: str) -> None:
+    """Authenticate; a password beyond ASCII goes by AUTH PLAIN in UTF-8 (RFC 4616).
+
+    smtplib encodes credentials as ASCII and would raise UnicodeEncodeError.
+    """
+    if (username + secret).isascii():
+        conn.login(username, secret)
+        return
+    offered = (conn.esmtp_features.get("auth") or "").upper().split()
+    if "PLAIN" not in offered:
+        raise smtplib.SMTPAuthenticationError(
+            535,
+            "the username or password has non-ASCII characters and the server does not offer"
+            " AUTH PLAIN, the only method that carries them",
+        )
+    token = base64.b64encode(b"\0" + username.encode() + b"\0" + secret.encode()).decode()
+    code, resp = conn.docmd("AUTH", "PLAIN " + token)
+    if code == 334:  # the server wants the response after an empty challenge
+        code, resp = conn.docmd(token)
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, resp)
 
 
 # --------------------------------------------------------------------------- retries

@@ -9,7 +9,9 @@ Header names are matched case-insensitively, with spaces read as ``_``
 (``Adj Close`` = ``adj_close``).
 
 Dates are ISO ``YYYY-MM-DD``; a timestamp such as ``2025-01-02 00:00:00+08:00``
-is read as its own local date (never shifted to UTC). Rows must be in
+is read as its own local date (never shifted to UTC), and one in another zone
+is first brought to Hong Kong time (``2024-01-01T16:00:00Z`` is 2 January in
+Hong Kong). Rows must be in
 ascending date order without repeats. Numbers are plain decimals; an empty
 cell or ``nan`` is missing. Each problem is reported as ``file:line: column: message``.
 
@@ -63,9 +65,21 @@ def _parse_date(text: str) -> date | None:
     if m is None:
         return None
     try:
-        return date(int(m[1]), int(m[2]), int(m[3]))
+        day = date(int(m[1]), int(m[2]), int(m[3]))
     except ValueError:
         return None
+    stamp = text.strip()
+    if stamp.endswith("Z") or re.search(r"[+-]\d{2}:?\d{2}$", stamp):
+        # A zoned time: its date in Hong Kong, where the session is (UTC+8, no DST).
+        from datetime import datetime
+        from zoneinfo import ZoneInfo
+
+        try:
+            moment = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return moment.astimezone(ZoneInfo("Asia/Hong_Kong")).date()
+    return day
 
 
 def _parse_number(text: str) -> float | None:

@@ -153,13 +153,25 @@ def _session_dates(index: pd.Index) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(idx.normalize(), name="date")
 
 
-def placeholder_mask(frame: pd.DataFrame) -> pd.Series:
+def is_index(symbol: str | None) -> bool:
+    """Whether ``symbol`` names an index (Yahoo's ``^`` prefix, e.g. ``^HSI``)."""
+    return bool(symbol) and str(symbol).startswith("^")
+
+
+def placeholder_mask(frame: pd.DataFrame, symbol: str | None = None) -> pd.Series:
     """Rows that are Yahoo placeholders, not trades: open = high = low = close, volume 0.
 
     Yahoo writes such rows on half-day sessions and some glitch days, repeating
     a price that may not be a real close (see the data notes in ``docs/prices.md``).
-    Rows with unknown OHLC or volume (NaN) are never placeholders.
+    Rows with unknown OHLC or volume (NaN) are never placeholders. Nor are the
+    rows of an index series without any volume (``symbol`` given and
+    :func:`is_index`): an index trades nothing itself, a file may give only its
+    level (open = high = low = close, volume 0), and a zero volume then says
+    nothing. (Yahoo's ``^HSI`` has volumes: a flat row without one stays a
+    placeholder there.)
     """
+    if is_index(symbol) and not (frame["volume"] > 0).any():
+        return pd.Series(False, index=frame.index, name="placeholder")
     flat = (
         (frame["open"] == frame["high"])
         & (frame["high"] == frame["low"])

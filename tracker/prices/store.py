@@ -105,7 +105,7 @@ def _iso(ts) -> str:
 def _bar_rows(symbol: str, bars: pd.DataFrame) -> Iterator[tuple]:
     """Rows to insert, in ``bars`` table column order (NaN becomes NULL)."""
     values = bars[list(BAR_COLUMNS)].astype("float64").to_numpy()
-    flags = placeholder_mask(bars).to_numpy()
+    flags = placeholder_mask(bars, symbol).to_numpy()
     dates = bars.index.strftime(_DATE_FMT)
     for d, row, flag in zip(dates, values, flags, strict=True):
         yield (symbol, d, *(None if np.isnan(v) else float(v) for v in row), int(flag))
@@ -146,10 +146,7 @@ class PriceStore:
                 )
         except sqlite3.DatabaseError as exc:
             con.close()
-            raise StoreCorrupt(
-                f"{self.path} is not a readable price store ({exc}): move it away and "
-                "run `tracker prices update`"
-            ) from None
+            raise _store_error(self.path, exc) from None
         except BaseException:
             con.close()
             raise
@@ -163,14 +160,11 @@ class PriceStore:
         try:
             con = sqlite3.connect(self.path, timeout=60, isolation_level=None)
         except sqlite3.DatabaseError as exc:
-            raise StoreCorrupt(f"{self.path} cannot be opened: {exc}") from None
+            raise _store_error(self.path, exc, reading=True) from None
         try:
             yield con
         except sqlite3.DatabaseError as exc:
-            raise StoreCorrupt(
-                f"{self.path} is not a readable price store ({exc}): move it away and "
-                "run `tracker prices update`"
-            ) from None
+            raise _store_error(self.path, exc, reading=True) from None
         finally:
             con.close()
 
@@ -491,12 +485,35 @@ class PriceStore:
                     ),
                 )
                 con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
+            except BaseException as exc:
+                try:
+                    con.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass  # SQLite rolled back already (it does after a full disk)
+                if isinstance(exc, sqlite3.DatabaseError):
+                    raise _store_error(self.path, exc) from None
                 raise
+        except sqlite3.DatabaseError as exc:  # BEGIN itself failed
+            raise _store_error(self.path, exc) from None
         finally:
             con.close()
         return int(written)
+
+
+def _store_error(path: Path, exc: sqlite3.DatabaseError, reading: bool = False) -> TrackerError:
+    """A full disk, a damaged file or another failure, each with its own advice."""
+    from tracker.storage import disk_full, is_damaged, is_disk_failure
+
+    if is_disk_failure(exc):
+        kept = "the store is unchanged" if not reading else "the store itself is not damaged"
+        return disk_full(path, exc, kept)
+    if is_damaged(exc):
+        return StoreCorrupt(
+            f"{path} is not a readable price store ({exc}): move it away and "
+            "run `tracker prices update`"
+        )
+    verb = "read" if reading else "write"
+    return TrackerError(f"cannot {verb} the price store {path}: {exc}")
 
 
 def _has_tables(con: sqlite3.Connection) -> bool:

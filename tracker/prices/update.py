@@ -2,18 +2,19 @@
 
 An update asks the source only for the sessions the store does not cover:
 before the first covered session (history) and after the last stored bar
-(new bars). The new-bars request starts *at* the last stored bar, one session
-of overlap, so that a change in the basis of adjustment is seen and applied:
-Yahoo's ``close`` is split-adjusted and ``adj_close`` dividend-adjusted as of
-the download day, so after a split or dividend every earlier value moves by a
-constant factor. Comparing the overlap bar old vs new gives that factor, and
-the stored rows are rescaled in the same transaction, so the series never has
-a seam (a fake jump on the day two downloads meet).
+(new bars). Each request overlaps a few stored sessions
+(:data:`tracker.prices.revisions.OVERLAP_SESSIONS`), so that a change in the
+source's history is seen: Yahoo's ``close`` is split-adjusted and
+``adj_close`` dividend-adjusted as of the download day, so after a split or
+dividend every earlier value moves; a corrected bar moves too. When the
+overlap disagrees with the store, or a split or dividend the store lacks
+appears, the whole series is fetched again (a CSV file re-read) and replaces
+the stored one in one transaction, so the series never has a seam and is
+never rescaled on one bar's word (:mod:`tracker.prices.revisions`).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ import pandas as pd
 from tracker import sessions
 from tracker.constants import CALENDAR_START
 from tracker.errors import TrackerError
+from tracker.prices.revisions import checked_dates, disagreement, overlap_first, overlap_last
 from tracker.prices.source import (
     EmptyResult,
     FetchFailed,
@@ -43,8 +45,6 @@ from tracker.prices.store import PriceStore, SeriesMeta
 DEFAULT_SINCE = pd.Timestamp("2018-01-01")
 #: A daily bar is final this long after the session's close (Yahoo's delay).
 SETTLE = pd.Timedelta(minutes=30)
-#: Relative change on the overlap bar below which no re-basing happens (float noise).
-REBASE_TOLERANCE = 1e-6
 
 Progress = Callable[[SymbolResult, int, int], None]
 
@@ -159,16 +159,27 @@ def _fetch(source: PriceSource, symbol: str, lo: pd.Timestamp, hi: pd.Timestamp)
         raise FetchFailed(symbol, f"{type(exc).__name__}: {exc}") from None
     bars = check_bars(raw, symbol)
     bars = bars[(bars.index >= lo) & (bars.index <= hi) & bars["close"].notna()]
+    # The row set is the HKEX calendar: a bar on a holiday or weekend is no session.
+    on_calendar = bars.index.isin(sessions.all_sessions())
+    dropped = bars.index[~on_calendar]
+    bars = bars[on_calendar]
     if bars.empty:
-        raise EmptyResult(symbol, f"no bars {lo.date()}..{hi.date()}")
+        extra = f" ({len(dropped)} off the HKEX calendar ignored)" if len(dropped) else ""
+        raise EmptyResult(symbol, f"no bars {lo.date()}..{hi.date()}{extra}")
+    if len(dropped):
+        bars.attrs["note"] = (
+            f"{len(dropped)} bar(s) off the HKEX calendar ignored (first {dropped[0].date()})"
+        )
     return bars
 
 
-def _factor(new: float, old: float) -> float:
-    if not (math.isfinite(new) and math.isfinite(old)) or new <= 0 or old <= 0:
-        return 1.0
-    ratio = new / old
-    return 1.0 if abs(ratio - 1.0) <= REBASE_TOLERANCE else ratio
+def _load_notes(symbol: str, *frames: pd.DataFrame | None) -> list[str]:
+    """What loading ``frames`` left out or flagged: off-calendar bars, placeholders."""
+    notes = [f.attrs["note"] for f in frames if f is not None and f.attrs.get("note")]
+    flat = sum(int(placeholder_mask(f, symbol).sum()) for f in frames if f is not None)
+    if flat:
+        notes.append(f"{flat} placeholder bar(s) (flat, no volume) kept without a price")
+    return notes
 
 
 def _update_one(store: PriceStore, source: PriceSource, symbol: str, w: _Window) -> SymbolResult:
@@ -206,6 +217,7 @@ def _full(
         replace=replace,
     )
     notes = [f"replaced data from {meta.source}"] if replace else []
+    notes += _load_notes(symbol, bars)
     short = _short_note(bars.index[-1], w.until)
     notes += [short] if short else []
     return SymbolResult(
@@ -231,17 +243,19 @@ def _incremental(
     if not (want_head or want_tail):
         return SymbolResult(symbol=symbol, status="up to date")
 
-    tail = _Tail(None, 1.0, 1.0, None, None)
+    tail = _Tail(None, None, None)
     if want_tail:
         tail = _fetch_tail(source, symbol, stored, w.until)
+        if tail.moved is not None:
+            return _refetch(store, source, symbol, w, meta, stored, tail.moved)
     head, covered_first, head_problem, head_range = None, meta.covered_first, None, None
     if want_head:
-        # Overlap the first stored bar (to match bases) unless the source is
-        # known to have nothing between covered_first and that bar.
+        # Overlap the first stored bars (to compare with the source) unless the
+        # source is known to have nothing between covered_first and the first bar.
         head_hi = (
             sessions.previous_session_before(meta.covered_first)
             if meta.covered_first < first_bar
-            else first_bar
+            else overlap_last(stored.index)
         )
         head_range = (w.since.date(), head_hi.date())
         try:
@@ -254,7 +268,9 @@ def _incremental(
         except FetchFailed as exc:
             head_problem = f"history: {exc.reason}"
         if head is not None:
-            head = _scale_head(head, stored.loc[first_bar], tail.price_f, tail.adj_f)
+            moved = disagreement(stored, head)
+            if moved is not None:
+                return _refetch(store, source, symbol, w, meta, stored, moved)
             head = head[head.index < first_bar]
 
     parts = [f for f in (head, tail.bars) if f is not None and not f.empty]
@@ -266,12 +282,9 @@ def _incremental(
             covered_first=covered_first,
             covered_last=tail.bars.index[-1] if tail.bars is not None else meta.covered_last,
             fetched_at=w.fetched_at,
-            rebase_before=last_bar if tail.bars is not None else None,
-            price_factor=tail.price_f,
-            adj_factor=tail.adj_f,
         )
     fresh = pd.concat(parts).index if parts else pd.DatetimeIndex([])
-    fresh = fresh[fresh != last_bar]  # the overlap bar is not new
+    fresh = fresh.difference(stored.index)  # the overlap bars are not new
     problems = [p for p in (head_problem, tail.problem) if p]
     notes = [tail.note] if tail.note else []
     if tail.bars is not None:
@@ -283,7 +296,7 @@ def _incremental(
         rows_added=len(fresh),
         first=fresh.min().date() if len(fresh) else None,
         last=fresh.max().date() if len(fresh) else None,
-        requested=tuple(r for r in (head_range, tail.requested(last_bar, w.until)) if r),
+        requested=tuple(r for r in (head_range, tail.requested(stored, w.until)) if r),
         reason="; ".join(problems) or None,
         note="; ".join(notes) or None,
     )
@@ -291,65 +304,90 @@ def _incremental(
 
 @dataclass(frozen=True)
 class _Tail:
-    """New bars from the last stored one on, and the factors that re-base the old rows."""
+    """New bars from the last stored ones on; ``moved`` says why they cannot extend the store."""
 
     bars: pd.DataFrame | None
-    price_f: float
-    adj_f: float
     problem: str | None
     note: str | None
     asked: bool = False
+    moved: str | None = None
 
-    def requested(self, last_bar: pd.Timestamp, until: pd.Timestamp):
-        return (last_bar.date(), until.date()) if self.asked else None
+    def requested(self, stored: pd.DataFrame, until: pd.Timestamp):
+        return (overlap_first(stored.index).date(), until.date()) if self.asked else None
 
 
 def _fetch_tail(source: PriceSource, symbol: str, stored: pd.DataFrame, until) -> _Tail:
     last_bar = stored.index[-1]
     try:
-        bars = _fetch(source, symbol, last_bar, until)
+        bars = _fetch(source, symbol, overlap_first(stored.index), until)
     except SourceUnreachable:
         raise
     except FetchFailed as exc:
-        return _Tail(None, 1.0, 1.0, f"new bars: {exc.reason}", None, asked=True)
+        return _Tail(None, f"new bars: {exc.reason}", None, asked=True)
     if not (bars.index > last_bar).any():
         problem = (
             f"{NO_NEW_BARS} {last_bar.date()} up to {until.date()} "
             "(suspended, delisted, or not yet published)"
         )
-        return _Tail(None, 1.0, 1.0, problem, None, asked=True)
-    price_f = adj_f = 1.0
+        return _Tail(None, problem, None, asked=True)
     note = None
-    if last_bar in bars.index:
-        old, new = stored.loc[last_bar], bars.loc[last_bar]
-        if old["placeholder"] or placeholder_mask(bars.loc[[last_bar]]).iloc[0]:
-            # A placeholder's price is not a trade: it cannot tell a change of basis.
-            note = f"basis not checked: the {last_bar.date()} bar is a placeholder"
-        else:
-            price_f = _factor(new["close"], old["close"])
-            adj_f = _factor(new["adj_close"], old["adj_close"])
-    if price_f != 1.0 or adj_f != 1.0:
-        note = f"re-based earlier rows: price x{price_f:.6g}, total x{adj_f:.6g}"
-    return _Tail(bars, price_f, adj_f, None, note, asked=True)
+    if not checked_dates(stored, bars):
+        # A placeholder's price is not a trade: it cannot tell a change of basis.
+        note = f"basis not checked: no traded bar shared with the store up to {last_bar.date()}"
+    return _Tail(bars, None, note, asked=True, moved=disagreement(stored, bars))
 
 
-def _scale_head(
-    head: pd.DataFrame, anchor_old: pd.Series, price_f: float, adj_f: float
-) -> pd.DataFrame:
-    """Put history fetched now on the stored basis (then on the new tail's basis)."""
-    p, a = price_f, adj_f
-    if anchor_old.name in head.index:
-        anchor_new = head.loc[anchor_old.name]
-        p *= _factor(anchor_old["close"], anchor_new["close"])
-        a *= _factor(anchor_old["adj_close"], anchor_new["adj_close"])
-    if p == 1.0 and a == 1.0:
-        return head
-    out = head.copy()
-    for col in ("open", "high", "low", "close", "dividends"):
-        out[col] = out[col] * p
-    out["volume"] = out["volume"] / p
-    out["adj_close"] = out["adj_close"] * a
-    return out
+def _refetch(
+    store: PriceStore,
+    source: PriceSource,
+    symbol: str,
+    w: _Window,
+    meta: SeriesMeta,
+    stored: pd.DataFrame,
+    why: str,
+) -> SymbolResult:
+    """Replace the series with the source's whole history, because ``why``.
+
+    Nothing is written unless the whole series arrives: a failure leaves the
+    store as it was and is reported.
+    """
+    lo = min(meta.covered_first, w.since)
+    requested = ((lo.date(), w.until.date()),)
+    what = "re-read the whole file" if source.name.startswith("csv") else "re-fetched the series"
+    try:
+        bars = _fetch(source, symbol, lo, w.until)
+    except SourceUnreachable:
+        raise
+    except FetchFailed as exc:
+        return SymbolResult(
+            symbol=symbol,
+            status="failed",
+            requested=requested,
+            reason=f"{why}; the whole series could not be fetched again ({exc.reason});"
+            " the stored bars are kept",
+        )
+    store.write(
+        symbol,
+        bars,
+        source=source.name,
+        covered_first=lo,
+        covered_last=bars.index[-1],
+        fetched_at=w.fetched_at,
+        replace=True,
+    )
+    fresh = bars.index.difference(stored.index)
+    notes = [f"{what}: {why}", *_load_notes(symbol, bars)]
+    short = _short_note(bars.index[-1], w.until)
+    notes += [short] if short else []
+    return SymbolResult(
+        symbol=symbol,
+        status="fetched",
+        rows_added=len(fresh),
+        first=fresh.min().date() if len(fresh) else None,
+        last=fresh.max().date() if len(fresh) else None,
+        requested=requested,
+        note="; ".join(notes),
+    )
 
 
 def _same_or_simulated(meta: SeriesMeta | None, source_name: str) -> bool:

@@ -8,17 +8,25 @@ nothing is invented. yfinance's defaults have changed under users before
 (``auto_adjust`` became True and ``Adj Close`` disappeared), so none is relied on.
 
 Failures are per symbol. Rate limiting (``YFRateLimitError``, HTTP 429),
-timeouts, dropped connections and HTTP 5xx are retried with exponential
-backoff and jitter; an empty answer is an :class:`EmptyResult` with Yahoo's
-reason; no connection at all is :class:`SourceUnreachable`.
+timeouts, dropped connections, HTTP 5xx, curl's transfer errors (an HTTP/2
+stream "not closed cleanly" arrives as curl_cffi's ``HTTPError`` with no
+response; a partial file, an empty reply, a send or receive error) and an
+answer that is not whole JSON are retried with exponential backoff and
+jitter; an empty answer is an :class:`EmptyResult` with Yahoo's reason; no
+connection at all is :class:`SourceUnreachable`.
 
 yfinance swallows HTTP status codes, so the session is a
 :class:`StatusCheckingSession` that raises :class:`HttpStatusError` on a 5xx
-answer from the chart endpoint; :func:`yahoo_session` makes one.
+answer from the chart endpoint; :func:`yahoo_session` makes one. The session
+also notes a chart answer without ``adjclose``: yfinance would copy ``Close``
+into ``Adj Close`` and the total basis would silently equal the price basis,
+so such bars are stored with ``adj_close`` empty (unknown), as from a CSV
+file without it.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 import time
@@ -27,6 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pandas as pd
 
@@ -57,6 +66,10 @@ _CONNECTION_NAMES = {
     "IncompleteRead",
 }
 _DNS_HINTS = ("DNSError", "NameResolution", "Failed to resolve", "Could not resolve host")
+#: curl error codes of a transfer cut short, worth another try (curl's libcurl-errors.3):
+#: 16 HTTP/2 framing, 18 partial file, 28 timed out, 52 got nothing, 55 send error,
+#: 56 receive error, 92 HTTP/2 stream not closed cleanly, 95 HTTP/3.
+TRANSIENT_CURL_CODES = frozenset({16, 18, 28, 52, 55, 56, 92, 95})
 _config_lock = threading.Lock()
 
 
@@ -81,7 +94,30 @@ class StatusCheckingSession:
         response = super().request(method, url, *args, **kwargs)  # type: ignore[misc]
         if CHART_PATH in url and response.status_code >= 500:
             raise HttpStatusError(response.status_code, url)
+        if CHART_PATH in url and response.status_code == 200:
+            symbol = unquote(url.split("?")[0].rsplit("/", 1)[-1])
+            if _lacks_adjclose(response):
+                self.without_adjclose().add(symbol)
         return response
+
+    def without_adjclose(self) -> set[str]:
+        """Symbols whose last chart answer had bars but no ``adjclose`` (see the module doc)."""
+        if not hasattr(self, "_without_adjclose"):
+            self._without_adjclose: set[str] = set()
+        return self._without_adjclose
+
+
+def _lacks_adjclose(response: Any) -> bool:
+    """True for a chart answer with timestamps and no usable ``adjclose`` series."""
+    try:
+        result = json.loads(response.content)["chart"]["result"][0]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return False  # unreadable or empty: yfinance reports it
+    if not isinstance(result, dict) or not result.get("timestamp"):
+        return False
+    series = (result.get("indicators") or {}).get("adjclose") or [{}]
+    values = series[0].get("adjclose") if isinstance(series[0], dict) else None
+    return not values or all(v is None for v in values)
 
 
 def yahoo_session(base: type | None = None, *args: Any, **kwargs: Any) -> Any:
@@ -139,6 +175,21 @@ def _yf_raises() -> Iterator[None]:
             yf.config.debug.hide_exceptions = before
 
 
+def _forget_cached_answers() -> None:
+    """Empty yfinance's in-process cache of chart answers before each request.
+
+    yfinance fetches past ranges through an LRU cache of responses
+    (``YfData.cache_get``): a body cut short would be served again to every
+    retry of the same range, so a retry would never reach Yahoo, and an answer
+    without ``adjclose`` would come back unseen by the session.
+    """
+    import yfinance.data as yd
+
+    clear = getattr(getattr(yd.YfData, "cache_get", None), "cache_clear", None)
+    if clear is not None:
+        clear()
+
+
 def _kind(exc: BaseException) -> str:
     """'retry', 'connection', 'dns', 'empty' or 'bad' for an exception from yfinance."""
     from yfinance.exceptions import YFPricesMissingError, YFRateLimitError, YFTzMissingError
@@ -150,7 +201,16 @@ def _kind(exc: BaseException) -> str:
         return "retry" if exc.status >= 500 else "bad"
     if isinstance(exc, YFPricesMissingError | YFTzMissingError):
         return "empty"
-    if isinstance(exc, ValueError):  # JSON decode errors are ValueErrors (and OSErrors)
+    if isinstance(exc, json.JSONDecodeError) or "JSONDecodeError" in names:
+        return "retry"  # an answer cut short; the next one is usually whole
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    if "HTTPError" in names and status is not None:
+        return "retry" if status == 429 or status >= 500 else "bad"
+    if "CurlError" in names and getattr(exc, "code", None) in TRANSIENT_CURL_CODES:
+        return "retry"
+    if "HTTPError" in names:  # a transfer failure, not an answer: no status to judge
+        return "retry"
+    if isinstance(exc, ValueError):
         return "bad"
     if names & _TIMEOUT_NAMES or isinstance(exc, TimeoutError):
         return "retry"
@@ -171,6 +231,9 @@ def _reason(exc: BaseException, timeout_s: float) -> str:
     if isinstance(exc, ValueError):
         return f"unreadable answer from Yahoo ({type(exc).__name__}: {exc})"
     names = {t.__name__ for t in type(exc).__mro__}
+    code = getattr(exc, "code", None)
+    if "CurlError" in names and code in TRANSIENT_CURL_CODES:
+        return f"transfer cut short ({type(exc).__name__}, curl error {int(code)}: {exc})"
     if names & _TIMEOUT_NAMES or isinstance(exc, TimeoutError):
         return f"no answer from Yahoo within {timeout_s:g} s"
     if any(h in f"{type(exc).__name__} {exc}" for h in _DNS_HINTS):
@@ -281,6 +344,9 @@ class YahooSource:
         import yfinance as yf
 
         session = self._prepare()
+        # Every answer passes through the session, where it is judged (not yfinance's cache).
+        _forget_cached_answers()
+        session.without_adjclose().discard(symbol)
         with _yf_raises():
             ticker = yf.Ticker(symbol, session=session)
             return ticker.history(
@@ -326,6 +392,10 @@ class YahooSource:
                     raise EmptyResult(symbol, f"Yahoo has no bars: {reason}") from None
                 raise FetchFailed(symbol, reason + tries) from None
         bars = normalise_yahoo_frame(frame, symbol)
+        if symbol in self._session.without_adjclose():
+            self._session.without_adjclose().discard(symbol)
+            # yfinance copied Close into Adj Close: the total basis is unknown, not the price.
+            bars = bars.assign(adj_close=float("nan"))
         if bars.empty:
             raise EmptyResult(symbol, f"Yahoo returned no bars {start.date()}..{end.date()}")
         return bars

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from tracker.errors import InputFileError, InvalidInput, Problem
 from tracker.recs.models import RatingScale, Report
-from tracker.recs.yamlio import dump_yaml, load_yaml, problems_from, read_text, write_atomic
+from tracker.recs.yamlio import load_yaml, problems_from, read_text
 
 
 def _today() -> date:
@@ -196,9 +196,47 @@ def load_book(
             reports.append(load_report(path, scales, registry, today))
         except InvalidInput as exc:
             problems += exc.problems
+    problems += duplicate_reports(reports)
     if problems:
         raise InvalidInput(problems)
     return CallBook(tuple(reports), scales)
+
+
+def duplicate_reports(reports: Sequence[LoadedReport]) -> list[Problem]:
+    """One problem per file that repeats an earlier file's report.
+
+    Two files are one report when they name the same broker (English or local
+    name) and publication date, and either the same title (case and spacing
+    aside; names are already normalised) or the same calls (tickers and
+    ratings): loading both would count each call twice.
+    """
+    first: dict[tuple, Path] = {}
+    problems = []
+    for loaded in reports:
+        rep = loaded.report
+        brokers = {rep.broker.casefold()}
+        if rep.broker_local:
+            brokers.add(rep.broker_local.casefold())
+        title = " ".join(rep.title.split()).casefold()
+        calls = tuple(sorted((r.ticker, r.rating) for r in rep.recommendations))
+        keys = [(b, rep.published, "title", title) for b in brokers]
+        if calls:
+            keys += [(b, rep.published, "calls", calls) for b in brokers]
+        earlier = next((first[k] for k in keys if k in first), None)
+        if earlier is not None:
+            problems.append(
+                Problem(
+                    str(loaded.path),
+                    None,
+                    "",
+                    f"the same report as {earlier} ({rep.broker}, published {rep.published}):"
+                    " its calls would count twice; keep one of the two files",
+                )
+            )
+            continue
+        for k in keys:
+            first[k] = loaded.path
+    return problems
 
 
 def call_records(reports: Iterable[LoadedReport], scales: dict[str, RatingScale]) -> list[dict]:
@@ -267,10 +305,15 @@ def call_matcher(
     """A predicate on one call record: true when it matches every given filter.
 
     Each list matches any of its values; broker and analyst match
-    case-insensitively, against the English or the local name.
+    case-insensitively, against the English or the local name, after
+    :func:`tracker.fields.normalise_name` (a zero-width space typed in a filter
+    matches as if absent).
     """
-    want_brokers = {b.casefold() for b in brokers}
-    want_analysts = {a.casefold() for a in analysts}
+    from tracker.fields import normalise_name
+
+    # The same rule as the names in the files: NFKC, no invisible characters.
+    want_brokers = {normalise_name(b).casefold() for b in brokers}
+    want_analysts = {normalise_name(a).casefold() for a in analysts}
 
     def day(value: Any) -> date:
         return value.date() if hasattr(value, "date") and callable(value.date) else value
@@ -292,8 +335,13 @@ def call_matcher(
 
 def filter_calls(calls: pd.DataFrame, **filters: Any) -> pd.DataFrame:
     """The rows of a calls frame matching :func:`call_matcher` ``(**filters)``."""
+    import pandas as pd
+
     match = call_matcher(**filters)
-    keep = [match(row) for row in calls.to_dict(orient="records")]
+    # A boolean Series: an empty list would select no *columns* from an empty frame.
+    keep = pd.Series(
+        [match(row) for row in calls.to_dict(orient="records")], index=calls.index, dtype=bool
+    )
     return calls[keep].reset_index(drop=True)
 
 
@@ -310,34 +358,61 @@ def append_recommendation(
 ) -> dict[str, Any]:
     """Resolve ``name`` and append a recommendation to the report file at ``path``.
 
-    The file keeps its comments and key order; it is validated with the new
-    call before it is written (atomically), so a bad call never reaches disk.
+    The file keeps its comments, key order, flow style, indentation, line
+    ends, byte-order mark and permission bits (:mod:`tracker.recs.edit`); it is
+    validated with the new call before it is written (atomically), so a bad
+    call never reaches disk. Writers of one file take turns: the file is read
+    under a lock, so concurrent appends all land.
 
     Returns
     -------
     dict
         The recommendation as written.
+
+    Raises
+    ------
+    InvalidInput
+        The file is invalid, or would be with the new call (whose problems
+        carry no line number: it is not in the file).
+    FileBusy
+        Another writer kept the file locked too long.
     """
-    loaded = load_report(path, scales, registry, today)  # the file must be valid to begin with
-    data = load_yaml(path)
+    from tracker.recs.edit import dump, exclusive, form_of, write_in_form
+
     ticker = registry.resolve(name)
-    # Store the canonical rating; an unknown word is kept so validation names it.
-    canonical = scales[loaded.report.scale].canonical_rating(rating) or rating
-    entry: dict[str, Any] = {"name": name, "ticker": ticker, "rating": canonical}
-    if target is not None:
-        entry["target"] = {"value": target, "currency": currency}
-    if note:
-        entry["note"] = note
-    if "recommendations" not in data or data["recommendations"] is None:
-        data["recommendations"] = []
-    data["recommendations"].append(entry)
-    text = dump_yaml(data)
-    candidate = load_yaml(path, text)
-    context = {"scales": scales, "registry": registry, "today": today or _today()}
-    context["scale"] = scales.get(candidate.get("scale"))
-    try:
-        Report.model_validate(candidate, context=context)
-    except ValidationError as exc:
-        raise InvalidInput(problems_from(exc, path, candidate)) from None
-    write_atomic(path, text)
+    with exclusive(path):
+        loaded = load_report(path, scales, registry, today)  # valid to begin with
+        original = read_text(path)
+        data = load_yaml(path, original)
+        form = form_of(path, original, data)
+        # Store the canonical rating; an unknown word is kept so validation names it.
+        canonical = scales[loaded.report.scale].canonical_rating(rating) or rating
+        entry: dict[str, Any] = {"name": name, "ticker": ticker, "rating": canonical}
+        if target is not None:
+            entry["target"] = {"value": target, "currency": currency}
+        if note:
+            entry["note"] = note
+        if "recommendations" not in data or data["recommendations"] is None:
+            data["recommendations"] = []
+        data["recommendations"].append(entry)
+        new_index = len(data["recommendations"]) - 1
+        text = dump(data, form.layout)
+        candidate = load_yaml(path, text)
+        context = {"scales": scales, "registry": registry, "today": today or _today()}
+        context["scale"] = scales.get(candidate.get("scale"))
+        try:
+            Report.model_validate(candidate, context=context)
+        except ValidationError as exc:
+            found = problems_from(exc, path, candidate)
+            new = f"recommendations.{new_index}"
+            # The new call's lines exist only in the candidate text: give no line.
+            raise InvalidInput(
+                [
+                    Problem(p.file, None, p.field, p.message)
+                    if p.field == new or p.field.startswith(new + ".")
+                    else p
+                    for p in found
+                ]
+            ) from None
+        write_in_form(path, text, form)
     return entry

@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from tracker.constants import DEFAULT_BENCHMARK
+from tracker.fields import ControlFree, Day, Name, Number, Text, Whole, normalise_name
 from tracker.vocab import ATTENTION, RATINGS, RATINGS_DESCENDING, Record
 
 _TICKER = re.compile(r"^(?:\d{4}|[1-9]\d{4})\.HK$")
@@ -60,7 +61,7 @@ def _nonblank(value: str) -> str:
 
 Ticker = Annotated[str, AfterValidator(_canonical_ticker)]
 Registration = Annotated[str, AfterValidator(_registration)]
-Line = Annotated[str, AfterValidator(_nonblank)]
+Line = Annotated[ControlFree, AfterValidator(_nonblank)]
 Rating = Literal[RATINGS]
 
 
@@ -77,11 +78,11 @@ class Band(Record):
     """
 
     rating: Rating
-    lower_pp: float | None = None
-    upper_pp: float | None = None
+    lower_pp: Number | None = None
+    upper_pp: Number | None = None
     lower_inclusive: bool = True
     upper_inclusive: bool = False
-    aliases: tuple[Line, ...] = ()
+    aliases: tuple[Name, ...] = ()
     source: str | None = Field(default=None, description="the report's wording of this band")
 
     @model_validator(mode="after")
@@ -110,13 +111,15 @@ class Band(Record):
 class Horizon(Record):
     """A rating's horizon in calendar months, e.g. 6–12 (``min_months=6, max_months=12``)."""
 
-    min_months: int = Field(gt=0, le=120)
-    max_months: int = Field(gt=0, le=120)
+    min_months: Whole = Field(gt=0, le=120)
+    max_months: Whole = Field(gt=0, le=120)
 
     @model_validator(mode="before")
     @classmethod
     def _from_short_forms(cls, data: Any) -> Any:
         # "6", 6, [6, 12] and "6-12" are all accepted in YAML.
+        if isinstance(data, bool):  # bool is an int: `true` would be 1 month
+            raise ValueError(f"expected months such as 6 or 6-12, got the boolean {data}")
         if isinstance(data, int):
             return {"min_months": data, "max_months": data}
         if isinstance(data, str) and re.fullmatch(r"\s*\d+\s*(?:[-–~]\s*\d+\s*)?", data):
@@ -198,10 +201,10 @@ class AttentionRule(Record):
     ``horizon_months`` defaults to the industry horizon of the scale.
     """
 
-    lower_pp: float = 0.0
+    lower_pp: Number = 0.0
     lower_inclusive: bool = False
     horizon_months: Horizon | None = None
-    aliases: tuple[Line, ...] = ("关注", "建议关注", "相关公司", "重点关注")
+    aliases: tuple[Name, ...] = ("关注", "建议关注", "相关公司", "重点关注")
     source: str | None = None
 
     def band(self) -> Band:
@@ -218,7 +221,7 @@ class RatingScale(Record):
     """A broker's rating definitions (投资评级说明), transcribed as data."""
 
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
-    broker: Line
+    broker: Name
     defined_in_report: bool = True
     source: Line
     note: str | None = None
@@ -262,7 +265,7 @@ class RatingScale(Record):
 
     def canonical_rating(self, word: str) -> str | None:
         """The canonical company rating for ``word`` (canonical name or local alias)."""
-        w = word.strip()
+        w = normalise_name(word)
         if w.lower() in RATINGS:
             rating = w.lower()
             return rating if rating == ATTENTION or self.company.band_of(rating) else None
@@ -276,7 +279,7 @@ class RatingScale(Record):
     def canonical_industry_rating(self, word: str) -> str | None:
         if self.industry is None:
             return None
-        w = word.strip()
+        w = normalise_name(word)
         for band in self.industry.bands:
             if w.lower() == band.rating or w in band.aliases:
                 return band.rating
@@ -293,35 +296,29 @@ class RatingScale(Record):
 
 
 class Analyst(Record):
-    name: Line
+    name: Name
     registration: Registration | None = None
 
 
 class TargetPrice(Record):
-    value: float = Field(gt=0, lt=1e7)
+    value: Number = Field(gt=0, lt=1e7)
     currency: Literal["HKD", "CNY", "USD"] = "HKD"
 
 
 class Recommendation(Record):
     """One call: a company, its resolved HKEX ticker and the rating given."""
 
-    name: Line = Field(description="the company as written in the report")
+    name: Name = Field(description="the company as written in the report")
     ticker: Ticker
     rating: str
     target: TargetPrice | None = None
     horizon_months: Horizon | None = Field(
         default=None, description="overrides the scale's horizon"
     )
-    previous_rating: str | None = Field(
-        default=None, description="the rating the report says it changes from"
-    )
-    previous_target: float | None = Field(
-        default=None, gt=0, lt=1e7, description="the target it changes from, in its currency"
-    )
-    note: str | None = None
+    note: Text | None = None
     action: Literal["initiate", "maintain", "upgrade", "downgrade"] | None = None
-    previous_rating: str | None = Field(default=None, description="the rating before, as written")
-    previous_target: float | None = Field(
+    previous_rating: Name | None = Field(default=None, description="the rating before, as written")
+    previous_target: Number | None = Field(
         default=None, gt=0, lt=1e7, description="the target before, in the target's currency"
     )
     listing: Literal["HK", "ADR"] = Field(
@@ -363,11 +360,11 @@ class Recommendation(Record):
 class Report(Record):
     """A broker report (or an article about one) and the calls it makes."""
 
-    broker: Line = Field(description="English name, e.g. Huaan Securities")
-    broker_local: Line | None = Field(default=None, description="e.g. 华安证券")
+    broker: Name = Field(description="English name, e.g. Huaan Securities")
+    broker_local: Name | None = Field(default=None, description="e.g. 华安证券")
     title: Line
-    published: date
-    seen: date | None = Field(
+    published: Day
+    seen: Day | None = Field(
         default=None, description="when the user could first act on it (e.g. via a later article)"
     )
     analysts: tuple[Analyst, ...] = ()

@@ -89,12 +89,24 @@ def write_preview(
     """
     import base64
 
+    from tracker.storage import output_dir, output_error
+
+    output_dir(out, "--out")
+    data_uri = "data:image/png;base64," + base64.b64encode(chart).decode("ascii")
+    try:
+        _write_files(out, card, chart, config, data_uri)
+    except OSError as exc:
+        raise output_error(out, exc) from None
+    return [out / name for name in PREVIEW_FILES]
+
+
+def _write_files(
+    out: Path, card: Scorecard, chart: bytes, config: MailConfig | None, data_uri: str
+) -> None:
     from tracker.mailer import Mailbox, build_message, new_message_id
     from tracker.recs.yamlio import write_atomic
     from tracker.scorecard.card import mail_content, render_html, render_text
 
-    out.mkdir(parents=True, exist_ok=True)
-    data_uri = "data:image/png;base64," + base64.b64encode(chart).decode("ascii")
     write_atomic(out / "scorecard.html", render_html(card, data_uri))
     write_atomic(out / "scorecard.txt", render_text(card))
     preview = Mailbox(address="scorecard@tracker.invalid", name="Tracker preview")
@@ -106,4 +118,3 @@ def write_preview(
         content, sender, to, new_message_id(card.week, sender), datetime.now().astimezone()
     )
     (out / "scorecard.eml").write_bytes(message.as_bytes())
-    return [out / name for name in PREVIEW_FILES]

@@ -83,6 +83,10 @@ CHECKPOINT_MONTHS: tuple[int, ...] = (1, 3, 6, 12)
 LATEST = "latest"
 #: How many sessions old a bar may be and still stand in for a missing one.
 DEFAULT_MAX_STALE_SESSIONS = 3
+#: The most sessions a bar may be old: ten years of HKEX sessions (246 a year), past the
+#: longest horizon a scale may set (120 months). More is no tolerance but a mistake, and
+#: the staleness search grows with it (10**7 took a minute and 3.6 GB).
+MAX_STALE_SESSIONS = 2_460
 
 # Call statuses and verdicts, as plain strings (the vocabulary spells them).
 STATUS_MATURED = Status.MATURED.value
@@ -281,8 +285,11 @@ def _check_arguments(calls, opens, benchmark_opens, entry: str, max_stale: int) 
     missing_cols = [c for c in REQUIRED_CALL_COLUMNS if c not in calls.columns]
     if missing_cols:
         raise ScoringInputError(f"the calls frame lacks column(s): {', '.join(missing_cols)}")
-    if max_stale < 0:
-        raise ScoringInputError(f"max_stale_sessions={max_stale} must be 0 or more")
+    if isinstance(max_stale, bool) or not 0 <= max_stale <= MAX_STALE_SESSIONS:
+        raise ScoringInputError(
+            f"max_stale_sessions={max_stale} must be from 0 to {MAX_STALE_SESSIONS}"
+            " (ten years of sessions)"
+        )
     if entry_field(entry) == "open" and (opens is None or benchmark_opens is None):
         raise ScoringInputError(
             "entry 'next-open' needs opening prices of the stocks and benchmark"
