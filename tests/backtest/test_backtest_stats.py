@@ -21,7 +21,9 @@ from tracker.backtest.stats import (
 )
 
 DECIMALS = 10
-ANN = 252
+# HKEX sessions a year (tracker.constants.SESSIONS_PER_YEAR), written out: the oracle
+# must not read it from the code under test.
+ANN = 246
 
 
 def series(seed: int, n: int = 400, drift: float = 0.0004, vol: float = 0.015) -> pd.Series:
@@ -35,7 +37,7 @@ def test_return_stats_match_empyrical(seed):
     v = series(seed)
     r = daily_returns(v)
     got = return_stats(v)
-    # empyrical works on the same simple daily returns, annualised by 252.
+    # empyrical works on the same simple daily returns, annualised by 246.
     assert got["total_return"] == pytest.approx(empyrical.cum_returns_final(r), rel=1e-12)
     assert got["cagr"] == pytest.approx(empyrical.cagr(r, annualization=ANN), rel=1e-10)
     assert got["annual_volatility"] == pytest.approx(
@@ -60,8 +62,8 @@ def test_relative_stats_match_empyrical(seed):
     assert got["alpha"] == pytest.approx(alpha, rel=1e-9)
     ir_daily = empyrical.excess_sharpe(r, rb)
     assert got["information_ratio"] == pytest.approx(ir_daily * math.sqrt(ANN), rel=1e-10)
-    # tracking error = annualised std of the active return; IR = mean(active) / TE × √252 ... so
-    # TE = mean(active) × 252 / IR (annualised), from empyrical's excess Sharpe
+    # tracking error = annualised std of the active return; IR = mean(active) / TE × √246 ... so
+    # TE = mean(active) × 246 / IR (annualised), from empyrical's excess Sharpe
     active_mean = float((r - rb).mean())
     assert got["tracking_error"] == pytest.approx(
         active_mean * ANN / (ir_daily * math.sqrt(ANN)), rel=1e-9
@@ -114,7 +116,7 @@ def test_trade_stats_by_hand():
             "pnl_hkd": [9_800, -5_200, 4_700, np.nan],
         }
     )
-    idx = pd.bdate_range("2025-01-06", periods=127)  # 126 returns = half a 252-session year
+    idx = pd.bdate_range("2025-01-06", periods=124)  # 123 returns = half a 246-session year
     values = pd.Series(200_000.0, index=idx)
     got = trade_stats(trades, values)
     # 3 trades, 2 won; traded value (100+50+50+110+45+55)k = 410k, half of it 205k,

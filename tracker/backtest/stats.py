@@ -4,9 +4,9 @@ Conventions (see ``docs/backtest.md``, "Statistics"):
 
 - daily returns ``r_t = V_t / V_{t-1} - 1`` over the run's sessions; the first
   session is the one before the first entry, so ``V_0`` is the initial capital;
-- annualisation by :data:`PERIODS_PER_YEAR` sessions (HKEX has about 247 a year;
-  252 is the usual convention and empyrical's default, and keeps figures
-  comparable with other tools);
+- annualisation by :data:`tracker.constants.SESSIONS_PER_YEAR` (246) sessions, the
+  HKEX average, the same figure scoring uses (empyrical's default is 252, the US
+  convention; the tests pass 246 to it);
 - risk-free rate 0; ratios are NaN (``null`` in JSON) when undefined (no
   dispersion, no drawdown).
 
@@ -20,8 +20,10 @@ import math
 import numpy as np
 import pandas as pd
 
-#: Sessions per year used to annualise.
-PERIODS_PER_YEAR = 252
+from tracker.constants import SESSIONS_PER_YEAR
+
+#: Sessions per year used to annualise: the project's one figure.
+PERIODS_PER_YEAR = SESSIONS_PER_YEAR
 
 
 def daily_returns(values: pd.Series) -> pd.Series:
