@@ -29,8 +29,8 @@ from tracker.constants import ATTENTION
 from tracker.extract.evidence import Candidate, Phrase, readable
 from tracker.extract.lists import recommendation_lists
 from tracker.extract.names import (
-    CODE,
     clean_name,
+    codes_in,
     looks_like_name,
     name_after,
     name_before,
@@ -64,7 +64,7 @@ class Found:
 
 
 def _codes(src: Source, a: int, b: int) -> list[re.Match]:
-    return [m for m in CODE.finditer(src.text, a, b)]
+    return codes_in(src.text, a, b)
 
 
 def _code_of(m: re.Match) -> str:
@@ -236,7 +236,7 @@ def _line_rating(src: Source, pos: int) -> str | None:
 def coded_rows(src: Source, registry: Registry, used: list[tuple[int, int]]) -> list[Candidate]:
     """Coded companies on table rows with a rating, and coded companies in advice sections."""
     out = []
-    for m in CODE.finditer(src.text):
+    for m in codes_in(src.text):
         if not readable(src, m.start()) or any(a <= m.start() < b for a, b in used):
             continue
         code = _code_of(m)

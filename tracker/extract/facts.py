@@ -117,13 +117,14 @@ def companies_in(text: str, registry: Registry) -> list[CompanyHit]:
     listed in Hong Kong (``BABA.US``) gives its HKEX ticker with listing ADR;
     any other US symbol (``VIPS.US``) is a company without an HKEX line.
     """
-    from tracker.extract.names import clean_name, name_before, name_mentions
+    from tracker.extract.names import clean_name, is_year, name_before, name_mentions
     from tracker.registry.resolve import ticker_from_code
 
     hits: list[CompanyHit] = []
     for m in _HK_CODE.finditer(text):
-        code = int(m.group("p") or m.group("s") or m.group("alone"))
-        if code not in _codes(registry):
+        digits = m.group("p") or m.group("s") or m.group("alone")
+        code = int(digits)
+        if code not in _codes(registry) or (m.group("s") and is_year(text, m.start(), digits)):
             continue
         ticker = ticker_from_code(code)
         span = name_before(registry, text[: m.start()], ticker)

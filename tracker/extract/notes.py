@@ -39,6 +39,7 @@ from tracker.extract.facts import (
     targets_in,
 )
 from tracker.extract.meta import broker_named
+from tracker.extract.text import heading_kind
 from tracker.extract.vocab import BROKERS, Broker, rating_of
 
 if TYPE_CHECKING:
@@ -195,7 +196,8 @@ def note_calls(
         The calls in order of first mention; the broker when only one is named.
     """
     lines = clean_lines(text)
-    units = units_of(lines)
+    unread = _unread_lines(lines)
+    units = [u for u in units_of(lines) if u.line not in unread]
     strong = _named_firmly(units, registry)
     named = _brokers_named(units, text)
     only = named[0] if len(named) == 1 else None
@@ -216,6 +218,24 @@ def note_calls(
         columns = None
         _sentence(unit, registry, strong, state, only, note_date, calls)
     return _settled(list(calls.values())), only
+
+
+#: Sections that hold no call: a rating word there defines a band or is boilerplate.
+_UNREAD = ("definitions", "disclaimer")
+
+
+def _unread_lines(lines: list[str]) -> set[int]:
+    """1-based lines inside a rating-definitions or disclaimer section (up to the next heading
+    of another kind): ``股票投资评级：优于大市 — 股价表现优于…`` is a band, not a call."""
+    out: set[int] = set()
+    zone = "body"
+    for n, line in enumerate(lines, start=1):
+        head = heading_kind(line.strip()) if line.strip() else None
+        if head is not None:
+            zone = head[0]
+        if zone in _UNREAD:
+            out.add(n)
+    return out
 
 
 def _firm(registry: Registry, c: CompanyHit) -> bool:
