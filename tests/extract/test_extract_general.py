@@ -6,6 +6,8 @@ from datetime import date
 
 import pytest
 
+from tracker.extract.clean import normalise
+from tracker.extract.facts import targets_in
 from tracker.extract.names import codes_in, is_year
 from tracker.extract.notes import note_calls
 from tracker.extract.roundup import extract_drafts
@@ -81,3 +83,44 @@ def test_a_cover_with_a_date_before_hk_takes_the_coded_company(registry):
     )
     (draft,) = extract_drafts(text, registry, today=TODAY)
     assert {c.ticker for c in draft.calls} == {"0027.HK"}
+
+
+# --------------------------------------------------------------------------- targets
+
+
+def _targets(text: str) -> list[tuple[float, str, float | None]]:
+    return [(t.value, t.currency, t.previous) for t in targets_in(normalise(text))]
+
+
+def test_a_target_for_a_coded_listing_reads_past_the_period_of_the_code():
+    text = "The broker raised its price target on the shares (02015.HK) to HK$120 from HK$95."
+    assert _targets(text) == [(120.0, "HKD", 95.0)]
+
+
+def test_a_second_target_joined_by_and_on():
+    # Two listings in one construction: the HK shares, then the ADS.
+    text = (
+        "It cut its target price on the Hong Kong shares to HK$35 from HK$37.5 "
+        "and on the Nasdaq-listed ADS (HTHT.US) to US$45 from US$48."
+    )
+    assert _targets(text) == [(35.0, "HKD", 37.5), (45.0, "USD", 48.0)]
+
+
+def test_and_on_without_a_first_target_is_not_a_target():
+    assert _targets("Volumes rose, and on the new line to 560,000 units from 480,000.") == []
+
+
+def test_the_adr_line_of_a_wire_story_is_its_own_call(registry):
+    text = (
+        "Citi upgraded Li Auto to Buy from Neutral. The broker raised its price target on "
+        "the Hong Kong-listed shares (02015.HK) to HK$130 from HK$100, and on the ADR "
+        "(LI.US) to US$33 from US$26."
+    )
+    found, _ = note_calls(text, registry)
+    got = {(c.ticker, c.listing, c.rating, c.target, c.currency) for c in found}
+    assert got == {
+        ("2015.HK", "HK", "buy", 130.0, "HKD"),
+        ("2015.HK", "ADR", "buy", 33.0, "USD"),
+    }
+    # A lower-case word before the code is no name: the registry's is used.
+    assert all(c.name != "shares" for c in found)

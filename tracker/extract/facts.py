@@ -170,6 +170,10 @@ def _codes(registry: Registry) -> frozenset[int]:
 _LEAD = re.compile(r"^(?:.*?(?:将|把|对|予|维持|给予|下调|上调|认为|预期|预计|指出|、))+")
 
 
+#: English words written before a code that are not the company's name.
+_NOT_NAMES = {"ADR", "ADRS", "ADS", "ADSS", "H", "HK", "US", "NYSE", "NASDAQ"}
+
+
 def _name_before(text: str) -> str | None:
     """The name written right before a code, without a verb or particle run into it."""
     m = re.search(
@@ -180,6 +184,8 @@ def _name_before(text: str) -> str | None:
     name = m.group(1)
     if not name.isascii():
         name = _LEAD.sub("", name) or name
+    elif name[:1].islower() or name.upper() in _NOT_NAMES:
+        return None  # "the Hong Kong-listed shares (02015.HK)", "the ADR (LI.US)"
     return name
 
 
@@ -365,15 +371,21 @@ _TARGET_FORMS = [
     ),
     # 目标价方面,以摩通大削三成至105港元 / 大削目标价三成至105元
     re.compile(rf"{_KW}[^。;；\d]{{0,20}}?{_TO}\s*{_price('n')}", re.IGNORECASE),
-    # cut its target price for Alibaba (09988) to HKD212.7 from HKD228.2
+    # cut its target price for Alibaba (09988) to HKD212.7 from HKD228.2; price target on
+    # the shares (02015.HK) to HK$120 (a period inside a code does not end the span)
     re.compile(
-        rf"{_KW}\s+(?:for|on)\s+[^.;]{{1,50}}?\bto\s+{_price('n')}"
+        rf"{_KW}\s+(?:for|on)\s+(?:[^.;]|\.(?=\S)){{1,60}}?\bto\s+{_price('n')}"
         rf"(?:\s*,?\s*from\s+{_price('o', True)})?",
         re.IGNORECASE,
     ),
     # an HKD81 PT
     re.compile(rf"(?P<ncb>HK\$|HKD|US\$|USD)\s*(?P<nvb>{_NUM})\s*(?:{_KW})", re.IGNORECASE),
 ]
+_AND_ON = re.compile(
+    rf",?\s*and\s+(?:on|for)\s+(?:[^.;]|\.(?=\S)){{1,60}}?\bto\s+{_price('n')}"
+    rf"\s*,?\s*from\s+{_price('o', True)}",
+    re.IGNORECASE,
+)
 _CURRENCY = {
     "港元": "HKD",
     "港币": "HKD",
@@ -437,6 +449,20 @@ def targets_in(text: str) -> list[TargetFact]:
             currency = cur or prev_cur
             out.append(TargetFact(m.start(), value, currency or "HKD", currency is None, prev))
             spans.append((m.start(), m.end()))
+    # "..., and on the ADR (LI.US) to US$31 from US$24": a second target in the same
+    # construction, after a first one.
+    for m in _AND_ON.finditer(text):
+        if not any(b <= m.start() for _, b in spans) or any(
+            a < m.end() and m.start() < b for a, b in spans
+        ):
+            continue
+        value, cur = _value(m, "n")
+        prev, prev_cur = _value(m, "o")
+        if value is None or not 0 < value < 1e7:
+            continue
+        currency = cur or prev_cur
+        out.append(TargetFact(m.start(), value, currency or "HKD", currency is None, prev))
+        spans.append((m.start(), m.end()))
     for hit in target_prices(text):
         if any(a < hit.end and hit.start < b for a, b in spans):
             continue
