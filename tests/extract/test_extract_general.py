@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from tracker.extract.clean import normalise
-from tracker.extract.facts import targets_in
+from tracker.extract.facts import brokers_in, ratings_in, table_target, targets_in
 from tracker.extract.names import codes_in, is_year
 from tracker.extract.notes import note_calls
 from tracker.extract.roundup import extract_drafts
@@ -124,3 +124,59 @@ def test_the_adr_line_of_a_wire_story_is_its_own_call(registry):
     }
     # A lower-case word before the code is no name: the registry's is used.
     assert all(c.name != "shares" for c in found)
+
+
+# --------------------------------------------------------------------------- tables
+
+
+@pytest.mark.parametrize(
+    "cell, expected",
+    [
+        pytest.param("140(维持)", (140.0, "HKD", True, None), id="zh-note"),
+        pytest.param("１４０（維持）", (140.0, "HKD", True, None), id="full-width"),
+        pytest.param("48 -> 52 (unchanged rating)", (52.0, "HKD", True, 48.0), id="en-note"),
+        pytest.param("7.5 (US$)", (7.5, "USD", False, None), id="currency-in-brackets"),
+    ],
+)
+def test_a_target_cell_with_a_note_in_brackets(cell, expected):
+    t = table_target(normalise(cell))
+    assert t is not None
+    assert (t.value, t.currency, t.assumed, t.previous) == expected
+
+
+def test_a_rating_cell_with_a_note_in_brackets():
+    (hit,) = ratings_in(normalise("增持（維持）"), bare=True)
+    assert hit.rating == "overweight"
+
+
+def test_a_tab_separated_table_with_a_broker_column(registry):
+    text = (
+        "各行最新评级如下：\n"
+        "券商\t股份\t评级\t目标价\n"
+        "花旗\t华润置地(01109)\t买入\t38.5港元\n"
+        "摩根大通\t龙湖集团(00960)\t中性 -> 减持\t8.2港元 -> 7.5港元\n"
+        "大华继显\t华润万象生活(01209)\t买入\t52港元\n"
+    )
+    found, _ = note_calls(text, registry)
+    got = {
+        (c.broker.id, c.ticker, c.rating, c.previous_rating, c.target, c.previous_target)
+        for c in found
+    }
+    assert got == {
+        ("citi", "1109.HK", "buy", None, 38.5, None),
+        ("jpmorgan", "0960.HK", "underweight", "neutral", 7.5, 8.2),
+        ("uobkh", "1209.HK", "buy", None, 52.0, None),
+    }
+
+
+@pytest.mark.parametrize(
+    "text, broker",
+    [
+        pytest.param("大華繼顯指", "uobkh", id="uob-zh-hant"),
+        pytest.param("UOB Kay Hian said", "uobkh", id="uob-en"),
+        pytest.param("法巴認為", "bnp", id="bnp"),
+        pytest.param("輝立證券指", "phillip", id="phillip"),
+    ],
+)
+def test_more_houses_are_known(text, broker):
+    assert [b.broker.id for b in brokers_in(normalise(text))] == [broker]

@@ -343,7 +343,11 @@ def ratings_in(text: str, bare: bool = False) -> list[RatingHit]:
         ):
             hits.append(RatingHit(m.start(), rating_of(m.group("new")) or "", m.group(0).strip()))
     if bare and not hits:
-        m = re.match(rf"\s*{_Q}?(?P<new>{_W}){_Q}?(?:\s+[A-Za-z ]+)?\s*$", text, re.IGNORECASE)
+        m = re.match(
+            rf"\s*{_Q}?(?P<new>{_W}){_Q}?(?:\s+[A-Za-z ]+)?(?:\s*\([^()]*\))?\s*$",
+            text,
+            re.IGNORECASE,
+        )
         if m and rating_of(m.group("new")):
             hits.append(RatingHit(0, rating_of(m.group("new")) or "", text.strip()))
     return sorted(hits, key=lambda h: h.start)
@@ -484,11 +488,19 @@ _CELL_PRICE = re.compile(
 )
 
 
+_CELL_NOTE = re.compile(r"\s*\(([^()\d]*)\)\s*$")
+
+
 def table_target(cell: str, currency: str | None = None) -> TargetFact | None:
     """A table cell's target: ``580``, ``98元``, ``483港元→580港元``, ``5.5元->7.2元``.
 
     ``currency`` is the column's (``目标价(港元)``), used when the cell writes none.
     """
+    # A note after the price, in brackets: 140(维持), 52 (unchanged), 7.5 (HK$).
+    note = _CELL_NOTE.search(cell)
+    if note is not None:
+        cell = cell[: note.start()]
+        currency = _CURRENCY.get(note.group(1).strip().lower(), currency)
     m = _CELL_PRICE.match(cell.strip())
     if m is None:
         return None

@@ -81,7 +81,8 @@ class NoteCall:
 
 
 _SENTENCE_END = re.compile(r"(?<=[。;!?；！？])|(?<=[.])(?=\s+[A-Z(\[])")
-_CELL_SEP = re.compile(r"\s*[│|┃｜]\s*")
+#: Cell separators: rules drawn with bars, or tabs (a table pasted from a sheet or a page).
+_CELL_SEP = re.compile(r"\s*[│|┃｜\t]\s*")
 _ITEM = re.compile(r"^\s*[•·]\s*[A-Za-z][A-Za-z ]{2,30}$")
 _EMAIL_DOMAIN = re.compile(r"@([a-z][a-z-]+)\.com\b", re.IGNORECASE)
 
