@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from tracker.extract.clean import normalise
+from tracker.extract.clean import clean_lines, normalise
+from tracker.extract.dates import publication_date
 from tracker.extract.facts import brokers_in, ratings_in, table_target, targets_in
 from tracker.extract.names import codes_in, is_year
 from tracker.extract.notes import note_calls
@@ -180,3 +181,52 @@ def test_a_tab_separated_table_with_a_broker_column(registry):
 )
 def test_more_houses_are_known(text, broker):
     assert [b.broker.id for b in brokers_in(normalise(text))] == [broker]
+
+
+# --------------------------------------------------------------------------- dates
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        pytest.param(
+            "某某财经APP · 2025年11月26日(星期三) 08:15\n正文。",
+            date(2025, 11, 26),
+            id="zh-weekday",
+        ),
+        pytest.param("Wire | 3 Dec 2025 (Wed) 15:02\nBody.", date(2025, 12, 3), id="en-weekday"),
+        pytest.param(
+            "SHANGHAI, Mar 3, 2025 - A broker upgraded the stock.", date(2025, 3, 3), id="wire"
+        ),
+        pytest.param(
+            "HONG KONG, 26 November 2025 (Agency) — The bank cut its target.",
+            date(2025, 11, 26),
+            id="wire-agency",
+        ),
+        pytest.param(
+            "Some Research . Equity        17 Apr 2025\n\nCompany Update",
+            date(2025, 4, 17),
+            id="header-gap",
+        ),
+        pytest.param("公司研究 | 2025年4月17日\n正文。", date(2025, 4, 17), id="header-bar"),
+    ],
+)
+def test_publication_dates_in_more_layouts(text, expected):
+    hit = publication_date(clean_lines(text))
+    assert hit is not None and hit.value == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("The results, due 26 Nov 2025 - 30 Nov 2025, matter.", id="range-in-prose"),
+        pytest.param(
+            "Title\nSub\nMore\nThe fourth line of the cover page        17 Apr 2025",
+            id="gap-below-the-top",
+        ),
+        pytest.param("行情 | 更新日期     19/08/2024", id="gap-after-an-update-label"),
+        pytest.param("He said, Nov 26, 2025 - was a bad day.", id="lower-case-before"),
+    ],
+)
+def test_no_publication_date_from_these(text):
+    assert publication_date(clean_lines(text)) is None
