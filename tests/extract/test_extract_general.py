@@ -230,3 +230,20 @@ def test_publication_dates_in_more_layouts(text, expected):
 )
 def test_no_publication_date_from_these(text):
     assert publication_date(clean_lines(text)) is None
+
+
+# --------------------------------------------------------------------------- names
+
+
+def test_a_code_right_after_the_rated_name_resolves_it(registry):
+    # "H World Group" is no registry name; its code in brackets right after it is.
+    text = "Some Broker kept its Buy rating on H World Group (01179.HK), citing margins. Citi\n"
+    (draft,) = extract_drafts(text, registry, today=TODAY)
+    assert [(c.ticker, c.rating) for c in draft.calls] == [("1179.HK", "buy")]
+
+
+def test_a_code_further_on_is_not_the_rated_names(registry):
+    # The code belongs to another company named after the rated one: the name stays unresolved.
+    text = "Citi kept its Buy rating on Acme Widgets, ahead of Tencent (00700.HK) results.\n"
+    (draft,) = extract_drafts(text, registry, today=TODAY)
+    assert ("Acme Widgets", None) in {(c.name, c.ticker) for c in draft.calls}

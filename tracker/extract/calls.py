@@ -115,6 +115,13 @@ def _en_name(text: str) -> str:
 def _company_in_phrase(src: Source, registry: Registry, p: Phrase) -> Candidate | None:
     """The company a phrase names itself (a code, or a name between verb and rating)."""
     spans = [s for s in (p.after, p.mid) if s is not None]
+    if p.after is not None:
+        # "kept its Buy rating on H World Group (01179.HK)": the code right after the name.
+        a, b = p.after
+        at = b + re.match(r"\s*\(?\s*", src.text[b : b + 6]).end()  # type: ignore[union-attr]
+        code = codes_in(src.text, at, at + 14)
+        if code and code[0].start() == at:
+            spans[0] = (a, code[0].end())
     for a, b in spans:
         for m in _codes(src, a, b):
             code = _code_of(m)
