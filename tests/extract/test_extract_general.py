@@ -247,3 +247,33 @@ def test_a_code_further_on_is_not_the_rated_names(registry):
     text = "Citi kept its Buy rating on Acme Widgets, ahead of Tencent (00700.HK) results.\n"
     (draft,) = extract_drafts(text, registry, today=TODAY)
     assert ("Acme Widgets", None) in {(c.name, c.ticker) for c in draft.calls}
+
+
+# --------------------------------------------------------------------------- ratings
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        pytest.param("UBS: Geely (175 HK) - Buy, TP HK$25.", ["buy"], id="en-dash"),
+        pytest.param("ZTO Express (2057 HK) – Overweight.", ["overweight"], id="en-dash-end"),
+        pytest.param("花旗:腾讯(00700):买入;目标价700港元", ["buy"], id="zh-colon"),
+        pytest.param("Tencent (00700) - Buy the dip, some say.", [], id="a-verb-not-a-rating"),
+        pytest.param("Tencent (00700) - 5.2%, a record.", [], id="a-figure"),
+    ],
+)
+def test_a_rating_right_after_a_code(text, expected):
+    assert [r.rating for r in ratings_in(normalise(text))] == expected
+
+
+def test_a_digest_line_per_broker_and_stock(registry):
+    text = (
+        "Morgan Stanley: ZTO Express (2057 HK) - Overweight, TP HK$190 (from HK$175). Fine.\n\n"
+        "Jefferies: Yum China (9987 HK) - Buy, TP HK$480. Sales turned.\n"
+    )
+    found, _ = note_calls(text, registry)
+    got = {(c.broker.id, c.ticker, c.rating, c.target) for c in found}
+    assert got == {
+        ("morgan-stanley", "2057.HK", "overweight", 190.0),
+        ("jefferies", "9987.HK", "buy", 480.0),
+    }

@@ -280,6 +280,12 @@ _RATING_FORMS: list[tuple[str, re.Pattern]] = [
         ),
     ),
 ]
+#: ``ZTO Express (2057 HK) - Overweight, TP …`` / ``腾讯(00700):买入`` — a rating straight after
+#: a stock code and a dash or colon, ending its clause.
+_AFTER_CODE = re.compile(
+    rf"(?:\)|\bHK\b)\s*[-–—:：]\s*{_Q}?(?P<new>{_W}){_Q}?(?=\s*(?:$|[,，.。;；(]))",
+    re.IGNORECASE,
+)
 #: ``Broker: Buy, target price …`` — a rating straight after a broker and a colon.
 _AFTER_COLON = re.compile(rf"[:：]\s*{_Q}?(?P<new>{_W}){_Q}?\s*(?=$|[,，.。;；\[(])", re.IGNORECASE)
 
@@ -333,6 +339,10 @@ def ratings_in(text: str, bare: bool = False) -> list[RatingHit]:
                     rating_of(old) if old else None,
                 )
             )
+            taken.append((m.start(), m.end()))
+    for m in _AFTER_CODE.finditer(text):
+        if not any(a < m.end() and m.start() < b for a, b in taken):
+            hits.append(RatingHit(m.start(), rating_of(m.group("new")) or "", m.group(0).strip()))
             taken.append((m.start(), m.end()))
     for m in _AFTER_COLON.finditer(text):
         before = brokers_in(text[: m.start()])
