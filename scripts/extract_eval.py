@@ -1,9 +1,11 @@
 """Score `tracker recs extract` on a corpus of notes with known calls (`make extract-eval`).
 
-Usage: python scripts/extract_eval.py [CORPUS_DIR] [-v]
+Usage: python scripts/extract_eval.py [CORPUS_DIR] [--corpus DIR ...] [-v]
 
-CORPUS_DIR holds ``docs/*.txt`` and ``expected.yaml`` (default: ../shared/reports/corpus,
-the layout of that corpus's README). Every note is extracted as the command would (one draft
+A corpus directory holds ``docs/*.txt`` and ``expected.yaml`` (the layout of
+../shared/reports/corpus/README.md). Without one, both the real corpus
+(../shared/reports/corpus) and the held-out notes written for the project
+(tests/resources/heldout) are scored, each with its own table. Every note is extracted as the command would (one draft
 per broker), and compared with what a careful reader found:
 
 * **exact**: an expected call with an extracted call of the same ticker, currency, normalised
@@ -28,6 +30,7 @@ from datetime import date
 from pathlib import Path
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "reports" / "corpus"
+HELDOUT_CORPUS = Path(__file__).resolve().parents[1] / "tests" / "resources" / "heldout"
 
 
 @dataclass(frozen=True)
@@ -258,13 +261,31 @@ def _row(name: str, s: Score) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("corpus", nargs="?", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("corpus", nargs="?", type=Path, help="a corpus directory")
+    parser.add_argument(
+        "--corpus",
+        dest="more",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="DIR",
+        help="a corpus directory (repeatable)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="show each difference")
     args = parser.parse_args(argv)
-    if not (args.corpus / "expected.yaml").is_file():
-        print(f"error: {args.corpus}/expected.yaml not found", file=sys.stderr)
+    corpora = [c for c in [args.corpus, *args.more] if c is not None]
+    if not corpora:
+        corpora = [DEFAULT_CORPUS, HELDOUT_CORPUS]
+    missing = [c for c in corpora if not (c / "expected.yaml").is_file()]
+    if missing:
+        for c in missing:
+            print(f"error: {c}/expected.yaml not found", file=sys.stderr)
         return 1
-    sys.stdout.write(report(evaluate(args.corpus, tracker_extractor()), args.verbose))
+    extractor = tracker_extractor()
+    for i, corpus in enumerate(corpora):
+        if len(corpora) > 1:
+            sys.stdout.write(("\n" if i else "") + f"== {corpus.resolve().name}\n")
+        sys.stdout.write(report(evaluate(corpus, extractor), args.verbose))
     return 0
 
 

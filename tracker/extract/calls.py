@@ -29,8 +29,8 @@ from tracker.constants import ATTENTION
 from tracker.extract.evidence import Candidate, Phrase, readable
 from tracker.extract.lists import recommendation_lists
 from tracker.extract.names import (
-    CODE,
     clean_name,
+    codes_in,
     looks_like_name,
     name_after,
     name_before,
@@ -64,7 +64,7 @@ class Found:
 
 
 def _codes(src: Source, a: int, b: int) -> list[re.Match]:
-    return [m for m in CODE.finditer(src.text, a, b)]
+    return codes_in(src.text, a, b)
 
 
 def _code_of(m: re.Match) -> str:
@@ -115,6 +115,13 @@ def _en_name(text: str) -> str:
 def _company_in_phrase(src: Source, registry: Registry, p: Phrase) -> Candidate | None:
     """The company a phrase names itself (a code, or a name between verb and rating)."""
     spans = [s for s in (p.after, p.mid) if s is not None]
+    if p.after is not None:
+        # "kept its Buy rating on H World Group (01179.HK)": the code right after the name.
+        a, b = p.after
+        at = b + re.match(r"\s*\(?\s*", src.text[b : b + 6]).end()  # type: ignore[union-attr]
+        code = codes_in(src.text, at, at + 14)
+        if code and code[0].start() == at:
+            spans[0] = (a, code[0].end())
     for a, b in spans:
         for m in _codes(src, a, b):
             code = _code_of(m)
@@ -236,7 +243,7 @@ def _line_rating(src: Source, pos: int) -> str | None:
 def coded_rows(src: Source, registry: Registry, used: list[tuple[int, int]]) -> list[Candidate]:
     """Coded companies on table rows with a rating, and coded companies in advice sections."""
     out = []
-    for m in CODE.finditer(src.text):
+    for m in codes_in(src.text):
         if not readable(src, m.start()) or any(a <= m.start() < b for a, b in used):
             continue
         code = _code_of(m)

@@ -5,7 +5,10 @@ Read (on normalised text): ``2025-08-29``, ``2025/08/29``, ``28/08/2025 11:00``
 cannot be a month: ``12/31/2025``), ``2025年4月17日``, ``2025 年 4 月 17 日``, ``26 November
 2025``, ``7 Mar 2025``, ``November 26, 2025``, each alone on a short line, in a
 dateline (``[ET Net News Agency, 26 November 2025]``, ``智通财经·2026-01-15
-13:58``) or stamped with a time in a headline (``(2024-11-04 15:19:29)``).
+13:58``, a wire's ``HONG KONG, Nov 26, 2025 -``), set apart at the end of one of the
+first lines (``Equity      17 Apr 2025``) or stamped with a time in a headline
+(``(2024-11-04 15:19:29)``); a weekday after the date (``(星期三)``, ``(Wed)``) is
+skipped.
 
 Not read: a date inside running prose (a results date, a closing-price date),
 and dates after 截至 / as at / as of / 收盘价 / 除息 / 公布 (quote timestamps,
@@ -59,6 +62,21 @@ _NOT_PUBLISHED = re.compile(
 _AFTER_NOT = re.compile(
     r"^\s*(?:收盘|收市|开市|之前|前|后|以来|起|至|-|–|—|\(?close)", re.IGNORECASE
 )
+
+
+#: A weekday written after a date: 2025年11月26日(星期三), 26 Nov 2025 (Wed), Nov 26, Wednesday.
+_WEEKDAY = re.compile(
+    r"^\s*(?:\(\s*(?:星期|周|礼拜)[一二三四五六日天]\s*\)|(?:星期|周|礼拜)[一二三四五六日天]"
+    r"|,?\s*\(?(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?\)?(?![a-z]))",
+    re.IGNORECASE,
+)
+#: A wire story's dateline: ``HONG KONG, Nov 26, 2025 -`` / ``SHANGHAI, 3 March 2025 (Agency) —``.
+_WIRE = re.compile(r"^\s*[A-Z][A-Za-z.'-]*(?:\s+[A-Z][A-Za-z.'-]*){0,3},\s*$")
+_WIRE_DASH = re.compile(r"^\s*(?:\([^()]{1,40}\)\s*)?[-–—]")
+#: A date set apart at the end of a report's first lines (``Equity      17 Apr 2025``,
+#: ``公司研究 | 2025年4月17日``): a wide gap, a tab or a bar before it.
+_COLUMN_GAP = re.compile(r"(?:\S\s{3,}|\t\s*|\s[|│]\s*)$")
+_HEADER_LINES = 3
 
 
 @dataclass(frozen=True)
@@ -124,7 +142,16 @@ def publication_date(lines: list[str], top: int = 12) -> DateHit | None:
         seen += 1
         found = dates_on(line)
         for m, value in found:
-            before, after = line[: m.start()], line[m.end() :]
+            before, after = line[: m.start()], _WEEKDAY.sub("", line[m.end() :], count=1)
+            if _WIRE.search(before) and _WIRE_DASH.match(after):
+                return DateHit(value, n, m.group(0), "dateline")
+            if (
+                seen <= _HEADER_LINES
+                and _COLUMN_GAP.search(before)
+                and not after.strip()
+                and not _NOT_PUBLISHED.search(before)
+            ):
+                return DateHit(value, n, m.group(0), "line")
             if _NOT_PUBLISHED.search(before) or _AFTER_NOT.match(after):
                 continue
             rest = (before + " " + _TIME.sub("", after)).strip(" []()·|,-:")

@@ -117,13 +117,14 @@ def companies_in(text: str, registry: Registry) -> list[CompanyHit]:
     listed in Hong Kong (``BABA.US``) gives its HKEX ticker with listing ADR;
     any other US symbol (``VIPS.US``) is a company without an HKEX line.
     """
-    from tracker.extract.names import clean_name, name_before, name_mentions
+    from tracker.extract.names import clean_name, is_year, name_before, name_mentions
     from tracker.registry.resolve import ticker_from_code
 
     hits: list[CompanyHit] = []
     for m in _HK_CODE.finditer(text):
-        code = int(m.group("p") or m.group("s") or m.group("alone"))
-        if code not in _codes(registry):
+        digits = m.group("p") or m.group("s") or m.group("alone")
+        code = int(digits)
+        if code not in _codes(registry) or (m.group("s") and is_year(text, m.start(), digits)):
             continue
         ticker = ticker_from_code(code)
         span = name_before(registry, text[: m.start()], ticker)
@@ -169,6 +170,10 @@ def _codes(registry: Registry) -> frozenset[int]:
 _LEAD = re.compile(r"^(?:.*?(?:将|把|对|予|维持|给予|下调|上调|认为|预期|预计|指出|、))+")
 
 
+#: English words written before a code that are not the company's name.
+_NOT_NAMES = {"ADR", "ADRS", "ADS", "ADSS", "H", "HK", "US", "NYSE", "NASDAQ"}
+
+
 def _name_before(text: str) -> str | None:
     """The name written right before a code, without a verb or particle run into it."""
     m = re.search(
@@ -179,6 +184,8 @@ def _name_before(text: str) -> str | None:
     name = m.group(1)
     if not name.isascii():
         name = _LEAD.sub("", name) or name
+    elif name[:1].islower() or name.upper() in _NOT_NAMES:
+        return None  # "the Hong Kong-listed shares (02015.HK)", "the ADR (LI.US)"
     return name
 
 
@@ -273,6 +280,12 @@ _RATING_FORMS: list[tuple[str, re.Pattern]] = [
         ),
     ),
 ]
+#: ``ZTO Express (2057 HK) - Overweight, TP …`` / ``腾讯(00700):买入`` — a rating straight after
+#: a stock code and a dash or colon, ending its clause.
+_AFTER_CODE = re.compile(
+    rf"(?:\)|\bHK\b)\s*[-–—:：]\s*{_Q}?(?P<new>{_W}){_Q}?(?=\s*(?:$|[,，.。;；(]))",
+    re.IGNORECASE,
+)
 #: ``Broker: Buy, target price …`` — a rating straight after a broker and a colon.
 _AFTER_COLON = re.compile(rf"[:：]\s*{_Q}?(?P<new>{_W}){_Q}?\s*(?=$|[,，.。;；\[(])", re.IGNORECASE)
 
@@ -327,6 +340,10 @@ def ratings_in(text: str, bare: bool = False) -> list[RatingHit]:
                 )
             )
             taken.append((m.start(), m.end()))
+    for m in _AFTER_CODE.finditer(text):
+        if not any(a < m.end() and m.start() < b for a, b in taken):
+            hits.append(RatingHit(m.start(), rating_of(m.group("new")) or "", m.group(0).strip()))
+            taken.append((m.start(), m.end()))
     for m in _AFTER_COLON.finditer(text):
         before = brokers_in(text[: m.start()])
         if (
@@ -336,7 +353,11 @@ def ratings_in(text: str, bare: bool = False) -> list[RatingHit]:
         ):
             hits.append(RatingHit(m.start(), rating_of(m.group("new")) or "", m.group(0).strip()))
     if bare and not hits:
-        m = re.match(rf"\s*{_Q}?(?P<new>{_W}){_Q}?(?:\s+[A-Za-z ]+)?\s*$", text, re.IGNORECASE)
+        m = re.match(
+            rf"\s*{_Q}?(?P<new>{_W}){_Q}?(?:\s+[A-Za-z ]+)?(?:\s*\([^()]*\))?\s*$",
+            text,
+            re.IGNORECASE,
+        )
         if m and rating_of(m.group("new")):
             hits.append(RatingHit(0, rating_of(m.group("new")) or "", text.strip()))
     return sorted(hits, key=lambda h: h.start)
@@ -364,15 +385,21 @@ _TARGET_FORMS = [
     ),
     # 目标价方面,以摩通大削三成至105港元 / 大削目标价三成至105元
     re.compile(rf"{_KW}[^。;；\d]{{0,20}}?{_TO}\s*{_price('n')}", re.IGNORECASE),
-    # cut its target price for Alibaba (09988) to HKD212.7 from HKD228.2
+    # cut its target price for Alibaba (09988) to HKD212.7 from HKD228.2; price target on
+    # the shares (02015.HK) to HK$120 (a period inside a code does not end the span)
     re.compile(
-        rf"{_KW}\s+(?:for|on)\s+[^.;]{{1,50}}?\bto\s+{_price('n')}"
+        rf"{_KW}\s+(?:for|on)\s+(?:[^.;]|\.(?=\S)){{1,60}}?\bto\s+{_price('n')}"
         rf"(?:\s*,?\s*from\s+{_price('o', True)})?",
         re.IGNORECASE,
     ),
     # an HKD81 PT
     re.compile(rf"(?P<ncb>HK\$|HKD|US\$|USD)\s*(?P<nvb>{_NUM})\s*(?:{_KW})", re.IGNORECASE),
 ]
+_AND_ON = re.compile(
+    rf",?\s*and\s+(?:on|for)\s+(?:[^.;]|\.(?=\S)){{1,60}}?\bto\s+{_price('n')}"
+    rf"\s*,?\s*from\s+{_price('o', True)}",
+    re.IGNORECASE,
+)
 _CURRENCY = {
     "港元": "HKD",
     "港币": "HKD",
@@ -436,6 +463,20 @@ def targets_in(text: str) -> list[TargetFact]:
             currency = cur or prev_cur
             out.append(TargetFact(m.start(), value, currency or "HKD", currency is None, prev))
             spans.append((m.start(), m.end()))
+    # "..., and on the ADR (LI.US) to US$31 from US$24": a second target in the same
+    # construction, after a first one.
+    for m in _AND_ON.finditer(text):
+        if not any(b <= m.start() for _, b in spans) or any(
+            a < m.end() and m.start() < b for a, b in spans
+        ):
+            continue
+        value, cur = _value(m, "n")
+        prev, prev_cur = _value(m, "o")
+        if value is None or not 0 < value < 1e7:
+            continue
+        currency = cur or prev_cur
+        out.append(TargetFact(m.start(), value, currency or "HKD", currency is None, prev))
+        spans.append((m.start(), m.end()))
     for hit in target_prices(text):
         if any(a < hit.end and hit.start < b for a, b in spans):
             continue
@@ -457,11 +498,19 @@ _CELL_PRICE = re.compile(
 )
 
 
+_CELL_NOTE = re.compile(r"\s*\(([^()\d]*)\)\s*$")
+
+
 def table_target(cell: str, currency: str | None = None) -> TargetFact | None:
     """A table cell's target: ``580``, ``98元``, ``483港元→580港元``, ``5.5元->7.2元``.
 
     ``currency`` is the column's (``目标价(港元)``), used when the cell writes none.
     """
+    # A note after the price, in brackets: 140(维持), 52 (unchanged), 7.5 (HK$).
+    note = _CELL_NOTE.search(cell)
+    if note is not None:
+        cell = cell[: note.start()]
+        currency = _CURRENCY.get(note.group(1).strip().lower(), currency)
     m = _CELL_PRICE.match(cell.strip())
     if m is None:
         return None

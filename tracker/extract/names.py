@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 
 #: A stock code as reports write it: ``(00700)``, ``(0700.HK)``, ``700 HK``, ``HK.00700``.
 CODE = re.compile(
-    r"(?<![\w.])(?:(?P<a>\d{1,5})\s?\.\s?HK\b|(?P<b>\d{1,5})\s?HK\b|HK\s?[.:]\s?(?P<c>\d{1,5})\b)"
+    # [^\S\n]: a code never runs across a line break ("... 17 Apr 2025" over "HK Company").
+    r"(?<![\w.])(?:(?P<a>\d{1,5})[^\S\n]?\.[^\S\n]?HK\b|(?P<b>\d{1,5})[^\S\n]?HK\b"
+    r"|HK[^\S\n]?[.:][^\S\n]?(?P<c>\d{1,5})\b)"
     r"|(?<=\()\s*(?P<d>\d{5}|0\d{3})\s*(?=[),;])",
     re.IGNORECASE,
 )
@@ -117,6 +119,28 @@ _EN_NOT_A_NAME = re.compile(
     r"upside|downside|maintain|upgrade|downgrade|investors?|market|risks?)\b",
     re.IGNORECASE,
 )
+
+
+_MONTH_BEFORE = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?,?\s*$",
+    re.IGNORECASE,
+)
+
+
+def is_year(text: str, start: int, digits: str) -> bool:
+    """Whether the number at ``start`` is a date's year, not a code: ``17 Apr 2025`` followed
+    by ``HK Company Update`` reads as ``2025 HK`` once lines are joined."""
+    return (
+        len(digits) == 4
+        and digits[:2] in ("19", "20")
+        and _MONTH_BEFORE.search(text[max(0, start - 12) : start]) is not None
+    )
+
+
+def codes_in(text: str, start: int = 0, end: int | None = None) -> list[re.Match]:
+    """:data:`CODE` matches in ``text[start:end]``, without the years of dates."""
+    found = CODE.finditer(text, start, len(text) if end is None else end)
+    return [m for m in found if not is_year(text, m.start(), (m.group("a") or m.group("b") or ""))]
 
 
 def ticker_of_code(code: str) -> str | None:

@@ -39,6 +39,7 @@ from tracker.extract.facts import (
     targets_in,
 )
 from tracker.extract.meta import broker_named
+from tracker.extract.text import heading_kind
 from tracker.extract.vocab import BROKERS, Broker, rating_of
 
 if TYPE_CHECKING:
@@ -80,7 +81,8 @@ class NoteCall:
 
 
 _SENTENCE_END = re.compile(r"(?<=[。;!?；！？])|(?<=[.])(?=\s+[A-Z(\[])")
-_CELL_SEP = re.compile(r"\s*[│|┃｜]\s*")
+#: Cell separators: rules drawn with bars, or tabs (a table pasted from a sheet or a page).
+_CELL_SEP = re.compile(r"\s*[│|┃｜\t]\s*")
 _ITEM = re.compile(r"^\s*[•·]\s*[A-Za-z][A-Za-z ]{2,30}$")
 _EMAIL_DOMAIN = re.compile(r"@([a-z][a-z-]+)\.com\b", re.IGNORECASE)
 
@@ -195,7 +197,8 @@ def note_calls(
         The calls in order of first mention; the broker when only one is named.
     """
     lines = clean_lines(text)
-    units = units_of(lines)
+    unread = _unread_lines(lines)
+    units = [u for u in units_of(lines) if u.line not in unread]
     strong = _named_firmly(units, registry)
     named = _brokers_named(units, text)
     only = named[0] if len(named) == 1 else None
@@ -216,6 +219,24 @@ def note_calls(
         columns = None
         _sentence(unit, registry, strong, state, only, note_date, calls)
     return _settled(list(calls.values())), only
+
+
+#: Sections that hold no call: a rating word there defines a band or is boilerplate.
+_UNREAD = ("definitions", "disclaimer")
+
+
+def _unread_lines(lines: list[str]) -> set[int]:
+    """1-based lines inside a rating-definitions or disclaimer section (up to the next heading
+    of another kind): ``股票投资评级：优于大市 — 股价表现优于…`` is a band, not a call."""
+    out: set[int] = set()
+    zone = "body"
+    for n, line in enumerate(lines, start=1):
+        head = heading_kind(line.strip()) if line.strip() else None
+        if head is not None:
+            zone = head[0]
+        if zone in _UNREAD:
+            out.add(n)
+    return out
 
 
 def _firm(registry: Registry, c: CompanyHit) -> bool:

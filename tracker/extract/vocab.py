@@ -208,6 +208,17 @@ BROKERS: tuple[Broker, ...] = (
     _b("DBS", "星展", "dbs", "星展银行", en=("DBS",)),
     _b("Daiwa", "大和", "daiwa", "大和证券", en=("Daiwa",)),
     _b("Bernstein", "伯恩斯坦", "bernstein", en=("Bernstein",)),
+    # Houses whose notes Hong Kong pages quote often.
+    _b("UOB Kay Hian", "大华继显", "uobkh", en=("UOB Kay Hian", "UOBKH")),
+    _b("Credit Suisse", "瑞信", "credit-suisse", en=("Credit Suisse",)),
+    _b("BNP Paribas", "法国巴黎银行", "bnp", "法巴", en=("BNP Paribas",)),
+    _b("Phillip Securities", "辉立证券", "phillip", "辉立", en=("Phillip Securities",)),
+    _b(
+        "Everbright Securities International",
+        "光大证券国际",
+        "everbright-intl",
+        en=("Everbright Securities International",),
+    ),
 )
 
 # --------------------------------------------------------------------------- ratings
