@@ -189,12 +189,13 @@ def run(quick: bool = False) -> dict:
         "measured_s": round(loop_s, 3),
     }
     rows = [fast.as_row(), loop_row, *scaling(quick, scales)]
+    verdicts = result["scores"].calls["verdict"]
     return {
         "title": "Scoring (tracker.scoring.core.score_calls)",
         "rows": rows,
         "notes": [
             f"synthetic universe (tests/helpers/synthetic.py, seed 0) built in {made_s:.2f} s;"
-            f" {int(result['scores'].calls['verdict'].isin(['hit', 'right direction', 'miss']).sum()):,}"
+            f" {int(verdicts.isin(['hit', 'right direction', 'miss']).sum()):,}"
             " calls matured with a verdict",
             "targets (full profile): < 2 s, >= 50x the per-call loop, and the loop's results"
             " equal to the vectorised ones on its subsample (1M/3M/6M/12M excess within 1e-12,"
@@ -204,7 +205,8 @@ def run(quick: bool = False) -> dict:
 
 
 def scaling(quick: bool, scales) -> list[dict]:
-    """How time grows with calls (tickers fixed) and with tickers (calls fixed): three sizes each."""
+    """How time grows with calls (tickers fixed) and with tickers (calls fixed): three sizes
+    each."""
     if quick:
         base_tickers, years, base_calls = 200, 3, 10_000
     else:

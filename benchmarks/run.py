@@ -81,7 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     meta = {
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "profile": "quick" if args.quick else "full",
-        "machine": f"{platform.machine()}, {platform.system()}, {__import__('os').cpu_count()} cores",
+        "machine": (
+            f"{platform.machine()}, {platform.system()}, {__import__('os').cpu_count()} cores"
+        ),
         "python": platform.python_version(),
         "elapsed_s": time.perf_counter() - started,
     }

@@ -5,8 +5,9 @@ Usage: python scripts/extract_eval.py [CORPUS_DIR] [--corpus DIR ...] [-v]
 A corpus directory holds ``docs/*.txt`` and ``expected.yaml`` (the layout of
 ../shared/reports/corpus/README.md). Without one, both the real corpus
 (../shared/reports/corpus) and the held-out notes written for the project
-(tests/resources/heldout) are scored, each with its own table. Every note is extracted as the command would (one draft
-per broker), and compared with what a careful reader found:
+(tests/resources/heldout) are scored, each with its own table. Every note is
+extracted as the command would (one draft per broker), and compared with what a
+careful reader found:
 
 * **exact**: an expected call with an extracted call of the same ticker, currency, normalised
   rating and target price, and the same broker;

@@ -106,7 +106,8 @@ def test_every_problem_of_a_file_is_reported_at_once(tmp_path):
         "  max_positions: 0\n"
     )
     assert problems(write(tmp_path, text)) == [
-        "spec.yaml:2: capital_hkd: initial capital must be a positive amount of HKD below 1,000,000,000,000, got 0",
+        "spec.yaml:2: capital_hkd: initial capital must be a positive amount of HKD"
+        " below 1,000,000,000,000, got 0",
         "spec.yaml:3: entry: Input should be 'next-close', 'next-open' or 'same-close'",
         "spec.yaml:5: select.ratings.1: Input should be 'buy', 'overweight', 'neutral',"
         " 'underweight', 'sell' or 'attention'",

@@ -48,7 +48,8 @@ def test_help_does_not_import_heavy_modules():
         "from typer.testing import CliRunner\n"
         "CliRunner().invoke(tracker.cli.app, ['--help'])\n"
         "CliRunner().invoke(tracker.cli.app, ['recs', 'list', '--format', 'json'])\n"
-        "heavy = [m for m in ('vectorbt', 'yfinance', 'matplotlib', 'numba', 'jinja2') if m in sys.modules]\n"
+        "heavy = [m for m in ('vectorbt', 'yfinance', 'matplotlib', 'numba', 'jinja2')"
+        " if m in sys.modules]\n"
         "print(','.join(heavy))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)

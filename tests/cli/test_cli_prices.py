@@ -1,4 +1,5 @@
-"""`tracker prices update | show | status` through the CLI (no network: csv and simulated sources)."""
+"""`tracker prices update | show | status` through the CLI (no network: csv and simulated
+sources)."""
 
 from __future__ import annotations
 

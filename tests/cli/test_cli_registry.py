@@ -192,7 +192,8 @@ def test_import_summary_and_store(small_list, tracker_home):
 def test_import_bad_board_lot(tmp_path, tracker_home):
     bad = tmp_path / "list.csv"
     bad.write_text(
-        "code,name_en,board_lot,category\n00700,TENCENT,100,Equity\n00005,HSBC HOLDINGS,4OO,Equity\n",
+        "code,name_en,board_lot,category\n00700,TENCENT,100,Equity\n"
+        "00005,HSBC HOLDINGS,4OO,Equity\n",
         encoding="utf-8",
     )
     result = invoke("import", str(bad))

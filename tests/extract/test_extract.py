@@ -1,4 +1,5 @@
-"""`tracker recs extract` on the two shared reports: calls, fields, scale, and a draft that validates."""
+"""`tracker recs extract` on the two shared reports: calls, fields, scale, and a draft that
+validates."""
 
 from __future__ import annotations
 
@@ -334,8 +335,8 @@ def test_cli_draft_without_a_date_does_not_validate(shared_dir, recs_dir):
     assert result.exit_code == 0, result.output
     assert "the draft does not validate yet" in result.stderr
     assert (
-        "review: published: the text gives no date: write the report's publication date (or pass --date)"
-        in result.stderr
+        "review: published: the text gives no date: write the report's publication date"
+        " (or pass --date)" in result.stderr
     )
     text = out.read_text(encoding="utf-8")
     assert (

@@ -375,8 +375,8 @@ def test_report_without_definitions(registry):
     assert draft.industry_rating.value == "增持"
     messages = [str(r) for r in draft.review]
     assert (
-        "scale: the report gives no rating definitions (投资评级说明); the draft uses the fallback scale default-hk"
-        in messages
+        "scale: the report gives no rating definitions (投资评级说明);"
+        " the draft uses the fallback scale default-hk" in messages
     )
     text = draft_yaml(draft)
     assert "# Scale: the report gives no rating definitions" in text
@@ -397,7 +397,8 @@ def test_traditional_report(registry):
     ]
     # No horizon in the definitions: the fallback scale's 6-12 months, flagged.
     assert [str(r) for r in draft.review] == [
-        "line 6: scale: company ratings: no horizon (months) given; 6-12 assumed (as the fallback scale)"
+        "line 6: scale: company ratings: no horizon (months) given;"
+        " 6-12 assumed (as the fallback scale)"
     ]
 
 

@@ -58,7 +58,9 @@ def content(cid: str = "chart.1@tracker.invalid") -> MailContent:
     return MailContent(
         subject=SUBJECT,
         text="腾讯控股 0700.HK excess +3.2 pp\n.a line starting with a dot\n",
-        html=f'<html><body><p>腾讯控股 &amp; 美团</p><img src="cid:{cid}" alt="chart"></body></html>',
+        html=(
+            f'<html><body><p>腾讯控股 &amp; 美团</p><img src="cid:{cid}" alt="chart"></body></html>'
+        ),
         images=(InlineImage(cid=cid, data=tiny_png()),),
     )
 
@@ -169,8 +171,8 @@ port = 70000
         load_mail_config(path)
     lines = str(info.value).splitlines()
     assert (
-        f"{path}: mail.sender: 'not an address' is not an e-mail address like name@example.com (ASCII, no spaces)"
-        in lines
+        f"{path}: mail.sender: 'not an address' is not an e-mail address like name@example.com"
+        " (ASCII, no spaces)" in lines
     )
     assert f"{path}: mail.colour: unknown field 'colour': check the spelling" in lines
     assert f"{path}: smtp.port: Input should be less than or equal to 65535" in lines

@@ -1,4 +1,5 @@
-"""tracker.mailer.outbox: the ledger and send_week against a real SMTP server: never twice, never skipped."""
+"""tracker.mailer.outbox: the ledger and send_week against a real SMTP server: never twice,
+never skipped."""
 
 from __future__ import annotations
 

@@ -403,7 +403,8 @@ KILLED_WRITER = """
             yield row
 
     st._bar_rows = slow
-    days = pd.DatetimeIndex([d.strftime("%Y-%m-%d") for d in pd.bdate_range("2025-01-02", periods=40)])
+    days = pd.DatetimeIndex(
+        [d.strftime("%Y-%m-%d") for d in pd.bdate_range("2025-01-02", periods=40)])
     frame = pd.DataFrame({c: 1.0 for c in
         ["open", "high", "low", "close", "adj_close", "volume", "dividends", "splits"]},
         index=pd.DatetimeIndex(days, name="date"))

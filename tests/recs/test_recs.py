@@ -142,9 +142,9 @@ def test_good_file_loads_and_alias_becomes_canonical(recs_dir):
             "    rating: 买入",
             "    rating: 强烈买入",
             [
-                "{f}:13: recommendations.1.rating: unknown rating '强烈买入' for scale 'huaan'; use one of"
-                " buy, overweight, neutral, underweight, sell, attention, 买入, 增持, 中性, 减持, 卖出,"
-                " 关注, 建议关注, 相关公司, 重点关注"
+                "{f}:13: recommendations.1.rating: unknown rating '强烈买入' for scale 'huaan';"
+                " use one of buy, overweight, neutral, underweight, sell, attention,"
+                " 买入, 增持, 中性, 减持, 卖出, 关注, 建议关注, 相关公司, 重点关注"
             ],
             id="unknown-rating",
         ),
@@ -161,7 +161,8 @@ def test_good_file_loads_and_alias_becomes_canonical(recs_dir):
             "published: 2025-05-06",
             "published: 2027-01-04",
             [
-                "{f}:4: published: publication date 2027-01-04 is in the future (today is 2026-11-22)"
+                "{f}:4: published: publication date 2027-01-04 is in the future"
+                " (today is 2026-11-22)"
             ],
             id="future-date",
         ),
@@ -169,8 +170,9 @@ def test_good_file_loads_and_alias_becomes_canonical(recs_dir):
             "    ticker: 9988.HK",
             "    ticker: 09988.HK",
             [
-                "{f}:12: recommendations.1.ticker: '09988.HK' is not an HKEX ticker in canonical form:"
-                " four digits (five for codes from 10000) and '.HK', e.g. '0700.HK'"
+                "{f}:12: recommendations.1.ticker: '09988.HK' is not an HKEX ticker"
+                " in canonical form: four digits (five for codes from 10000) and '.HK',"
+                " e.g. '0700.HK'"
             ],
             id="non-canonical-ticker",
         ),

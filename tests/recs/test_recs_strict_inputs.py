@@ -302,8 +302,9 @@ def test_normalise_name(raw, clean):
 def test_the_same_report_under_two_names_is_refused_naming_both(recs_dir):
     found = problems(recs_dir, {"2025-05-06-a.yaml": GOOD, "2025-05-06-b.yaml": GOOD})
     assert found == [
-        "2025-05-06-b.yaml: the same report as 2025-05-06-a.yaml (Huaan Securities, published 2025-05-06): its calls"
-        " would count twice; keep one of the two files"
+        "2025-05-06-b.yaml: the same report as 2025-05-06-a.yaml"
+        " (Huaan Securities, published 2025-05-06): its calls would count twice;"
+        " keep one of the two files"
     ]
 
 

@@ -434,7 +434,7 @@ def test_curated_names_resolve_to_their_own_code():
     assert wrong == []
 
 
-# --------------------------------------------------------------------------- importing the real list
+# -------------------------------------------------------------------------- importing the real list
 
 
 @pytest.fixture(scope="module")

@@ -152,7 +152,8 @@ def duplicates(home: Path) -> int:
         return 0
     with sqlite3.connect(path) as con:
         return con.execute(
-            "SELECT COALESCE(SUM(n - 1), 0) FROM (SELECT COUNT(*) n FROM bars GROUP BY symbol, date)"
+            "SELECT COALESCE(SUM(n - 1), 0) FROM"
+            " (SELECT COUNT(*) n FROM bars GROUP BY symbol, date)"
         ).fetchone()[0]
 
 

@@ -112,7 +112,10 @@ def test_kill_while_a_run_is_written(tmp_path):
         finished += "DONE" in out
         rows, problem = listed(runs)
         leftovers = len(list((runs / SPEC).glob(".incomplete-*")))
-        name = f"kill {k} ({'finished' if 'DONE' in out else 'killed'} write; {leftovers} unfinished folders left)"
+        name = (
+            f"kill {k} ({'finished' if 'DONE' in out else 'killed'} write;"
+            f" {leftovers} unfinished folders left)"
+        )
         if rows is None:
             check(CATEGORY, CRASH, name, problem)
             continue

@@ -52,7 +52,8 @@ MAX_ATTEMPTS = 3
 POLICY = RetryPolicy(max_attempts=MAX_ATTEMPTS, base_delay_s=1.0, max_delay_s=8.0)
 NET_DOWN = (
     "HTTPSConnectionPool(host='query2.finance.yahoo.com', port=443): Max retries exceeded (Caused"
-    " by NewConnectionError('Failed to establish a new connection: [Errno 101] Network is unreachable'))"
+    " by NewConnectionError('Failed to establish a new connection:"
+    " [Errno 101] Network is unreachable'))"
 )
 
 

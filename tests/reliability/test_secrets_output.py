@@ -360,7 +360,8 @@ def test_header_values_are_refused_or_stay_in_their_header(
     path.write_text(
         "[mail]\n"
         f'sender = {{ name = {toml_string(sender_name)}, address = "tracker@example.com" }}\n'
-        f"recipients = [{{ name = {toml_string(recipient['name'])}, address = {toml_string(address)} }}]\n"
+        f"recipients = [{{ name = {toml_string(recipient['name'])},"
+        f" address = {toml_string(address)} }}]\n"
         f"subject_prefix = {toml_string(prefix)}\n"
         '[smtp]\nhost = "smtp.example.com"\n',
         encoding="utf-8",

@@ -33,7 +33,8 @@ REPLY_DELAY_S = 0.01
 
 
 class SlowMailroom(Mailroom):
-    """Accepts mail like :class:`Mailroom`, a little slowly; ``started`` is set at the first MAIL."""
+    """Accepts mail like :class:`Mailroom`, a little slowly; ``started`` is set at the first
+    MAIL."""
 
     def __init__(self):
         super().__init__()
@@ -112,7 +113,8 @@ def test_kill_during_send_then_rerun(tmp_path):
                 timeout=120,
             )
         name = (
-            f"kill {k + 1}: {got_before} delivered before the kill, ledger {sorted(ledger.values())}"
+            f"kill {k + 1}: {got_before} delivered before the kill,"
+            f" ledger {sorted(ledger.values())}"
             if killed
             else f"kill {k + 1}: the send had ended"
         )

@@ -260,7 +260,8 @@ _valid_spec = st.fixed_dictionaries(
 @fuzz(quick=1, long=25)
 @given(data=_valid_spec)
 def test_valid_odd_specs_run_to_the_end(priced_project, data):
-    """Odd but valid specs run the whole backtest offline: a complete run folder, or a clean error."""
+    """Odd but valid specs run the whole backtest offline: a complete run folder, or a clean
+    error."""
     from tracker.backtest.runs import is_complete
 
     Path(TARGET).write_text(dump(data), encoding="utf-8")

@@ -74,7 +74,10 @@ def test_kill_during_store_writes(price_homes, tmp_path):
             for s in symbols
             if not (same_state(state[s], before[s]) or same_state(state[s], after[s]))
         ]
-        name = f"kill {k + 1} of {kills} ({'during the run' if proc.returncode < 0 else 'after it ended'})"
+        name = (
+            f"kill {k + 1} of {kills}"
+            f" ({'during the run' if proc.returncode < 0 else 'after it ended'})"
+        )
         if verdict != "ok":
             check(CATEGORY, DATA_LOST, name, f"integrity check: {verdict}")
         elif duplicates(work):

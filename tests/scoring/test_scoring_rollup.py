@@ -1,4 +1,5 @@
-"""Roll-ups (tracker.scoring.rollup) on hand-made scored calls; expected values worked out by hand."""
+"""Roll-ups (tracker.scoring.rollup) on hand-made scored calls; expected values worked out by
+hand."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ DIRECTION = {"buy": 1, "overweight": 1, "attention": 1, "neutral": 0, "underweig
 
 
 def scored(*rows: tuple) -> pd.DataFrame:
-    """(call_id, broker, analysts, ticker, rating, entry, horizon, status, verdict, excess, band)."""
+    """(call_id, broker, analysts, ticker, rating, entry, horizon, status, verdict, excess,
+    band)."""
     out = []
     for (
         cid,

@@ -172,7 +172,8 @@ class Sizing(SpecRecord):
 
 
 class Costs(SpecRecord):
-    """Trading costs. Unset rates follow the dated Hong Kong schedule (:mod:`tracker.backtest.costs`)."""
+    """Trading costs. Unset rates follow the dated Hong Kong schedule
+    (:mod:`tracker.backtest.costs`)."""
 
     enabled: bool = True
     commission_rate: Rate = 0.0003

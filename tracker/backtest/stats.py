@@ -43,7 +43,8 @@ def drawdown(values: pd.Series) -> pd.Series:
 
 
 def max_drawdown_dates(values: pd.Series) -> dict:
-    """Largest drawdown and when: ``max_drawdown`` (≤ 0), ``peak``, ``trough``, ``recovery`` dates."""
+    """Largest drawdown and when: ``max_drawdown`` (≤ 0), ``peak``, ``trough``, ``recovery``
+    dates."""
     dd = drawdown(values).to_numpy()
     if len(dd) == 0 or dd.min() >= 0:
         return {"max_drawdown": 0.0, "peak": None, "trough": None, "recovery": None}

@@ -374,7 +374,10 @@ def score_cmd(
         By | None,
         typer.Option(
             "--by",
-            help="Roll up by broker (default), analyst, report, rating or ticker; with csv, print the roll-up.",
+            help=(
+                "Roll up by broker (default), analyst, report, rating or ticker;"
+                " with csv, print the roll-up."
+            ),
         ),
     ] = None,
     entry: Annotated[Entry, typer.Option("--entry", help="Entry convention.")] = Entry.NEXT_CLOSE,

@@ -60,7 +60,7 @@ class Found:
     orphans: list[Phrase] = field(default_factory=list)  # ratings with no company
 
 
-# --------------------------------------------------------------------------- companies near a phrase
+# -------------------------------------------------------------------------- companies near a phrase
 
 
 def _codes(src: Source, a: int, b: int) -> list[re.Match]:
@@ -276,7 +276,8 @@ def coded_rows(src: Source, registry: Registry, used: list[tuple[int, int]]) -> 
 def find_calls(
     src: Source, registry: Registry, scale: RatingScale | None, title_line: int | None
 ) -> Found:
-    """Every candidate call in the text, with industry ratings and ratings left without a company."""
+    """Every candidate call in the text, with industry ratings and ratings left without a
+    company."""
     extra = tuple(w for b in (scale.company.bands if scale else ()) for w in b.aliases)
     found = Found()
     subject = find_subject(src, registry, title_line)

@@ -101,7 +101,10 @@ def extract_draft(
             Review(
                 field="recommendations",
                 line=src.line(p.start),
-                message=f"rating {src.original(p.start, p.end)!r} found but no company could be tied to it",
+                message=(
+                    f"rating {src.original(p.start, p.end)!r} found"
+                    " but no company could be tied to it"
+                ),
             )
         )
     return Draft(
@@ -158,7 +161,9 @@ def _broker(
             Review(
                 field="broker",
                 line=hit.line,
-                message=f"{b.english} ({hit.text}) is a {hit.confidence}-confidence reading: check it",
+                message=(
+                    f"{b.english} ({hit.text}) is a {hit.confidence}-confidence reading: check it"
+                ),
             )
         )
     return (
@@ -288,9 +293,15 @@ def _fallback_choice(
     review: list[Review],
 ) -> ScaleChoice:
     if parse.found:
-        msg = f"the rating definitions at line {parse.line} could not be read; the draft uses the fallback scale {fallback}"
+        msg = (
+            f"the rating definitions at line {parse.line} could not be read;"
+            f" the draft uses the fallback scale {fallback}"
+        )
     else:
-        msg = f"the report gives no rating definitions (投资评级说明); the draft uses the fallback scale {fallback}"
+        msg = (
+            "the report gives no rating definitions (投资评级说明);"
+            f" the draft uses the fallback scale {fallback}"
+        )
     mine = sorted(k for k, s in known.items() if s.broker.casefold() == broker_name.casefold())
     hint = (
         f"; scales/{mine[0]}.yaml exists for {broker_name}: use it if it is the broker's own"
@@ -303,7 +314,8 @@ def _fallback_choice(
             Review(
                 field="scale",
                 message=(
-                    f"scale {fallback!r} is not in the scales folder: copy recs/scales/{fallback}.yaml there"
+                    f"scale {fallback!r} is not in the scales folder:"
+                    f" copy recs/scales/{fallback}.yaml there"
                 ),
             )
         )

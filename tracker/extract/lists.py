@@ -71,7 +71,8 @@ _TRIGGER = re.compile(
     )
 )
 _TRIGGER_TAIL = re.compile(
-    r"(?:[ \t]*(?::|包括|主要有|主要为|如下|以下|为|有|如|是|方面|个股|公司|标的|\b(?i:include|are|is)\b)[ \t]*)*"
+    r"(?:[ \t]*(?::|包括|主要有|主要为|如下|以下|为|有|如|是|方面|个股|公司|标的"
+    r"|\b(?i:include|are|is)\b)[ \t]*)*"
 )
 _LINE_ITEM = re.compile(
     r"^\s*(?:[-•·*>]|\d{1,2}[.)、]|\(\d{1,2}\))?\s*(?P<name>[^:,;。、\n]{1,30}?)\s*(?::\s*(?P<thesis>.*))?$"

@@ -196,7 +196,8 @@ _DATE = re.compile(
     r"|(?P<mon3>[A-Za-z]{3})[a-z]*\.?\s+(?P<d3>\d{1,2}),?\s+(?P<y3>(?:19|20)\d{2})"
 )
 _DATE_LABEL = re.compile(
-    r"(?:报告日期|发布日期|发布时间|报告发布日期|出版日期|发布于|日期|Report date|Publication date|Published|Date)\s*[:]?\s*$",
+    r"(?:报告日期|发布日期|发布时间|报告发布日期|出版日期|发布于|日期"
+    r"|Report date|Publication date|Published|Date)\s*[:]?\s*$",
     re.IGNORECASE,
 )
 _FILE_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})[-_.]?(\d{2})[-_.]?(\d{2})(?!\d)")

@@ -109,4 +109,7 @@ class Draft(Record):
         n = len(self.calls)
         left = len(self.review)
         tail = f"{left} item(s) to review" if left else "nothing flagged for review"
-        return f"{n} call(s), {len(self.unsettled)} unresolved; scale {self.scale.id} ({self.scale.status}); {tail}"
+        return (
+            f"{n} call(s), {len(self.unsettled)} unresolved;"
+            f" scale {self.scale.id} ({self.scale.status}); {tail}"
+        )

@@ -1,6 +1,6 @@
-"""Rating phrases: ``维持腾讯控股(00700)“买入”评级``, ``首次覆盖给予增持``, ``评级由增持上调至买入``,
-``投资评级: 买入(维持)``, ``维持行业“增持”评级``, ``maintain Buy on Tencent``,
-``upgrade Meituan to Overweight from Neutral``.
+"""Rating phrases: ``维持腾讯控股(00700)“买入”评级``, ``首次覆盖给予增持``,
+``评级由增持上调至买入``, ``投资评级: 买入(维持)``, ``维持行业“增持”评级``,
+``maintain Buy on Tencent``, ``upgrade Meituan to Overweight from Neutral``.
 
 Each phrase is found on the normalised flow text and handed over with the span
 where its company may be named (between the verb and the rating word, or after
@@ -19,7 +19,10 @@ from tracker.extract.vocab import EN_ACTIONS, EN_RATING, ZH_ACTIONS, ZH_RATING, 
 _Q = r"[“”\"'「」『』‘’]?"
 _ZH_ACT = "|".join(sorted({w for ws in ZH_ACTIONS.values() for w in ws}, key=len, reverse=True))
 _EN_ACT = "|".join(f"(?P<en_{k}>(?i:{v}))" for k, v in EN_ACTIONS.items())
-_PAREN_ACT = r"维持|首次覆盖|首次|上调|下调|调高|调低|首予|新|(?i:maintain(?:ed)?|initiated?|upgraded?|downgraded?|reiterated?)"
+_PAREN_ACT = (
+    r"维持|首次覆盖|首次|上调|下调|调高|调低|首予|新"
+    r"|(?i:maintain(?:ed)?|initiated?|upgraded?|downgraded?|reiterated?)"
+)
 _CHANGE_ACT = r"上调|下调|调升|调降|调高|调低|提升|降低|升级|降级|上修|下修|升|降"
 _CONNECTORS = re.compile(
     r"^[\s,]*(?:并|且|同时)?\s*(?:对其|对公司|给予|予以|评级为|评级|投资评级|为|其|公司)?\s*(?:评级)?\s*(?:至|为|到)?\s*$"

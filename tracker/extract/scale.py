@@ -64,7 +64,8 @@ _POS = re.compile(
 _ABOVE_AFTER = re.compile(r"^\s*(?:以上|及以上|或以上|above|or more|\+)", re.IGNORECASE)
 _BELOW_AFTER = re.compile(r"^\s*(?:以下|及以下|或以下|below|or less)", re.IGNORECASE)
 _ABOVE_BEFORE = re.compile(
-    r"(?:超过|高于|大于|多于|≥|至少|more than|over|above|exceed(?:s|ing)?|greater than|at least|>)\s*$",
+    r"(?:超过|高于|大于|多于|≥|至少|more than|over|above"
+    r"|exceed(?:s|ing)?|greater than|at least|>)\s*$",
     re.IGNORECASE,
 )
 _BELOW_BEFORE = re.compile(r"(?:低于|小于|少于|≤|less than|below|under|<)\s*$", re.IGNORECASE)
@@ -355,11 +356,13 @@ def _gaps(name: str, bands: list[BandText]) -> list[str]:
     top, bottom = bands[0], bands[-1]
     if bottom.lower is not None and bottom.upper is None:
         problems.append(
-            f"{name} ratings: the lowest band {bottom.original} has only a lower bound ({bottom.lower:g})"
+            f"{name} ratings: the lowest band {bottom.original} has only a lower bound"
+            f" ({bottom.lower:g})"
         )
     if top.upper is not None and top.lower is None:
         problems.append(
-            f"{name} ratings: the highest band {top.original} has only an upper bound ({top.upper:g})"
+            f"{name} ratings: the highest band {top.original} has only an upper bound"
+            f" ({top.upper:g})"
         )
     for above, below in zip(bands, bands[1:], strict=False):
         if above.lower is None or below.upper is None or above.lower != below.upper:
@@ -385,7 +388,8 @@ def _horizon(
     if fallback is None:
         return None, [f"{name} ratings: no horizon (months) given"]
     return fallback, [
-        f"{name} ratings: no horizon (months) given; {_months(fallback)} assumed (as the fallback scale)"
+        f"{name} ratings: no horizon (months) given;"
+        f" {_months(fallback)} assumed (as the fallback scale)"
     ]
 
 
@@ -557,7 +561,8 @@ def parse_definitions(
     start, _, bands = region
     systems = _systems(src, bands, start)
     preamble = src.text[start : bands[0].start]
-    # Notes on horizon and benchmarks often follow the bands, sometimes under a heading of their own.
+    # Notes on horizon and benchmarks often follow the bands,
+    # sometimes under a heading of their own.
     tail = src.text[bands[-1].end : bands[-1].end + 400]
     months = months_in(preamble) or months_in(tail)
     problems: list[str] = []

@@ -82,7 +82,10 @@ def _resolve(src: Source, registry: Registry, cand: Candidate) -> _Call | None:
             by_name = resolve_name(registry, lookup)
             if by_name.ticker not in (None, res.ticker):
                 base = "medium"
-                conflict = f"{lookup} is {by_name.ticker} in the registry but the text gives code {code}; {res.ticker} kept"
+                conflict = (
+                    f"{lookup} is {by_name.ticker} in the registry"
+                    f" but the text gives code {code}; {res.ticker} kept"
+                )
         name = written or _display_name(registry, res.ticker, language_of(src)) or code
     else:
         if not lookup or (
@@ -150,7 +153,10 @@ def _draft_call(
             Review(
                 field="recommendations",
                 line=line,
-                message=f"{call.name}: the text also rates it {', '.join(sorted(others))}; {rating} kept",
+                message=(
+                    f"{call.name}: the text also rates it {', '.join(sorted(others))};"
+                    f" {rating} kept"
+                ),
             )
         )
     if not ok:
@@ -158,7 +164,10 @@ def _draft_call(
             Review(
                 field="recommendations",
                 line=line,
-                message=f"{call.name}: rating {best.word!r} has no band in scale {scale_id!r}: pick one it has",
+                message=(
+                    f"{call.name}: rating {best.word!r} has no band in scale {scale_id!r}:"
+                    " pick one it has"
+                ),
             )
         )
     if call.ticker is None:
@@ -247,7 +256,10 @@ def _attach_targets(
                     Review(
                         field="recommendations",
                         line=line,
-                        message=f"{call.name}: another target price {hit.value:g} (kept {call.target.value:g})",
+                        message=(
+                            f"{call.name}: another target price {hit.value:g}"
+                            f" (kept {call.target.value:g})"
+                        ),
                     )
                 )
             continue
@@ -256,7 +268,10 @@ def _attach_targets(
                 Review(
                     field="recommendations",
                     line=line,
-                    message=f"{call.name}: target price currency not written as HKD/CNY/USD; HKD assumed",
+                    message=(
+                        f"{call.name}: target price currency not written as HKD/CNY/USD;"
+                        " HKD assumed"
+                    ),
                 )
             )
         call.target = TargetPrice(value=hit.value, currency=hit.currency)  # type: ignore[arg-type]

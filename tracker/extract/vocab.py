@@ -350,8 +350,14 @@ ZH_ACTIONS: dict[str, tuple[str, ...]] = {
     "give": ("给予", "予以", "评级为", "评为"),
 }
 EN_ACTIONS: dict[str, str] = {
-    "initiate": r"initiat(?:e|es|ed|ing)(?:\s+coverage)?|start(?:s|ed)?\s+coverage|resum(?:e|es|ed)\s+coverage",
-    "maintain": r"maintain(?:s|ed|ing)?|reiterat(?:e|es|ed|ing)|keep(?:s|ing)?|kept|retain(?:s|ed|ing)?|reaffirm(?:s|ed)?",
+    "initiate": (
+        r"initiat(?:e|es|ed|ing)(?:\s+coverage)?|start(?:s|ed)?\s+coverage"
+        r"|resum(?:e|es|ed)\s+coverage"
+    ),
+    "maintain": (
+        r"maintain(?:s|ed|ing)?|reiterat(?:e|es|ed|ing)|keep(?:s|ing)?|kept"
+        r"|retain(?:s|ed|ing)?|reaffirm(?:s|ed)?"
+    ),
     "upgrade": r"upgrad(?:e|es|ed|ing)",
     "downgrade": r"downgrad(?:e|es|ed|ing)",
     "give": r"assign(?:s|ed)?|rate[sd]?|rating\s+of",

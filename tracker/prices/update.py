@@ -193,7 +193,10 @@ def _short_note(last: pd.Timestamp, until: pd.Timestamp) -> str | None:
     short = sessions.count_sessions_between(last, until)
     if short == 0:
         return None
-    return f"series ends {last.date()}, {short} session{'s' if short != 1 else ''} before {until.date()}"
+    return (
+        f"series ends {last.date()},"
+        f" {short} session{'s' if short != 1 else ''} before {until.date()}"
+    )
 
 
 def _full(

@@ -90,7 +90,8 @@ class Band(Record):
         if self.lower_pp is not None and self.upper_pp is not None:
             if self.lower_pp >= self.upper_pp:
                 raise ValueError(
-                    f"{self.rating}: lower_pp {self.lower_pp} must be below upper_pp {self.upper_pp}"
+                    f"{self.rating}: lower_pp {self.lower_pp}"
+                    f" must be below upper_pp {self.upper_pp}"
                 )
         return self
 
@@ -133,7 +134,8 @@ class Horizon(Record):
     def _ordered(self) -> Horizon:
         if self.min_months > self.max_months:
             raise ValueError(
-                f"horizon {self.min_months}-{self.max_months}: the first month must not be after the last"
+                f"horizon {self.min_months}-{self.max_months}:"
+                " the first month must not be after the last"
             )
         return self
 
@@ -160,11 +162,13 @@ class RatingSystem(Record):
             raise ValueError("'attention' has its own section in the scale, not a band here")
         if bands[0].lower_pp is not None:
             raise ValueError(
-                f"gap below {bands[0].lower_pp}: the lowest band ({bands[0].rating}) needs no lower_pp"
+                f"gap below {bands[0].lower_pp}:"
+                f" the lowest band ({bands[0].rating}) needs no lower_pp"
             )
         if bands[-1].upper_pp is not None:
             raise ValueError(
-                f"gap above {bands[-1].upper_pp}: the highest band ({bands[-1].rating}) needs no upper_pp"
+                f"gap above {bands[-1].upper_pp}:"
+                f" the highest band ({bands[-1].rating}) needs no upper_pp"
             )
         for below, above in zip(bands, bands[1:], strict=False):
             if below.upper_pp is None or above.lower_pp is None:

@@ -315,7 +315,8 @@ def _prepare_benchmark(calls, benchmark, benchmark_opens, scales):
 
 
 def _prepare_inputs(calls, closes, benchmark, scales, as_of, opens, benchmark_opens) -> _Inputs:
-    """Checked frames; then ``as_of`` first: later calls do not exist, later prices are never looked at."""
+    """Checked frames; then ``as_of`` first: later calls do not exist, later prices are never
+    looked at."""
     bench, benchmark_opens, bench_of = _prepare_benchmark(calls, benchmark, benchmark_opens, scales)
     closes = check_frame("stock prices", closes)
     bench = check_frame("benchmark prices", bench)
@@ -362,8 +363,8 @@ def _require_benchmarks(inputs: _Inputs) -> None:
         empty = sorted(b for b in set(bench_of) if not (bench[b] > 0).any())
         if empty:
             raise DataUnavailable(
-                f"no prices for the benchmark {', '.join(empty)} on or before {inputs.cutoff.date()}:"
-                " load its prices first"
+                f"no prices for the benchmark {', '.join(empty)}"
+                f" on or before {inputs.cutoff.date()}: load its prices first"
             )
 
 
@@ -469,7 +470,8 @@ def _calls_result(
 
 
 def _call_status(ent: Entry, horizon_session: np.ndarray, as_of_session) -> np.ndarray:
-    """``no data`` without an entry, else ``matured`` once the horizon session is past, else ``open``."""
+    """``no data`` without an entry, else ``matured`` once the horizon session is past, else
+    ``open``."""
     matured = horizon_session <= as_of_session
     no_entry = ~ent.ok & ~ent.awaiting
     return np.where(no_entry, STATUS_NO_DATA, np.where(matured, STATUS_MATURED, STATUS_OPEN))
@@ -538,7 +540,8 @@ def _sessions_remaining(status: np.ndarray, horizon_session: np.ndarray, mkt: Ma
 
 
 def _window_columns(m: _Measured, mkt: Market):
-    """``window_hit`` (NA without a range horizon) and the first session in the band (NaT if none)."""
+    """``window_hit`` (NA without a range horizon) and the first session in the band (NaT if
+    none)."""
     window_hit = pd.array(m.reached, dtype="boolean")
     window_hit[~m.ranged] = pd.NA
     first_session = np.full(len(m.first), NAT)
