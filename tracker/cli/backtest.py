@@ -68,6 +68,18 @@ def render_outcome(outcome: RunOutcome, fmt: OutputFormat | None = None) -> None
         sys.stdout.write(f"report: {report}\n")
 
 
+def _check_runs_dir(spec: Path, runs_dir: Path | None) -> None:
+    """Refuse a runs folder that cannot be written before the backtest, not after it."""
+    from tracker.storage import folder_problem
+
+    if runs_dir is None and not spec.is_file():
+        return  # the spec's own error says more
+    root = runs_dir if runs_dir is not None else spec.parent / "runs"
+    blocked = folder_problem(root, "runs folder")
+    if blocked is not None:
+        raise blocked
+
+
 @app.command()
 def run(
     spec: Annotated[Path, typer.Argument(help="Backtest spec (backtests/*.yaml).")],
@@ -96,6 +108,7 @@ def run(
 
     settings = load_settings()
     cutoff = parse_date(as_of, "--as-of")
+    _check_runs_dir(spec, runs_dir)
     configure_numba_cache(settings.home)  # before vectorbt is imported
     src = None
     if not offline:
@@ -166,6 +179,7 @@ def sweep(
 
     settings = load_settings()
     cutoff = parse_date(as_of, "--as-of")
+    _check_runs_dir(spec, runs_dir)
     configure_numba_cache(settings.home)  # before vectorbt is imported
     src = None
     if not offline:

@@ -439,9 +439,16 @@ def import_hkex(
     InputFileError, InvalidInput
         Unreadable file, wrong layout, missing columns, bad rows (all listed
         as ``file:row: column: message``). The store is left untouched.
+    NotWritable, DiskFull
+        The store cannot be written (the home is a file or read-only, the disk
+        is full); the store is left untouched.
     """
-    from tracker.recs.yamlio import write_atomic
+    from tracker.storage import folder_problem, write_files
 
+    store = Path(home) / STORE_NAME
+    blocked = folder_problem(store.parent, "tracker home")
+    if blocked is not None:  # before reading a list of thousands of rows
+        raise blocked
     list_path = Path(list_path)
     kept, counts = _read_list(list_path, progress)
     names_files = _as_paths(names_path)
@@ -461,8 +468,7 @@ def import_hkex(
     merged = len(matched)
     securities = [_security_from_list(f) for f in kept.values()]
     securities += [_security_from_names(code, hant, hans) for code, (hant, hans) in only.items()]
-    store = Path(home) / STORE_NAME
-    write_atomic(store, format_registry(securities))
+    write_files({store: format_registry(securities)}, "the registry is unchanged")
     return ImportSummary(
         source=source or str(list_path),
         as_of=counts["as_of"],
@@ -541,7 +547,12 @@ def download_hkex_list(url: str, dest: Path, timeout_s: float = 60.0) -> Path:
         raise DownloadFailed(url, f"the response is larger than {MAX_DOWNLOAD_BYTES:,} bytes")
     if not data.startswith(b"PK\x03\x04"):
         raise DownloadFailed(url, "the response is not an Excel workbook (.xlsx)")
-    dest.write_bytes(data)
+    try:
+        dest.write_bytes(data)
+    except OSError as exc:
+        from tracker.storage import output_error
+
+        raise output_error(dest, exc, "the registry is unchanged") from None
     return dest
 
 
