@@ -236,3 +236,57 @@ def test_full_disk_leaves_every_file_as_it_was(
         check(DISK, CRASH, case, why)
     after = _tree(target)
     check(DISK, INTACT if after == before else DATA_LOST, case, result.stderr.splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def priced_home(tmp_path_factory, shared_dir) -> Path:
+    """A home whose store holds the shared prices the Huaan spec needs (built once)."""
+    from tracker.prices import PriceStore, update_prices
+    from tracker.prices.csvsource import CsvFolderSource
+
+    prices = shared_dir / "data" / "prices"
+    home = tmp_path_factory.mktemp("priced")
+    symbols = [p.name.removesuffix(".csv") for p in sorted(prices.glob("*.HK.csv"))] + ["^HSI"]
+    update_prices(
+        PriceStore(home),
+        CsvFolderSource(prices),
+        symbols,
+        since="2025-04-01",
+        until="2025-12-31",
+        now="2026-01-05 12:00",
+    )
+    return home
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["run"], ["sweep", "--vary", "costs=on,off"]],
+    ids=["backtest run", "backtest sweep"],
+)
+def test_numba_cache_on_a_full_disk(priced_home, tmp_path, monkeypatch, args):
+    """numba writes its kernels during the backtest: a full disk there is exit 75, one line."""
+    from cli.test_cli_faults import tracker_limited
+
+    home = tmp_path / "home"
+    shutil.copytree(priced_home, home)  # without a numba cache: every kernel is written
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    runs = tmp_path / "runs"
+    # 64 KiB: room for the store's shared memory file, not for numba's compiled kernels.
+    done = tracker_limited(
+        ["backtest", args[0], str(ROOT / "backtests" / SPEC), *args[1:], "--offline"]
+        + ["--runs-dir", str(runs)],
+        home,
+        64,
+    )
+    case = f"{' '.join(args[:1])}: numba cache under ulimit -f 64"
+    last = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ""
+    clean = (
+        done.returncode == 75
+        and "Traceback" not in done.stderr
+        and last.startswith(f"error: cannot write the numba cache in {home / 'numba-cache'}: ")
+        and "no run folder was written" in last
+    )
+    if not clean:
+        check(DISK, CRASH, case, f"exit {done.returncode}: {done.stderr[-300:]!r}")
+    left = [p for p in runs.rglob("*") if p.is_file()] if runs.exists() else []
+    check(DISK, INTACT if not left else DATA_LOST, case, last)
