@@ -164,7 +164,10 @@ def add(
         currency=currency or "HKD",
         note=note,
     )
-    stderr().print(f"added {entry['name']} ({entry['ticker']}) {entry['rating']} to {report_file}")
+    stderr().print(
+        f"added {entry['name']} ({entry['ticker']}) {entry['rating']} to {report_file}",
+        markup=False,  # a "[/x]" in a name is text, not a closing tag
+    )
 
 
 @app.command("import")
