@@ -45,7 +45,10 @@ CATEGORIES = {
     "specs: backtest specs": "`tracker backtest run` reading mutated and random specs and attacks "
     "(stopped once the spec has loaded); in the long profile, odd but valid specs run whole",
     "output paths": "spec names with `..`, slashes, look-alikes and control characters: "
-    "refused, or the run folder stays inside the runs folder",
+    "refused, or the run folder stays inside the runs folder; every command that writes a path "
+    "(`recs extract -o`, `recs import`, `registry import`, `prices update`, `backtest run` and "
+    "`sweep --runs-dir`, the numba cache, `scorecard --out`) given a file, a path under a file "
+    "and a read-only folder (read-only for root too): one `error:` line, exit 1, nothing written",
     "prices: fetch faults": "`tracker prices update` through yfinance over a fake Yahoo: "
     "timeouts, 429 with and without Retry-After, 5xx, truncated/malformed JSON, empty answers, "
     "resets, series ending mid-range, the network vanishing mid-batch; one case per symbol",
@@ -66,6 +69,11 @@ CATEGORIES = {
     "warned about and never echoed",
     "output: header injection": "subject prefixes, names and addresses with line breaks and "
     "control characters: refused, or the message has exactly its headers and one recipient",
+    "output: control characters": "ESC, BEL, NUL, BS, DEL, C1 controls, bidirectional "
+    "overrides and line separators in the row printer's table, tsv and csv (shown as `\\x1b`, "
+    "`\\u202e`), in HKEX's list, the names file and the registry store (refused as "
+    "`file:line: field: message` by `registry import`, `resolve`, `show`, `recs list`; "
+    "bidirectional marks removed), in spreadsheets for `recs import` and in price symbols",
     "output: HTML escaping": "call notes, names, brokers and analysts holding HTML in the "
     "scorecard page and e-mail, `tracker score --format html`, a backtest report",
     "mail: SMTP replies and drops around the final dot": "a real SMTP server drops the "
@@ -84,8 +92,10 @@ CATEGORIES = {
     "partial file, timeout, empty reply, send/receive errors, refused) raised 0-4 times under "
     "yfinance, then an answer; answers without adjclose",
     "faults: full disk": "`tracker prices update` and `tracker recs add` under `ulimit -f` "
-    "limits, run folders meeting ENOSPC, EDQUOT or EFBIG at each file: one line, exit 75, "
-    "the store, the file or the runs folder as before",
+    "limits, run folders meeting ENOSPC, EDQUOT or EFBIG at each file; `recs extract -o`, "
+    "`recs import`, `registry import` and `scorecard --out` meeting ENOSPC at the sync of each "
+    "of their files; `backtest run` and `sweep` whose numba cache meets `ulimit -f`: one line, "
+    "exit 75, the store, the files, the registry or the runs folder as before",
     "backtest: damaged run folders": "each run file damaged (strings and booleans for "
     "numbers, JSON lists, empty or cut files, missing columns, ragged rows): `backtest compare` "
     "names the file, `backtest list` shows only whole runs",

@@ -14,6 +14,9 @@ a message in our words, so a YAML slip is reported instead of scored:
     zero-width and bidirectional controls removed, spaces collapsed, other
     control characters refused. ``normalise_name`` applies the same rule to a
     filter typed on the command line, so both sides compare equal.
+``Label``
+    A name kept as written (the ticker registry's names): control characters
+    refused, zero-width and bidirectional marks removed.
 """
 
 from __future__ import annotations
@@ -118,6 +121,22 @@ def _finite(value: float) -> float:
     return value
 
 
+def _label(value: str) -> str:
+    bad = next((c for c in value if _control(c)), None)
+    if bad is not None:
+        raise ValueError(f"control character U+{ord(bad):04X} is not allowed in a name")
+    return "".join(c for c in value if c not in INVISIBLE)
+
+
+def label_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a :data:`Label`, or None (for readers that list problems)."""
+    try:
+        _label(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 #: A float that is not a boolean (fields with their own range check use this).
 Real = Annotated[float, BeforeValidator(_not_bool)]
 Number = Annotated[Real, AfterValidator(_finite)]
@@ -128,3 +147,6 @@ Name = Annotated[str, AfterValidator(_name)]
 ControlFree = Annotated[str, AfterValidator(_line)]
 #: Free text over several lines (a note): no control characters but tab and line feed.
 Text = Annotated[str, AfterValidator(_text)]
+#: A name kept as written (a security's name in the registry): control characters refused,
+#: zero-width and bidirectional marks removed, no other normalisation.
+Label = Annotated[str, AfterValidator(_label)]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import sqlite3
+from collections.abc import Mapping
 from pathlib import Path
 
 from tracker.constants import EXIT_MAIL_TEMPFAIL
@@ -74,11 +75,12 @@ def output_error(path: str | Path, exc: OSError, kept: str = "") -> TrackerError
     if exc.errno in FULL_ERRNOS:
         return disk_full(path, exc, kept)
     where = Path(exc.filename) if exc.filename else Path(path)
+    tail = f"; {kept}" if kept else ""
     if exc.errno in (errno.ENOTDIR, errno.EEXIST):
-        return NotWritable(f"cannot write {where}: a file stands where a folder is needed")
+        return NotWritable(f"cannot write {where}: a file stands where a folder is needed{tail}")
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-        return NotWritable(f"cannot write {where}: permission denied or read-only")
-    return NotWritable(f"cannot write {where}: {exc.strerror or exc}")
+        return NotWritable(f"cannot write {where}: permission denied or read-only{tail}")
+    return NotWritable(f"cannot write {where}: {exc.strerror or exc}{tail}")
 
 
 def output_dir(path: Path, what: str = "output folder") -> Path:
@@ -102,3 +104,88 @@ def output_dir(path: Path, what: str = "output folder") -> Path:
     except OSError as exc:
         raise output_error(path, exc) from None
     return path
+
+
+def folder_problem(path: Path, what: str = "output folder") -> TrackerError | None:
+    """Why ``path`` cannot be written as a folder, or None if it can.
+
+    ``path`` or a parent is a file, or the nearest folder that exists does not
+    take a new file (read-only, permission denied, no inode left). Checks
+    without leaving anything behind (a probe file is removed at once), so that a
+    command can refuse a bad output path before its work rather than after it.
+    """
+    import tempfile
+
+    for part in (path, *path.parents):
+        if part.exists() and not part.is_dir():
+            return NotWritable(
+                f"{what} {path}: {part} is a file, not a folder; give a folder to write into"
+            )
+    existing = next((p for p in (path, *path.parents) if p.is_dir()), None)
+    if existing is None:
+        return None
+    try:
+        tempfile.TemporaryFile(dir=existing).close()
+    except OSError as exc:
+        err = output_error(existing, exc)
+        return type(err)(f"{what} {path}: {str(err).removeprefix('cannot write ')}")
+    return None
+
+
+def write_files(files: Mapping[Path, str | bytes], kept: str = "") -> list[Path]:
+    """Write several files so that all of them change or none does.
+
+    Every file's content is first written (and synced) to a temporary file
+    beside it; only when all of them are whole are they renamed into place. A
+    rename needs no space, so a full disk, a read-only folder or a file standing
+    where a folder is needed leaves every target exactly as it was.
+
+    Parameters
+    ----------
+    files
+        Target path -> content (text is written as UTF-8). Missing parent
+        folders are created.
+    kept
+        What is unchanged on failure, for the message (e.g. "no draft was written").
+
+    Returns
+    -------
+    list of Path
+        The paths written, in order.
+
+    Raises
+    ------
+    NotWritable, DiskFull
+        A target cannot be written; every temporary file is removed.
+    """
+    import os
+    import tempfile
+
+    for path in files:
+        blocked = folder_problem(path.parent, "cannot write")
+        if blocked is not None:
+            raise blocked
+    staged: list[tuple[str, Path]] = []
+    target = None
+    try:
+        for target, content in files.items():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+            staged.append((tmp, target))
+            data = content.encode("utf-8") if isinstance(content, str) else content
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        for tmp, target in staged:
+            os.replace(tmp, target)
+    except OSError as exc:
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
+        where = target if target is not None else Path(".")
+        raise output_error(where, exc, kept) from None
+    except BaseException:
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
+        raise
+    return [t for _, t in staged]

@@ -134,10 +134,16 @@ def test_scorecard_preview_on_a_full_disk(home, tmp_path, monkeypatch, code):  #
     def full(*_a, **_k):
         raise OSError(code, os.strerror(code))
 
-    monkeypatch.setattr("tracker.recs.yamlio.write_atomic", full)
-    result = scorecard("--out", str(tmp_path / "out"))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "scorecard.txt").write_text("last week")
+    monkeypatch.setattr("os.fsync", full)  # where a delayed allocation failure shows
+    result = scorecard("--out", str(out))
     assert result.exit_code == 75, result.output
-    assert result.stderr.splitlines()[-1].startswith(f"error: cannot write {tmp_path / 'out'}: ")
+    assert result.stderr.splitlines()[-1].startswith(f"error: cannot write {out}/scorecard.")
+    # all three files or none: last week's preview stays, no temporary file is left
+    assert [p.name for p in out.iterdir()] == ["scorecard.txt"]
+    assert (out / "scorecard.txt").read_text() == "last week"
 
 
 @pytest.mark.parametrize(

@@ -45,8 +45,10 @@ def configure_numba_cache(home: Path) -> Path:
         The cache folder in effect (created if missing).
     """
     current = os.environ.get("NUMBA_CACHE_DIR")
+    from tracker.storage import output_dir
+
     folder = Path(current) if current else Path(home) / NUMBA_CACHE
-    folder.mkdir(parents=True, exist_ok=True)
+    output_dir(folder, "numba cache folder")  # one line (75 if full), not a traceback
     if not current:
         os.environ["NUMBA_CACHE_DIR"] = str(folder)
     return folder

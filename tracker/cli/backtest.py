@@ -68,6 +68,18 @@ def render_outcome(outcome: RunOutcome, fmt: OutputFormat | None = None) -> None
         sys.stdout.write(f"report: {report}\n")
 
 
+def _check_runs_dir(spec: Path, runs_dir: Path | None) -> None:
+    """Refuse a runs folder that cannot be written before the backtest, not after it."""
+    from tracker.storage import folder_problem
+
+    if runs_dir is None and not spec.is_file():
+        return  # the spec's own error says more
+    root = runs_dir if runs_dir is not None else spec.parent / "runs"
+    blocked = folder_problem(root, "runs folder")
+    if blocked is not None:
+        raise blocked
+
+
 @app.command()
 def run(
     spec: Annotated[Path, typer.Argument(help="Backtest spec (backtests/*.yaml).")],
@@ -91,31 +103,34 @@ def run(
 
     Example: tracker backtest run backtests/huaan-hk-internet-2025.yaml --offline
     """
+    from tracker.backtest.cache_faults import numba_cache_faults
     from tracker.backtest.run import configure_numba_cache, run_spec_file
     from tracker.cli._render import stderr
 
     settings = load_settings()
     cutoff = parse_date(as_of, "--as-of")
-    configure_numba_cache(settings.home)  # before vectorbt is imported
+    _check_runs_dir(spec, runs_dir)
+    cache = configure_numba_cache(settings.home)  # before vectorbt is imported
     src = None
     if not offline:
         from tracker.prices import source_from_spec
 
         src = source_from_spec(source, settings.home)
     err = stderr()
-    outcome = run_spec_file(
-        spec,
-        settings,
-        as_of=cutoff,
-        source=src,
-        runs_dir=runs_dir,
-        progress=lambda msg: err.print(f"[dim]{msg}…[/dim]"),
-        command=" ".join(
-            ["tracker", "backtest", "run", str(spec)]
-            + (["--as-of", as_of] if as_of else [])
-            + (["--offline"] if offline else ["--source", source])
-        ),
-    )
+    with numba_cache_faults(cache):
+        outcome = run_spec_file(
+            spec,
+            settings,
+            as_of=cutoff,
+            source=src,
+            runs_dir=runs_dir,
+            progress=lambda msg: err.print(f"[dim]{msg}…[/dim]"),
+            command=" ".join(
+                ["tracker", "backtest", "run", str(spec)]
+                + (["--as-of", as_of] if as_of else [])
+                + (["--offline"] if offline else ["--source", source])
+            ),
+        )
     render_outcome(outcome, fmt)
     if open_report:
         import webbrowser
@@ -160,35 +175,38 @@ def sweep(
     Example: tracker backtest sweep backtests/huaan-hk-internet-2025.yaml
     --vary entry_delay_sessions=0,1,2,5,10,20 --vary costs=on,off --offline
     """
+    from tracker.backtest.cache_faults import numba_cache_faults
     from tracker.backtest.run import configure_numba_cache
     from tracker.backtest.sweep_run import run_sweep_file, sweep_document
     from tracker.cli._render import stderr, write_json
 
     settings = load_settings()
     cutoff = parse_date(as_of, "--as-of")
-    configure_numba_cache(settings.home)  # before vectorbt is imported
+    _check_runs_dir(spec, runs_dir)
+    cache = configure_numba_cache(settings.home)  # before vectorbt is imported
     src = None
     if not offline:
         from tracker.prices import source_from_spec
 
         src = source_from_spec(source, settings.home)
     err = stderr()
-    outcome = run_sweep_file(
-        spec,
-        settings,
-        vary,
-        heatmap=[f.strip() for f in heatmap.split(",")] if heatmap else None,
-        as_of=cutoff,
-        source=src,
-        runs_dir=runs_dir,
-        progress=lambda msg: err.print(f"[dim]{msg}…[/dim]"),
-        command=" ".join(
-            ["tracker", "backtest", "sweep", str(spec)]
-            + [f"--vary {v}" for v in vary]
-            + (["--as-of", as_of] if as_of else [])
-            + (["--offline"] if offline else ["--source", source])
-        ),
-    )
+    with numba_cache_faults(cache):
+        outcome = run_sweep_file(
+            spec,
+            settings,
+            vary,
+            heatmap=[f.strip() for f in heatmap.split(",")] if heatmap else None,
+            as_of=cutoff,
+            source=src,
+            runs_dir=runs_dir,
+            progress=lambda msg: err.print(f"[dim]{msg}…[/dim]"),
+            command=" ".join(
+                ["tracker", "backtest", "sweep", str(spec)]
+                + [f"--vary {v}" for v in vary]
+                + (["--as-of", as_of] if as_of else [])
+                + (["--offline"] if offline else ["--source", source])
+            ),
+        )
     chosen = chosen_format(fmt)
     if outcome.banner:
         banner(outcome.banner, chosen)

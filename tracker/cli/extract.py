@@ -30,8 +30,9 @@ def extract(
         str | None, typer.Option("--date", help="Publication date YYYY-MM-DD (overrides the text).")
     ] = None,
     title: Annotated[str | None, typer.Option(help="Report title (overrides the text).")] = None,
-    output: Annotated[
-        Path | None,
+    output_arg: Annotated[
+        # A string, not a Path: pathlib drops the trailing "/" that asks for a folder.
+        str | None,
         typer.Option(
             "-o",
             "--output",
@@ -61,11 +62,18 @@ def extract(
     from tracker.extract.writer import draft_problems, draft_yaml, write_draft
     from tracker.recs.book import load_scales
     from tracker.registry.resolve import Registry
+    from tracker.storage import folder_problem
 
     settings = load_settings()
     day = parse_date(published, "--date")
+    output = None if output_arg is None else Path(output_arg)
+    into_folder = output is not None and (output.is_dir() or output_arg.endswith(("/", "\\")))
+    if output is not None:
+        # Refuse a path under a file before reading the report, not after.
+        blocked = folder_problem(output if into_folder else output.parent, "-o")
+        if blocked is not None:
+            raise blocked
     text = read_report(report)
-    into_folder = output is not None and (output.is_dir() or str(output).endswith(("/", "\\")))
     if output is None:
         scales_dir = settings.scales_dir
     else:

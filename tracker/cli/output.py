@@ -111,7 +111,8 @@ def _missing(value: Any) -> bool:
 def plain_cell(value: Any) -> str:
     """A cell for tsv and csv: exact values, ISO dates, lists joined with "; ", missing empty.
 
-    Tabs and line breaks become spaces so that a row stays one line.
+    Tabs and line breaks become spaces so that a row stays one line; other control
+    characters are escaped (:func:`visible`).
     """
     if _missing(value):
         return ""
@@ -125,7 +126,38 @@ def plain_cell(value: Any) -> str:
         return "; ".join(plain_cell(v) for v in value)
     if type(value).__module__ == "numpy" and hasattr(value, "item"):
         return plain_cell(value.item())
-    return " ".join(str(value).split("\t")).replace("\r\n", " ").replace("\n", " ")
+    text = str(value).replace("\r\n", " ")
+    return visible(text.replace("\t", " ").replace("\n", " ").replace("\r", " "))
+
+
+#: Characters that reorder or hide text (bidirectional controls, zero-width marks) or
+#: break lines (U+2028, U+2029): shown as ``\uXXXX`` so that a cell reads as it is stored.
+_HIDDEN = frozenset(
+    "\u00ad\u061c\u180e\u200b\u200c\u200d\u200e\u200f\u2028\u2029\u2060\u2061\u2062\u2063"
+    "\u2064\ufeff\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+def _shown(c: str) -> str:
+    code = ord(c)
+    if code < 0x20 or 0x7F <= code <= 0x9F:  # C0, DEL, C1: what a terminal obeys
+        return f"\\x{code:02x}"
+    if c in _HIDDEN:
+        return f"\\u{code:04x}"
+    return c
+
+
+def visible(text: str) -> str:
+    """``text`` with every control character written as a visible escape.
+
+    C0 and C1 controls and DEL become ``\\xNN`` (ESC is ``\\x1b``), bidirectional
+    controls, zero-width marks and the line and paragraph separators ``\\uNNNN``, so
+    that a name from any source never moves the cursor, rings, clears or reorders the
+    terminal, nor splits a tsv or csv row. Other characters are kept as they are.
+    """
+    if text.isprintable() and not any(c in _HIDDEN for c in text):
+        return text  # the usual case, at the cost of one scan
+    return "".join(_shown(c) for c in text)
 
 
 def _midnight(value: datetime) -> bool:
@@ -250,10 +282,12 @@ def render_table(
     """Print ``records`` as a rich table that fits ``console.width``."""
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
     cells = {c.key: [table_cell(r.get(c.key)) for r in records] for c in columns}
     table = Table(
-        title=title,
+        # Text, not str: a "[red]" or "[/x]" in a name is shown as written, not as markup.
+        title=None if title is None else Text(visible(title)),
         title_justify="left",
         box=box.SIMPLE_HEAD,
         show_edge=False,
@@ -272,7 +306,7 @@ def render_table(
             justify="right" if col.kind == "number" else "left",
         )
     for i in range(len(records)):
-        table.add_row(*(cells[col.key][i] for col, _ in kept))
+        table.add_row(*(Text(cells[col.key][i]) for col, _ in kept))
     console.print(table)
 
 

@@ -57,6 +57,11 @@ STATUS_COLUMNS = [
 def _symbol(raw: str) -> str:
     from tracker.prices.symbols import canonical_symbol
 
+    bad = next((c for c in raw.strip() if not c.isprintable() or c.isspace()), None)
+    if bad is not None:  # a symbol reaches the store, file names and every table
+        raise typer.BadParameter(
+            f"{raw!r}: a symbol has no spaces or control characters (U+{ord(bad):04X})"
+        )
     return canonical_symbol(raw)
 
 

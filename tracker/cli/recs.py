@@ -164,7 +164,10 @@ def add(
         currency=currency or "HKD",
         note=note,
     )
-    stderr().print(f"added {entry['name']} ({entry['ticker']}) {entry['rating']} to {report_file}")
+    stderr().print(
+        f"added {entry['name']} ({entry['ticker']}) {entry['rating']} to {report_file}",
+        markup=False,  # a "[/x]" in a name is text, not a closing tag
+    )
 
 
 @app.command("import")
@@ -204,7 +207,12 @@ def import_sheet(
         if not sep or not col.strip() or not target.strip():
             raise typer.BadParameter(f"{item!r}: write COLUMN=field", param_hint="--map")
         mapping[col.strip()] = target.strip()
+    from tracker.storage import folder_problem
+
     settings = load_settings()
+    blocked = folder_problem(settings.recs_dir, "calls folder")
+    if blocked is not None:  # else it would read as a folder without scales
+        raise blocked
     scales = load_scales(settings.scales_dir) if settings.scales_dir.is_dir() else {}
     plan = plan_import(
         sheet,

@@ -94,7 +94,9 @@ def _show_lines(sec: Security) -> list[str]:
         ("category", sec.category),
         ("stamp_duty", "yes" if sec.stamp_duty else "no"),
     ]
-    return [f"{key:<13}{value}" for key, value in fields]
+    from tracker.cli.output import visible
+
+    return [f"{key:<13}{visible(value)}" for key, value in fields]
 
 
 @app.command()

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from tracker.errors import InputFileError, InvalidInput, Problem
 from tracker.extract.model import Draft, DraftCall
 from tracker.recs.models import Band, Horizon, RatingScale, RatingSystem
-from tracker.recs.yamlio import dump_yaml, write_atomic
+from tracker.recs.yamlio import dump_yaml
 
 if TYPE_CHECKING:
     from tracker.registry.resolve import Registry
@@ -255,11 +255,16 @@ def write_draft(
     ------
     InputFileError
         The draft exists (without ``overwrite``) or the scale file exists.
+    NotWritable, DiskFull
+        The files cannot be written (a file where a folder is needed, a read-only
+        folder, a full disk); neither file is changed.
     """
     scales_dir = scales_dir if scales_dir is not None else path.parent / "scales"
     if path.exists() and not overwrite:
         raise InputFileError(path, "already exists: choose another -o FILE or pass --force")
-    written = []
+    from tracker.storage import write_files
+
+    files: dict[Path, str] = {}
     if draft.scale.status == "new" and draft.scale.scale is not None:
         scale_path = scales_dir / f"{draft.scale.id}.yaml"
         if scale_path.exists():
@@ -267,11 +272,10 @@ def write_draft(
                 scale_path,
                 "already exists and differs from the report's definitions: rename it or move it away",
             )
-        write_atomic(scale_path, scale_yaml(draft.scale.scale, draft.source, draft.scale.line))
-        written.append(scale_path)
-    write_atomic(path, draft_yaml(draft, scales_dir.name))
-    written.append(path)
-    return written
+        files[scale_path] = scale_yaml(draft.scale.scale, draft.source, draft.scale.line)
+    files[path] = draft_yaml(draft, scales_dir.name)
+    # Both or neither: a scale file without its draft would be a half-written extract.
+    return write_files(files, "nothing was written")
 
 
 def draft_problems(path: Path, scales_dir: Path, registry: Registry) -> tuple[Problem, ...]:

@@ -154,7 +154,9 @@ class Outbox:
         return cls(home / FILENAME)
 
     def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        from tracker.storage import output_dir
+
+        output_dir(self.path.parent, "tracker home")
         fresh = not self.path.exists()
         try:
             conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
@@ -193,7 +195,9 @@ class Outbox:
         """
         from filelock import FileLock, Timeout
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        from tracker.storage import output_dir, output_error
+
+        output_dir(self.path.parent, "tracker home")
         lock = FileLock(str(self.path) + ".lock", timeout=0)
         try:
             lock.acquire()
@@ -201,6 +205,8 @@ class Outbox:
             raise OutboxBusy(
                 f"another scorecard send is running (lock {lock.lock_file}); try again when it ends"
             ) from None
+        except OSError as exc:  # a read-only home, a full disk (Timeout is caught above)
+            raise output_error(str(self.path) + ".lock", exc, "nothing was sent") from None
         try:
             # One connection for the whole run: a status change then costs one write,
             # not an open, a sync and a checkpoint (see send_week on the commit window).

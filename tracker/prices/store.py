@@ -179,12 +179,16 @@ class PriceStore:
         """
         from filelock import FileLock, Timeout
 
-        self.home.mkdir(parents=True, exist_ok=True)
+        from tracker.storage import output_dir, output_error
+
+        output_dir(self.home, "tracker home")
         lock = FileLock(str(self.lock_path))
         try:
             lock.acquire(timeout=timeout_s)
         except Timeout:
             raise StoreBusy(self.lock_path, timeout_s) from None
+        except OSError as exc:  # a read-only home, a full disk (Timeout is caught above)
+            raise output_error(self.lock_path, exc, "the store is unchanged") from None
         try:
             yield
         finally:

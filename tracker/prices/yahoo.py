@@ -335,7 +335,9 @@ class YahooSource:
         if self.cache_dir is not None and not self._cache_set:
             import yfinance as yf
 
-            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            from tracker.storage import output_dir
+
+            output_dir(self.cache_dir, "price cache folder")  # one line, not a traceback
             yf.set_tz_cache_location(str(self.cache_dir))
             self._cache_set = True
         return self._session

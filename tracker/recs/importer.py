@@ -426,19 +426,30 @@ def _action(previous: str, rating: str) -> str:
 
 
 def write_plan(plan: ImportPlan, recs_dir: Path) -> list[PlannedFile]:
-    """Write the plan's new and changed files under a lock; return those written."""
+    """Write the plan's new and changed files under a lock; return those written.
+
+    All the files change or none does (:func:`tracker.storage.write_files`).
+
+    Raises
+    ------
+    NotWritable, DiskFull
+        The calls folder cannot be written; every file is as it was.
+    """
     from filelock import FileLock
 
-    from tracker.recs.yamlio import write_atomic
+    from tracker.storage import output_dir, output_error, write_files
 
-    recs_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    with FileLock(str(recs_dir / ".import.lock"), timeout=30):
-        for f in plan.files:
-            if f.status == "unchanged":
-                continue
-            write_atomic(f.path, f.text)
-            written.append(f)
+    output_dir(recs_dir, "calls folder")
+    written = [f for f in plan.files if f.status != "unchanged"]
+    lock = FileLock(str(recs_dir / ".import.lock"), timeout=30)
+    try:
+        lock.acquire()
+    except OSError as exc:
+        raise output_error(recs_dir / ".import.lock", exc, "no call file was changed") from None
+    try:
+        write_files({f.path: f.text for f in written}, "no call file was changed")
+    finally:
+        lock.release()
     return written
 
 

@@ -278,6 +278,8 @@ def _list_fields(table: _Table, line: int, cells: Sequence[str]) -> dict[str, ob
     name = table.get(cells, "name_en")
     if not name:
         table.problem(line, "name_en", f"the name is blank; {_FIX}")
+    for field in ("name_en", "name_zh_hant", "name_zh_hans"):
+        _name_problem(table, line, field, table.get(cells, field))
     if len(table.problems) > before:
         return None
     category = table.get(cells, "category")
@@ -291,13 +293,30 @@ def _list_fields(table: _Table, line: int, cells: Sequence[str]) -> dict[str, ob
         )
     return {
         "code": code,
-        "name_en": name,
+        "name_en": _label(name),
         "board_lot": int(lot),
         "category": HKEX_CATEGORIES[category],
         "stamp_duty": duty,
-        "name_zh_hant": table.get(cells, "name_zh_hant") or None,
-        "name_zh_hans": table.get(cells, "name_zh_hans") or None,
+        "name_zh_hant": _label(table.get(cells, "name_zh_hant")) or None,
+        "name_zh_hans": _label(table.get(cells, "name_zh_hans")) or None,
     }
+
+
+def _name_problem(table: _Table, line: int, field: str, value: str) -> bool:
+    """Note a name holding a control character (ESC, BEL, NUL, C1...); True if it does."""
+    from tracker.fields import label_problem
+
+    problem = label_problem(value)
+    if problem is not None:
+        table.problem(line, field, f"{problem}; {_FIX}")
+    return problem is not None
+
+
+def _label(value: str) -> str:
+    """``value`` without zero-width and bidirectional marks (as the registry stores names)."""
+    from tracker.fields import INVISIBLE
+
+    return "".join(c for c in value if c not in INVISIBLE).strip()
 
 
 def _open_list(
@@ -356,6 +375,9 @@ def _read_list(path: Path, progress: Progress | None) -> tuple[dict[int, dict], 
     return kept, counts
 
 
+_ZH_FIELDS = ("name_zh_hant", "name_zh_hans")
+
+
 def _read_names(path: Path) -> tuple[dict[int, tuple[str | None, str | None]], int]:
     """Chinese names by code, as (traditional, simplified); and the rows read."""
     header, rows, _ = _read_csv_rows(path)
@@ -380,8 +402,13 @@ def _read_names(path: Path) -> tuple[dict[int, tuple[str | None, str | None]], i
             if table.full:
                 break
             continue
-        hant = table.get(cells, "name_zh_hant") or None
-        hans = table.get(cells, "name_zh_hans") or None
+        bad = [_name_problem(table, line, f, table.get(cells, f)) for f in _ZH_FIELDS]
+        if any(bad):
+            if table.full:
+                break
+            continue
+        hant = _label(table.get(cells, "name_zh_hant")) or None
+        hans = _label(table.get(cells, "name_zh_hans")) or None
         if hant and not hans:
             hans = simplified(hant)
         if hant or hans:
@@ -439,9 +466,16 @@ def import_hkex(
     InputFileError, InvalidInput
         Unreadable file, wrong layout, missing columns, bad rows (all listed
         as ``file:row: column: message``). The store is left untouched.
+    NotWritable, DiskFull
+        The store cannot be written (the home is a file or read-only, the disk
+        is full); the store is left untouched.
     """
-    from tracker.recs.yamlio import write_atomic
+    from tracker.storage import folder_problem, write_files
 
+    store = Path(home) / STORE_NAME
+    blocked = folder_problem(store.parent, "tracker home")
+    if blocked is not None:  # before reading a list of thousands of rows
+        raise blocked
     list_path = Path(list_path)
     kept, counts = _read_list(list_path, progress)
     names_files = _as_paths(names_path)
@@ -461,8 +495,7 @@ def import_hkex(
     merged = len(matched)
     securities = [_security_from_list(f) for f in kept.values()]
     securities += [_security_from_names(code, hant, hans) for code, (hant, hans) in only.items()]
-    store = Path(home) / STORE_NAME
-    write_atomic(store, format_registry(securities))
+    write_files({store: format_registry(securities)}, "the registry is unchanged")
     return ImportSummary(
         source=source or str(list_path),
         as_of=counts["as_of"],
@@ -541,7 +574,12 @@ def download_hkex_list(url: str, dest: Path, timeout_s: float = 60.0) -> Path:
         raise DownloadFailed(url, f"the response is larger than {MAX_DOWNLOAD_BYTES:,} bytes")
     if not data.startswith(b"PK\x03\x04"):
         raise DownloadFailed(url, "the response is not an Excel workbook (.xlsx)")
-    dest.write_bytes(data)
+    try:
+        dest.write_bytes(data)
+    except OSError as exc:
+        from tracker.storage import output_error
+
+        raise output_error(dest, exc, "the registry is unchanged") from None
     return dest
 
 

@@ -39,6 +39,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from tracker.errors import AmbiguousTicker, InputFileError, InvalidInput, Problem, TickerNotFound
+from tracker.fields import Label
 
 #: File name of the imported registry under the tracker home.
 STORE_NAME = "registry.csv"
@@ -161,10 +162,11 @@ class Security(BaseModel):
 
     ticker: str = Field(description="Yahoo ticker, e.g. 0700.HK")
     code: int = Field(ge=1, le=99_999, description="HKEX stock code")
-    name_en: str = Field(description="HKEX short English name; empty if only Chinese is known")
-    name_zh_hans: str | None = None
-    name_zh_hant: str | None = None
-    aliases: tuple[str, ...] = ()
+    # Label: a control character in a name would reach the terminal (ESC, BEL, CR...).
+    name_en: Label = Field(description="HKEX short English name; empty if only Chinese is known")
+    name_zh_hans: Label | None = None
+    name_zh_hant: Label | None = None
+    aliases: tuple[Label, ...] = ()
     suffix: Literal["W", "SW", "S", "B"] | None = None
     board_lot: int | None = Field(default=None, gt=0, description="shares per board lot")
     category: str = Field(min_length=1, description="Equity, ETF, REIT or Unknown")

@@ -104,11 +104,10 @@ def _write_files(
     out: Path, card: Scorecard, chart: bytes, config: MailConfig | None, data_uri: str
 ) -> None:
     from tracker.mailer import Mailbox, build_message, new_message_id
-    from tracker.recs.yamlio import write_atomic
     from tracker.scorecard.card import mail_content, render_html, render_text
+    from tracker.storage import write_files
 
-    write_atomic(out / "scorecard.html", render_html(card, data_uri))
-    write_atomic(out / "scorecard.txt", render_text(card))
+    html, text = render_html(card, data_uri), render_text(card)
     preview = Mailbox(address="scorecard@tracker.invalid", name="Tracker preview")
     sender = config.settings.sender if config else preview
     to = config.settings.recipients[0] if config else preview
@@ -117,4 +116,12 @@ def _write_files(
     message = build_message(
         content, sender, to, new_message_id(card.week, sender), datetime.now().astimezone()
     )
-    (out / "scorecard.eml").write_bytes(message.as_bytes())
+    # The three files together or none of them: no preview of mixed weeks or cut short.
+    write_files(
+        {
+            out / "scorecard.html": html,
+            out / "scorecard.txt": text,
+            out / "scorecard.eml": message.as_bytes(),
+        },
+        "the preview files are as they were",
+    )
