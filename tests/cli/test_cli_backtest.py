@@ -245,7 +245,8 @@ def test_bad_spec_lists_every_problem_before_any_computation(env, tmp_path, no_c
     res = run_cli("backtest", "run", str(spec), "--offline", "--runs-dir", str(env["runs"]))
     assert res.exit_code == 1
     assert res.stderr.splitlines() == [
-        f"{spec}:2: capital_hkd: initial capital must be a positive amount of HKD below 1,000,000,000,000,"
+        f"{spec}:2: capital_hkd: initial capital must be a positive amount of HKD"
+        " below 1,000,000,000,000,"
         " got -1",
         f"{spec}:5: exit.months: holding period must be at least 1 month, got 0",
         f"{spec}:6: size: unknown field 'size': check the spelling",

@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from tracker.backtest.run import RunOutcome
 
 app = typer.Typer(
-    help="Backtests: buy every call a spec selects, with HK costs and board lots, versus a benchmark.",
+    help="Backtests: buy every call a spec selects, with HK costs and board lots,"
+    " versus a benchmark.",
     no_args_is_help=True,
 )
 

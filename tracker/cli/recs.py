@@ -79,7 +79,8 @@ def validate(
 
 
 def _revision_warnings(book) -> list[str]:
-    """``file:line: field: warning: ...`` for stated previous ratings/targets the book contradicts."""
+    """``file:line: field: warning: ...`` for stated previous ratings or targets that the
+    book contradicts."""
     from pathlib import Path
 
     from tracker.errors import Problem
@@ -146,7 +147,8 @@ def add(
 ) -> None:
     """Resolve a company name and append a call to a report file, keeping its comments.
 
-    Example: tracker recs add recs/2025-09-15-caitong-ai-race.yaml --name 小米集团 --rating 买入 --target 60
+    Example: tracker recs add recs/2025-09-15-caitong-ai-race.yaml
+    --name 小米集团 --rating 买入 --target 60
     """
     from tracker.cli._render import stderr
     from tracker.recs.book import append_recommendation, load_scales

@@ -170,7 +170,8 @@ def import_(
     file: Annotated[
         Path,
         typer.Argument(
-            help="HKEX's List of Securities (.xlsx), or a CSV with code,name_en,board_lot,category.",
+            help="HKEX's List of Securities (.xlsx),"
+            " or a CSV with code,name_en,board_lot,category.",
             exists=True,
             dir_okay=False,
         ),

@@ -55,7 +55,8 @@ def _header(draft: Draft, scales_dir_name: str) -> str:
     lines.append(f"Scale: {draft.scale.message}")
     if draft.scale.status == "new":
         lines.append(
-            f"  ({scales_dir_name}/{draft.scale.id}.yaml is written beside this file: check its bands)"
+            f"  ({scales_dir_name}/{draft.scale.id}.yaml is written beside this file:"
+            " check its bands)"
         )
     if not draft.calls:
         lines.append("No recommendations were found in the text: the draft has no calls.")
@@ -270,7 +271,8 @@ def write_draft(
         if scale_path.exists():
             raise InputFileError(
                 scale_path,
-                "already exists and differs from the report's definitions: rename it or move it away",
+                "already exists and differs from the report's definitions:"
+                " rename it or move it away",
             )
         files[scale_path] = scale_yaml(draft.scale.scale, draft.source, draft.scale.line)
     files[path] = draft_yaml(draft, scales_dir.name)
@@ -279,7 +281,8 @@ def write_draft(
 
 
 def draft_problems(path: Path, scales_dir: Path, registry: Registry) -> tuple[Problem, ...]:
-    """What :func:`tracker.recs.book.load_report` finds wrong in a written draft; empty if it validates.
+    """What :func:`tracker.recs.book.load_report` finds wrong in a written draft; empty if it
+    validates.
 
     A fresh draft usually has problems: the review items (``ticker: TODO``,
     missing fields) are left for a person to settle.

@@ -167,7 +167,8 @@ class Outbox:
             if version > _SCHEMA_VERSION:
                 conn.close()
                 raise OutboxError(
-                    f"{self.path} was written by a newer tracker (schema {version}); upgrade tracker"
+                    f"{self.path} was written by a newer tracker (schema {version});"
+                    " upgrade tracker"
                 )
             if version == 0:
                 conn.executescript(_SCHEMA)

@@ -382,7 +382,10 @@ def _read_names(path: Path) -> tuple[dict[int, tuple[str | None, str | None]], i
     """Chinese names by code, as (traditional, simplified); and the rows read."""
     header, rows, _ = _read_csv_rows(path)
     table = _Table(path, header, _NAMES_HEADERS)
-    layout = "a header with code and name_zh_hant and/or name_zh_hans, e.g. code,name_zh_hant,name_zh_hans"
+    layout = (
+        "a header with code and name_zh_hant and/or name_zh_hans,"
+        " e.g. code,name_zh_hant,name_zh_hans"
+    )
     table.require(["code"], layout)
     if "name_zh_hant" not in table.cols and "name_zh_hans" not in table.cols:
         table.require(["name_zh_hant or name_zh_hans"], layout)
