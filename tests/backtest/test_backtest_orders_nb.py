@@ -215,3 +215,14 @@ def test_costs_off_plan_equals_python_plan():
     np.testing.assert_array_equal(got.shares, want.shares)
     assert not got.entry_costs.any() and not got.exit_costs.any()
     assert got.final_cash == want.final_cash
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 8, 9, 127, 128, 129, 255, 256, 257, 1000, 4099, 70_001])
+def test_pairwise_sum_is_numpys_sum(n):
+    from tracker.backtest.orders_nb import pairwise_sum
+
+    rng = np.random.default_rng(n)
+    # Magnitudes over ten orders, so that the order of the additions shows in the last bits.
+    a = rng.random(n + 5) * 10 ** rng.uniform(-3, 7, n + 5)
+    assert pairwise_sum(a, 5, n) == a[5:].sum()
+    assert pairwise_sum(a, 0, n) == a[:n].sum()

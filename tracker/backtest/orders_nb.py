@@ -89,34 +89,74 @@ def costs_into(value, rates, t, exempt, enabled, comm_rate, comm_min, out):
 
 
 @njit(cache=True, nogil=True)
-def pairwise_sum(a, lo, n):
-    # numpy's pairwise summation (umath loops_utils): below 8 terms a plain loop,
-    # up to 128 eight accumulators, above that halves of a multiple of 8.
+def block_sum(a, lo, n):
+    # numpy's pairwise summation (umath loops_utils) of at most 128 terms: below 8 a
+    # plain loop, else eight accumulators.
     if n < 8:
         res = -0.0
         for i in range(lo, lo + n):
             res += a[i]
         return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    m = n - n % 8
+    for i in range(lo + 8, lo + m, 8):
+        r0 += a[i]
+        r1 += a[i + 1]
+        r2 += a[i + 2]
+        r3 += a[i + 3]
+        r4 += a[i + 4]
+        r5 += a[i + 5]
+        r6 += a[i + 6]
+        r7 += a[i + 7]
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    for i in range(lo + m, lo + n):
+        res += a[i]
+    return res
+
+
+@njit(cache=True, nogil=True)
+def pairwise_sum(a, lo, n):
+    """``a[lo:lo + n].sum()`` as numpy computes it: above 128 terms, the sum of the two
+    halves (the first a multiple of 8 long), recursively. The recursion runs on an
+    explicit stack: numba's disk cache does not reload recursive functions safely."""
     if n <= 128:
-        r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
-        r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
-        m = n - n % 8
-        for i in range(lo + 8, lo + m, 8):
-            r0 += a[i]
-            r1 += a[i + 1]
-            r2 += a[i + 2]
-            r3 += a[i + 3]
-            r4 += a[i + 4]
-            r5 += a[i + 5]
-            r6 += a[i + 6]
-            r7 += a[i + 7]
-        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-        for i in range(lo + m, lo + n):
-            res += a[i]
-        return res
-    n2 = n // 2
-    n2 -= n2 % 8
-    return pairwise_sum(a, lo, n2) + pairwise_sum(a, lo + n2, n - n2)
+        return block_sum(a, lo, n)
+    depth = 64  # halving from 2**63 terms reaches 128 in far fewer levels
+    f_lo = np.empty(depth, dtype=np.int64)
+    f_n = np.empty(depth, dtype=np.int64)
+    stage = np.zeros(depth, dtype=np.int64)  # 0 new, 1 left pending, 2 right pending
+    left = np.empty(depth)
+    right = np.empty(depth)
+    top = 0
+    f_lo[0], f_n[0], stage[0] = lo, n, 0
+    ret = 0.0
+    while True:
+        nn = f_n[top]
+        n2 = nn // 2
+        n2 -= n2 % 8
+        if nn <= 128:
+            ret = block_sum(a, f_lo[top], nn)
+        elif stage[top] == 0:
+            stage[top] = 1
+            top += 1
+            f_lo[top], f_n[top], stage[top] = f_lo[top - 1], n2, 0
+            continue
+        elif stage[top] == 1:
+            stage[top] = 2
+            top += 1
+            f_lo[top], f_n[top], stage[top] = f_lo[top - 1] + n2, nn - n2, 0
+            continue
+        else:
+            ret = left[top] + right[top]
+        # Hand the value back to the parent frame.
+        top -= 1
+        if top < 0:
+            return ret
+        if stage[top] == 1:
+            left[top] = ret
+        else:
+            right[top] = ret
 
 
 @njit(cache=True, nogil=True)
