@@ -226,3 +226,33 @@ def test_pairwise_sum_is_numpys_sum(n):
     a = rng.random(n + 5) * 10 ** rng.uniform(-3, 7, n + 5)
     assert pairwise_sum(a, 5, n) == a[5:].sum()
     assert pairwise_sum(a, 0, n) == a[:n].sum()
+
+
+def test_engine_runs_the_same_with_either_plan(monkeypatch):
+    # The engine plans small runs with the Python loop and large ones compiled: a run
+    # must not depend on which one it used.
+    from helpers.synthetic import make_universe
+
+    from tracker.backtest import engine
+    from tracker.backtest.spec import BacktestSpec
+
+    calls, closes, bench = make_universe(30, 2, 400, 3)
+    closes, bench = closes.ffill().bfill(), bench.ffill().bfill()
+    spec = BacktestSpec.model_validate(
+        {
+            "name": "either",
+            "exit": {"rule": "fixed", "months": 3},
+            "sizing": {"method": "equal", "max_positions": 25},
+            "capital_hkd": 2_000_000,
+            "board_lots": True,
+        }
+    )
+    lots = {t: 500 for t in closes.columns}
+    runs = []
+    for threshold in (0, 10**9):
+        monkeypatch.setattr(engine, "COMPILED_PLAN_FROM", threshold)
+        runs.append(engine.run_backtest(calls, closes, bench, spec, lots=lots))
+    compiled, plain = runs
+    pd.testing.assert_frame_equal(compiled.equity, plain.equity, check_exact=True)
+    pd.testing.assert_frame_equal(compiled.trades, plain.trades, check_exact=True)
+    assert (plain.trades["status"] == "closed").sum() > 50
