@@ -107,8 +107,9 @@ def run(quick: bool = False) -> dict:
     rows, notes = processes(repeat)
     rows.append(big(1, quick))
     notes.append(
-        "the 50-variant sweep plans each variant in Python (order plan, board lots, costs)"
-        " and runs them as column groups of vectorbt simulations of at most 4,000,000 cells"
+        "the 50-variant sweep plans each variant (the order plan compiled with numba) and"
+        " runs them as column groups of vectorbt simulations of at most 4,000,000 cells"
+        " (vectorbt's Rust kernels when vectorbt-rust is installed)"
     )
     return {"title": "Backtest sweeps", "rows": [r.as_row() for r in rows], "notes": notes}
 

@@ -2,6 +2,7 @@
 
 - :mod:`tracker.backtest.schedule`: which calls, and when each is bought and sold;
 - :mod:`tracker.backtest.orders`: sizes, board lots, cash and exact costs of every order;
+- :mod:`tracker.backtest.orders_nb`: the same order plan compiled with numba (large runs);
 - :mod:`tracker.backtest.engine`: the run, step by step (:func:`run_backtest`);
 - :mod:`tracker.backtest.portfolio`: the vectorbt run of the order plan, fills checked;
 - :mod:`tracker.backtest.trades`: the trades table (``trades.csv``);
@@ -10,6 +11,6 @@
 - :mod:`tracker.backtest.runs`: run folders, manifests, listing and comparing runs;
 - :mod:`tracker.backtest.run`: spec file + call book + price store -> a written run.
 
-See ``docs/backtest.md``. vectorbt and matplotlib are imported only inside the
-functions that need them.
+See ``docs/backtest.md``. vectorbt, numba and matplotlib (sweep charts) are imported
+only inside the functions that need them.
 """

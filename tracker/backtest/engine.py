@@ -31,6 +31,10 @@ from tracker.backtest.trades import SKIPPED, cost_totals, trade_status, trades_f
 from tracker.errors import DataUnavailable, TrackerError
 from tracker.scoring.entry import ENTRY_OK, delayed_start_dates, entry_points
 
+#: Candidates from which the order plan runs compiled: the plain loop takes about 35 µs a
+#: candidate, loading the compiled plan in a new process about 0.2 s.
+COMPILED_PLAN_FROM = 2_000
+
 
 class BenchmarkNoData(DataUnavailable):
     """The benchmark has no price to start from."""
@@ -396,11 +400,16 @@ def _candidates(calls, entry, ok, sched: ExitSchedule, spec, lots, stamp_exempt)
     reason[early] = [
         f"nothing to hold: exit ({r}) not after the entry session" for r in sched.exit_rule[early]
     ]
-    weight = np.array([spec.sizing.weight(r) for r in ratings])
+    # Per distinct rating and ticker, then spread to the calls (a loop per call is slow
+    # for 10,000 calls run once per sweep variant).
+    r_code, r_uniq = pd.factorize(ratings, use_na_sentinel=False)
+    t_code, t_uniq = pd.factorize(tickers, use_na_sentinel=False)
+    weight = np.array([spec.sizing.weight(r) for r in r_uniq], dtype=float)[r_code]
     zero_w = ok & ~early & (weight <= 0)
     reason[zero_w] = [f"rating weight 0 for {r} (sizing.rating_weights)" for r in ratings[zero_w]]
     if spec.board_lots:
-        lot = np.array([float(x) if x else np.nan for x in ((lots or {}).get(t) for t in tickers)])
+        by_ticker = ((lots or {}).get(t) for t in t_uniq)
+        lot = np.array([float(x) if x else np.nan for x in by_ticker], dtype=float)[t_code]
         no_lot = ok & ~early & ~zero_w & np.isnan(lot)
         reason[no_lot] = [
             f"board lot of {t} unknown: import the HKEX list (`tracker registry import`)"
@@ -409,7 +418,8 @@ def _candidates(calls, entry, ok, sched: ExitSchedule, spec, lots, stamp_exempt)
     else:
         lot = np.zeros(len(calls))
         no_lot = np.zeros(len(calls), dtype=bool)
-    exempt = np.array([bool((stamp_exempt or {}).get(t, False)) for t in tickers])
+    exempt = np.array([bool((stamp_exempt or {}).get(t, False)) for t in t_uniq], dtype=bool)
+    exempt = exempt[t_code]
     cand = np.flatnonzero(ok & ~early & ~zero_w & ~no_lot)
     cand = cand[np.argsort(sched.entry_row[cand], kind="stable")]
     return cand, reason, lot, weight, exempt
@@ -430,9 +440,19 @@ def _sizing_inputs(cand, sched: ExitSchedule, entry, weight, lot, exempt) -> Can
 
 
 def _plan(candidates: Candidates, value_m: np.ndarray, grid, spec: BacktestSpec) -> OrderPlan:
-    """The order plan under the spec's sizing and the cost rates in force on each session."""
+    """The order plan under the spec's sizing and the cost rates in force on each session.
+
+    From :data:`COMPILED_PLAN_FROM` candidates on, the plan runs compiled
+    (:func:`tracker.backtest.orders_nb.plan_orders_nb`, the same plan as
+    :func:`tracker.backtest.orders.plan_orders`, about 20 times faster); below, loading
+    the compiled code would cost more than the plain loop takes.
+    """
+    planner = plan_orders
+    if len(candidates) >= COMPILED_PLAN_FROM:
+        from tracker.backtest.orders_nb import plan_orders_nb as planner
+
     table = rates_on(grid, spec.costs.overrides())
-    return plan_orders(
+    return planner(
         candidates,
         value_m,
         capital=spec.capital_hkd,

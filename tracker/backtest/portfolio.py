@@ -72,10 +72,13 @@ def order_arrays(
     size = np.full((n_rows, n_cols), np.nan)
     price = np.full((n_rows, n_cols), np.nan)
     fees = np.zeros((n_rows, n_cols))
-    for c, e, x, t in zip(
-        column.tolist(), entry_row.tolist(), exit_row.tolist(), ticker_col.tolist(), strict=True
-    ):
-        close[e : x + 1, c] = value_close[e : x + 1, t]
+    # Each position's closes from its entry to its exit row (after it), all at once:
+    # positions of one column never share a row, so no cell is written twice.
+    span = exit_row - entry_row + 1
+    if len(span):
+        offset = np.arange(int(span.sum())) - np.repeat(np.cumsum(span) - span, span)
+        rows = np.repeat(entry_row, span) + offset
+        close[rows, np.repeat(column, span)] = value_close[rows, np.repeat(ticker_col, span)]
     if len(column):
         # A position is worth its entry price until its ticker has a close.
         first = close[entry_row, column]

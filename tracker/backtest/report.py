@@ -1,15 +1,13 @@
-"""The run's ``report.html``: one self-contained file (inline CSS, PNG charts in base64).
+"""The run's ``report.html``: one self-contained file (inline CSS, inline SVG charts).
 
 It opens in a browser from disk with no server, no script and no request to
-the internet. Charts are drawn by matplotlib's Agg backend without pyplot (no
-GUI, no global state); matplotlib and jinja2 are imported inside the functions.
+the internet. Charts are SVG text built from the data (:mod:`tracker.render.svg`):
+crisp at any zoom and no plotting library to import; jinja2 is imported inside
+the functions.
 The page is a template of :mod:`tracker.render` (``backtest_report.html.j2``).
 """
 
 from __future__ import annotations
-
-import base64
-import io
 
 import pandas as pd
 
@@ -34,43 +32,40 @@ _TRADE_COLS = [
 ]
 
 
-def _png(fig) -> str:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    FigureCanvasAgg(fig)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
-
-
 def charts(equity: pd.DataFrame, benchmark_name: str) -> tuple[str, str]:
-    """The equity and drawdown charts as base64 PNG."""
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import FuncFormatter
+    """The equity and drawdown charts as inline SVG (:func:`tracker.render.svg.line_chart`).
 
-    idx = equity.index
-    fig = Figure(figsize=(10, 4))
-    fig.subplots_adjust(left=0.08, right=0.98, top=0.96, bottom=0.08)
-    ax = fig.add_subplot()
-    ax.plot(idx, equity["portfolio"], label="portfolio", color="#1f5fbf", lw=1.6)
-    ax.plot(idx, equity["benchmark"], label=f"{benchmark_name} buy and hold", color="#888", lw=1.2)
-    ax.set_ylabel("HKD")
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
-    ax.grid(alpha=0.3)
-    ax.legend(loc="best")
-    equity_png = _png(fig)
+    Equity: the portfolio's value and the benchmark's buy and hold, HKD. Drawdown: the
+    portfolio's as a filled area, the benchmark's as a line, in percent.
+    """
+    from tracker.render.svg import Series, line_chart
 
-    fig = Figure(figsize=(10, 2.8))
-    fig.subplots_adjust(left=0.08, right=0.98, top=0.95, bottom=0.11)
-    ax = fig.add_subplot()
+    idx = pd.DatetimeIndex(equity.index)
+    equity_svg = line_chart(
+        idx,
+        [
+            Series(equity["portfolio"].to_numpy(), "portfolio", "#1f5fbf", 1.6),
+            Series(equity["benchmark"].to_numpy(), f"{benchmark_name} buy and hold", "#888", 1.2),
+        ],
+        title="equity versus benchmark",
+        y_label="HKD",
+        height=400,
+    )
     dd_p = 100 * drawdown(equity["portfolio"])
     dd_b = 100 * drawdown(equity["benchmark"])
-    ax.fill_between(idx, dd_p.to_numpy(), 0, color="#b3261e", alpha=0.35, label="portfolio")
-    ax.plot(idx, dd_b, color="#555", lw=1, label=benchmark_name)
-    ax.set_ylabel("drawdown, %")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="lower left")
-    return equity_png, _png(fig)
+    drawdown_svg = line_chart(
+        idx,
+        [
+            Series(dd_p.to_numpy(), "portfolio", "#b3261e", fill_to_zero=True, opacity=0.35),
+            Series(dd_b.to_numpy(), benchmark_name, "#555", 1.0),
+        ],
+        title="drawdown",
+        y_label="drawdown, %",
+        y_format=lambda v: f"{v:g}",
+        height=280,
+        legend="lower left",
+    )
+    return equity_svg, drawdown_svg
 
 
 def render_report(
@@ -92,7 +87,7 @@ def render_report(
     from tracker.render.html import render_page
     from tracker.render.keystats import compared_rows, portfolio_rows
 
-    equity_png, drawdown_png = charts(equity, spec.benchmark)
+    equity_svg, drawdown_svg = charts(equity, spec.benchmark)
     from tracker.redact import without_local_paths
 
     # The report is shared: no local path (spec file, a csv: source in the command).
@@ -105,8 +100,8 @@ def render_report(
         warnings=warnings,
         key_rows=compared_rows(stats),
         other_rows=portfolio_rows(stats),
-        equity_png=equity_png,
-        drawdown_png=drawdown_png,
+        equity_svg=equity_svg,
+        drawdown_svg=drawdown_svg,
         costs=[(k, v) for k, v in costs.items() if k != "total"]
         + [("total", costs.get("total", 0.0))],
         n_traded=int((trades["status"] != "skipped").sum()),

@@ -94,9 +94,16 @@ def decay_curve(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _png(fig) -> str:
-    from tracker.backtest.report import _png as png
+    """A matplotlib figure as base64 PNG (Agg canvas, no pyplot)."""
+    import base64
+    import io
 
-    return png(fig)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
 def heatmap_png(table: pd.DataFrame, rows: str, cols: str) -> str:
