@@ -8,6 +8,9 @@ sessions are written out from the 2025 HKEX calendar, never computed.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from test_backtest_engine import JULY_AUG_2025, bench, flat, make_calls
@@ -23,6 +26,9 @@ from tracker.backtest.sweep import (
     variants_frame,
 )
 from tracker.errors import DataUnavailable
+
+# bench_backtest's universe (imported in the tests that use it) lives with the benchmarks.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
 
 def spec(**kw) -> BacktestSpec:
