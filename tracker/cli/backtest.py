@@ -81,6 +81,26 @@ def _check_runs_dir(spec: Path, runs_dir: Path | None) -> None:
         raise blocked
 
 
+def _prepare(spec: Path, as_of: str | None, runs_dir: Path | None, offline: bool, source: str):
+    """Settings, the ``--as-of`` date, the numba cache folder and the price source of a run.
+
+    The runs folder is checked before any work, and the numba cache is set before vectorbt
+    is imported; ``--offline`` means the store only (no source).
+    """
+    from tracker.backtest.run import configure_numba_cache
+
+    settings = load_settings()
+    cutoff = parse_date(as_of, "--as-of")
+    _check_runs_dir(spec, runs_dir)
+    cache = configure_numba_cache(settings.home)
+    src = None
+    if not offline:
+        from tracker.prices import source_from_spec
+
+        src = source_from_spec(source, settings.home)
+    return settings, cutoff, cache, src
+
+
 @app.command()
 def run(
     spec: Annotated[Path, typer.Argument(help="Backtest spec (backtests/*.yaml).")],
@@ -105,18 +125,10 @@ def run(
     Example: tracker backtest run backtests/huaan-hk-internet-2025.yaml --offline
     """
     from tracker.backtest.cache_faults import numba_cache_faults
-    from tracker.backtest.run import configure_numba_cache, run_spec_file
+    from tracker.backtest.run import run_spec_file
     from tracker.cli._render import stderr
 
-    settings = load_settings()
-    cutoff = parse_date(as_of, "--as-of")
-    _check_runs_dir(spec, runs_dir)
-    cache = configure_numba_cache(settings.home)  # before vectorbt is imported
-    src = None
-    if not offline:
-        from tracker.prices import source_from_spec
-
-        src = source_from_spec(source, settings.home)
+    settings, cutoff, cache, src = _prepare(spec, as_of, runs_dir, offline, source)
     err = stderr()
     with numba_cache_faults(cache):
         outcome = run_spec_file(
@@ -177,19 +189,10 @@ def sweep(
     --vary entry_delay_sessions=0,1,2,5,10,20 --vary costs=on,off --offline
     """
     from tracker.backtest.cache_faults import numba_cache_faults
-    from tracker.backtest.run import configure_numba_cache
     from tracker.backtest.sweep_run import run_sweep_file, sweep_document
     from tracker.cli._render import stderr, write_json
 
-    settings = load_settings()
-    cutoff = parse_date(as_of, "--as-of")
-    _check_runs_dir(spec, runs_dir)
-    cache = configure_numba_cache(settings.home)  # before vectorbt is imported
-    src = None
-    if not offline:
-        from tracker.prices import source_from_spec
-
-        src = source_from_spec(source, settings.home)
+    settings, cutoff, cache, src = _prepare(spec, as_of, runs_dir, offline, source)
     err = stderr()
     with numba_cache_faults(cache):
         outcome = run_sweep_file(
