@@ -8,11 +8,11 @@ trading days are the rows of the files themselves, not the HKEX calendar.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers.book import original_recs
 from typer.testing import CliRunner
 
 from tracker.cli import app
@@ -24,18 +24,10 @@ NOW = pd.Timestamp("2026-11-22 12:00", tz="UTC")
 runner = CliRunner()
 
 
-#: The two reports these figures were worked out on (recs/ also holds the notes' book).
-ORIGINAL_REPORTS = ("2025-05-06-huaan-hk-internet-ai.yaml", "2025-09-15-caitong-ai-race.yaml")
-
-
 @pytest.fixture(scope="module")
 def recs_dir(tmp_path_factory) -> Path:
-    """A calls folder with the scales and the two original reports only."""
-    d = tmp_path_factory.mktemp("recs") / "recs"
-    shutil.copytree(ROOT / "recs" / "scales", d / "scales")
-    for name in ORIGINAL_REPORTS:
-        shutil.copy(ROOT / "recs" / name, d / name)
-    return d
+    """A calls folder with the scales and the two reports these figures were worked out on."""
+    return original_recs(tmp_path_factory.mktemp("recs") / "recs")
 
 
 @pytest.fixture(scope="module")

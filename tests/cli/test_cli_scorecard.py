@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers.book import original_recs
 from helpers.smtp_server import USERNAME, Mailroom, authenticator_for, smtp_server
 from typer.testing import CliRunner
 
@@ -65,18 +66,10 @@ def filled_home(tmp_path_factory, shared) -> Path:
     return home
 
 
-#: The two reports these figures were worked out on (recs/ also holds the notes' book).
-ORIGINAL_REPORTS = ("2025-05-06-huaan-hk-internet-ai.yaml", "2025-09-15-caitong-ai-race.yaml")
-
-
 @pytest.fixture(scope="module")
 def recs_dir(tmp_path_factory) -> Path:
-    """A calls folder with the scales and the two original reports only."""
-    d = tmp_path_factory.mktemp("recs") / "recs"
-    shutil.copytree(ROOT / "recs" / "scales", d / "scales")
-    for name in ORIGINAL_REPORTS:
-        shutil.copy(ROOT / "recs" / name, d / name)
-    return d
+    """A calls folder with the scales and the two reports these figures were worked out on."""
+    return original_recs(tmp_path_factory.mktemp("recs") / "recs")
 
 
 @pytest.fixture

@@ -140,25 +140,14 @@ def registry_codes(n: int, skip: set[str]) -> list[str]:
     return [c for c in codes if f"{c}.HK" not in skip][:n]
 
 
-def test_concurrent_adds_all_land(project, tracker_home):
-    path = project / "recs" / "2025-09-15-test.yaml"
-    path.write_text(REPORT.format(calls=BLOCK_CALL.format(i="  ")), encoding="utf-8")
-    codes = registry_codes(6, {"3690.HK"})
-    env = {**os.environ, "TRACKER_HOME": str(tracker_home)}
+def add_at_once(project, home, path, codes, timeout):
+    """``tracker recs add`` of each code to ``path``, all started at once; the processes and
+    their (stdout, stderr)."""
+    env = {**os.environ, "TRACKER_HOME": str(home)}
     procs = [
         subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tracker",
-                "recs",
-                "add",
-                str(path),
-                "--name",
-                code,
-                "--rating",
-                "attention",
-            ],
+            [sys.executable, "-m", "tracker", "recs", "add", str(path)]
+            + ["--name", code, "--rating", "attention"],
             cwd=project,
             env=env,
             stdout=subprocess.PIPE,
@@ -167,7 +156,14 @@ def test_concurrent_adds_all_land(project, tracker_home):
         )
         for code in codes
     ]
-    outs = [p.communicate(timeout=180) for p in procs]
+    return procs, [p.communicate(timeout=timeout) for p in procs]
+
+
+def test_concurrent_adds_all_land(project, tracker_home):
+    path = project / "recs" / "2025-09-15-test.yaml"
+    path.write_text(REPORT.format(calls=BLOCK_CALL.format(i="  ")), encoding="utf-8")
+    codes = registry_codes(6, {"3690.HK"})
+    procs, outs = add_at_once(project, tracker_home, path, codes, timeout=180)
     assert [p.returncode for p in procs] == [0] * len(codes), outs
     text = path.read_text(encoding="utf-8")
     for code in codes:

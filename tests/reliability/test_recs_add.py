@@ -14,13 +14,11 @@ from __future__ import annotations
 import os
 import shutil
 import stat
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
 import pytest
-from recs.test_recs_add_safety import BLOCK_CALL, BLOCK_NEW, REPORT, registry_codes
+from recs.test_recs_add_safety import BLOCK_CALL, BLOCK_NEW, REPORT, add_at_once, registry_codes
 from typer.testing import CliRunner
 
 from reliability.ledger import CRASH, DATA_LOST, DUPLICATE, INTACT, check
@@ -48,30 +46,7 @@ def test_adds_at_once_all_land(project, tracker_home, round_):
     path.write_text(REPORT.format(calls=BLOCK_CALL.format(i="  ")), encoding="utf-8")
     n = cases(8, 12)
     codes = registry_codes(n, {"3690.HK"})
-    env = {**os.environ, "TRACKER_HOME": str(tracker_home)}
-    procs = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tracker",
-                "recs",
-                "add",
-                str(path),
-                "--name",
-                code,
-                "--rating",
-                "attention",
-            ],
-            cwd=project,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for code in codes
-    ]
-    outs = [p.communicate(timeout=300) for p in procs]
+    procs, outs = add_at_once(project, tracker_home, path, codes, timeout=300)
     name = f"round {round_ + 1}: {n} processes"
     bad = [err for p, (_, err) in zip(procs, outs, strict=True) if p.returncode != 0]
     if bad:
