@@ -28,17 +28,8 @@ import numpy as np
 import pandas as pd
 
 from tracker.scoring.grid import months_after
+from tracker.vocab import RATING_RANK  # attention sits between overweight and neutral
 
-#: Strength of each rating; ``attention`` (a positive call without a formal
-#: rating, excess > 0) sits between overweight and neutral.
-RATING_RANK: dict[str, int] = {
-    "buy": 5,
-    "overweight": 4,
-    "attention": 3,
-    "neutral": 2,
-    "underweight": 1,
-    "sell": 0,
-}
 POSITIVE_RATINGS: frozenset[str] = frozenset({"buy", "overweight", "attention"})
 INITIATE, UPGRADE, DOWNGRADE, REITERATE = "initiate", "upgrade", "downgrade", "reiterate"
 RAISE, CUT, KEEP, NEW = "raise", "cut", "keep", "new"
