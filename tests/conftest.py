@@ -24,6 +24,10 @@ def tracker_home(tmp_path_factory, monkeypatch) -> Path:
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("TRACKER_HOME", str(home))
     monkeypatch.delenv("TRACKER_SMTP_PASSWORD", raising=False)
+    # The memo is off until a command turns it on (a CLI test): off again for the next test.
+    from tracker import memo
+
+    monkeypatch.setattr(memo, "_folder", None)
     return home
 
 

@@ -3,6 +3,7 @@ lists (written out by hand here), never from a calendar method."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -81,3 +82,67 @@ def test_hong_kong_timestamps_keep_their_local_date():
 def test_outside_the_calendar_is_an_error():
     with pytest.raises(sessions.OutsideCalendar, match="1990-01-02 is outside the HKEX calendar"):
         sessions.next_session_on_or_after("1990-01-02")
+
+
+# ----------------------------------------------------------------------------- the memo
+
+
+def _fresh_process_state():
+    """Forget what this process computed, as a new process would."""
+    for f in (sessions.calendar, sessions._table, sessions.all_sessions, sessions.set_of_sessions):
+        f.cache_clear()
+
+
+@pytest.fixture
+def calendar_memo(tmp_path):
+    from tracker import memo
+
+    memo.use(tmp_path / "cache")
+    _fresh_process_state()
+    yield tmp_path / "cache" / "calendar"
+    memo.use(None)
+    _fresh_process_state()
+
+
+def _from_calendar():
+    cal = sessions.calendar()
+    raw = cal.sessions
+    return pd.DatetimeIndex(raw.tz_localize(None) if raw.tz else raw), cal.closes
+
+
+def test_sessions_read_from_the_memo_equal_the_calendars(calendar_memo):
+    first = sessions.all_sessions()
+    assert len(list(calendar_memo.glob("*.npy"))) == 1
+    _fresh_process_state()
+    second = sessions.all_sessions()  # read back from the memo, no calendar built
+    assert sessions.calendar.cache_info().currsize == 0
+    expected, closes = _from_calendar()
+    for got in (first, second):
+        assert got.equals(expected) and got.dtype == expected.dtype
+    _fresh_process_state()
+    assert sessions.session_closes().equals(pd.DatetimeIndex(closes.to_numpy()))
+    # A close moment in Hong Kong, read through the memo's closes: Christmas Eve 2024 is a
+    # half day (close 12:00 HKT = 04:00 UTC).
+    assert sessions.last_closed_session(T("2024-12-24 04:30", tz="UTC")) == T("2024-12-24")
+    assert sessions.last_closed_session(T("2024-12-24 03:30", tz="UTC")) == T("2024-12-23")
+
+
+@pytest.mark.parametrize(
+    "planted",
+    [
+        np.zeros((2, 0), dtype=np.int64),
+        np.array([[2, 1], [4, 3]], dtype=np.int64),
+        np.array([[1, 2, 3]], dtype=np.int64),
+        np.array([[1.0, 2.0], [3.0, 4.0]]),
+    ],
+    ids=["empty", "decreasing", "one-row", "floats"],
+)
+def test_a_memo_entry_that_is_not_a_calendar_is_ignored(calendar_memo, planted):
+    sessions.all_sessions()
+    (entry,) = calendar_memo.glob("*.npy")
+    np.save(entry, planted)
+    _fresh_process_state()
+    expected, _ = _from_calendar()
+    _fresh_process_state()
+    assert sessions.all_sessions().equals(expected)
+    assert sessions.calendar.cache_info().currsize == 1  # built again

@@ -54,20 +54,69 @@ def today_hk() -> date:
     return datetime.now(ZoneInfo(HK_TZ)).date()
 
 
+#: Bumped when the layout of the calendar's memo entry changes.
+_MEMO_FORMAT = "sessions+closes/ns/1"
+
+
+def _calendar_end() -> pd.Timestamp:
+    return pd.Timestamp.today().normalize() + pd.DateOffset(years=2)
+
+
 @lru_cache(maxsize=1)
 def calendar() -> exchange_calendars.ExchangeCalendar:
     """The XHKG calendar from ``CALENDAR_START`` to two years from now."""
     import exchange_calendars as xcals
 
-    end = pd.Timestamp.today().normalize() + pd.DateOffset(years=2)
-    return xcals.get_calendar(HKEX_CALENDAR, start=CALENDAR_START, end=end)
+    return xcals.get_calendar(HKEX_CALENDAR, start=CALENDAR_START, end=_calendar_end())
+
+
+@lru_cache(maxsize=1)
+def _table() -> tuple[pd.DatetimeIndex, pd.DatetimeIndex]:
+    """Every session (naive dates) and its close (UTC), from the memo when it holds them.
+
+    Building the calendar computes 25 years of holidays (about 0.1 s a process);
+    the two columns it yields are kept in :mod:`tracker.memo` under the calendar's
+    name, span and exchange_calendars version, and read back when valid.
+    """
+    from importlib.metadata import version
+
+    from tracker import memo
+
+    end = _calendar_end()
+    key = memo.digest(
+        HKEX_CALENDAR, CALENDAR_START, str(end.date()), version("exchange_calendars"), _MEMO_FORMAT
+    )
+    kept = memo.get_array("calendar", key)
+    if _valid_table(kept):
+        sessions = pd.DatetimeIndex(kept[0].view("datetime64[ns]"))
+        closes = pd.DatetimeIndex(kept[1].view("datetime64[ns]")).tz_localize("UTC")
+        return sessions, closes
+    cal = calendar()
+    raw = cal.sessions
+    sessions = pd.DatetimeIndex(raw.tz_localize(None) if raw.tz else raw, freq=None)
+    sessions = sessions.as_unit("ns")
+    closes = pd.DatetimeIndex(cal.closes.reindex(raw).to_numpy(), freq=None)
+    closes = (closes.tz_localize("UTC") if closes.tz is None else closes).as_unit("ns")
+    memo.put_array("calendar", key, np.stack([sessions.asi8, closes.asi8]))
+    return sessions, closes
+
+
+def _valid_table(kept) -> bool:
+    """A memo entry of two increasing int64 rows of the same, non-zero length."""
+    if kept is None or kept.dtype != np.int64 or kept.ndim != 2 or kept.shape[0] != 2:
+        return False
+    return kept.shape[1] > 0 and bool((np.diff(kept, axis=1) > 0).all())
 
 
 @lru_cache(maxsize=1)
 def all_sessions() -> pd.DatetimeIndex:
     """Every HKEX session the calendar covers, ascending, tz-naive."""
-    sessions = calendar().sessions
-    return pd.DatetimeIndex(sessions.tz_localize(None) if sessions.tz else sessions)
+    return _table()[0]
+
+
+def session_closes() -> pd.DatetimeIndex:
+    """The close of every session of :func:`all_sessions` (UTC), aligned with it."""
+    return _table()[1]
 
 
 def _as_ts(date) -> pd.Timestamp:
@@ -227,8 +276,7 @@ def last_closed_session(now) -> pd.Timestamp:
     """
     ts = pd.Timestamp(now)
     ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    closes = calendar().closes
-    pos = int(closes.searchsorted(ts, side="right")) - 1
+    pos = int(session_closes().searchsorted(ts, side="right")) - 1
     if pos < 0:
         first = all_sessions()[0]
         raise OutsideCalendar(ts.tz_localize(None).normalize(), first, all_sessions()[-1])

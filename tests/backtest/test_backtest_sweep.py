@@ -246,3 +246,34 @@ def test_rules_and_sizing_methods_vary_too():
     # benchmark close: those variants fail as the spec does alone.
     assert sum(1 for e in sweep.errors if e) == 9  # the 3 x 3 same-close variants
     _assert_same(sweep, calls, closes, index, lots=lots, book=None)
+
+
+def test_variants_share_entries_and_exits_computed_once_per_timing(monkeypatch):
+    # 2 delays x 2 exits x costs on/off x 2 position limits = 16 variants, but only the
+    # entry delay and the exit rule decide when calls are entered and left: 4 timings.
+    from bench_backtest import universe
+
+    from tracker.backtest import engine
+
+    calls, closes, index, lots = universe(20, 2, 120, seed=5)
+    made = []
+    real = engine._timing
+    monkeypatch.setattr(engine, "_timing", lambda *a: made.append(a[4]) or real(*a))
+    base = spec(exit={"rule": "fixed", "months": 3}, capital_hkd=2_000_000)
+    vary = parse_vary(
+        [
+            "entry_delay_sessions=0,2",
+            "exit.months=2,4",
+            "costs=on,off",
+            "sizing.max_positions=5,20",
+        ]
+    )
+    sweep = run_sweep(calls, closes, index, base, vary, lots=lots)
+    assert len(sweep.variants) == 16
+    assert sorted((s.entry_delay_sessions, s.exit.months) for s in made) == [
+        (0, 2),
+        (0, 4),
+        (2, 2),
+        (2, 4),
+    ]
+    _assert_same(sweep, calls, closes, index, lots=lots)

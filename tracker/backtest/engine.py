@@ -15,8 +15,10 @@ Pure: no files, no clock, no network; vectorbt is imported inside
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -30,6 +32,8 @@ from tracker.backtest.spec import BacktestSpec
 from tracker.backtest.trades import SKIPPED, cost_totals, trade_status, trades_frame
 from tracker.errors import DataUnavailable, TrackerError
 from tracker.scoring.entry import ENTRY_OK, delayed_start_dates, entry_points
+
+T = TypeVar("T")
 
 #: Candidates from which the order plan runs compiled: the plain loop takes about 35 µs a
 #: candidate, loading the compiled plan in a new process about 0.2 s.
@@ -244,32 +248,41 @@ def plan_backtest(
     stamp_exempt: Mapping[str, bool] | None = None,
     as_of=None,
     pack: bool = True,
+    shared: dict | None = None,
 ) -> PlannedRun:
     """Every step of :func:`run_backtest` before vectorbt: entries, exits, the order plan.
 
-    Same parameters and errors as :func:`run_backtest`.
+    Same parameters and errors as :func:`run_backtest`, plus ``shared``: a dict kept
+    by the caller across plans of the same calls, prices and ``as_of`` (a sweep's
+    variants), in which the entries and exits of each entry convention, delay and
+    exit rule are computed once and reused (they do not depend on sizing or costs).
     """
     calls = calls.reset_index(drop=True)
-    closes, fills, opens, benchmark = _cut_panels(
-        calls, closes, opens, benchmark, spec.entry, as_of
+    timing_key = ("timing", spec.entry, spec.entry_delay_sessions, spec.exit.model_dump_json())
+    timing = _once(
+        shared, timing_key, lambda: _timing(calls, closes, opens, benchmark, spec, book, as_of)
     )
-    entry = delayed_entry_points(calls, closes, opens, spec)
-    ok = _enterable(entry)
-    first_entry = entry.loc[ok, "entry_session"].min()
-    grid = sessions.sessions_between(previous_session(first_entry), closes.index[-1])
-    value_m = ffill_rows(closes.reindex(grid).to_numpy(dtype=float))
-    sched = exit_schedule(calls, entry, ok, grid, closes, fills, value_m, spec, book)
+    entry, ok, sched = timing.entry, timing.ok, timing.sched
     cand, reason, lot, weight, exempt = _candidates(
         calls, entry, ok, sched, spec, lots, stamp_exempt
     )
 
     # The run ends with the last sale (all candidates are sold by then).
     n_rows = int(sched.exit_row[cand].max() if len(cand) else sched.entry_row[ok].max()) + 1
-    grid, value_m = grid[:n_rows], value_m[:n_rows]
-    bench, warnings = benchmark_equity(benchmark, grid, spec.capital_hkd, spec.benchmark)
-
+    grid, value_m = timing.grid[:n_rows], timing.value_m[:n_rows]
+    bench, warnings = _once(
+        shared,
+        ("benchmark", n_rows, spec.capital_hkd, spec.benchmark, *timing_key),
+        lambda: benchmark_equity(timing.benchmark, grid, spec.capital_hkd, spec.benchmark),
+    )
+    overrides = spec.costs.overrides()
+    rates = _once(
+        shared,
+        ("rates", json.dumps(overrides, sort_keys=True), *timing_key),
+        lambda: _rates(timing.grid, overrides),
+    )
     candidates = _sizing_inputs(cand, sched, entry, weight, lot, exempt)
-    plan = _plan(candidates, value_m, grid, spec)
+    plan = _plan(candidates, value_m, {f: r[:n_rows] for f, r in rates.items()}, spec)
     reason[cand] = plan.skip_reason
     sel = np.flatnonzero(plan.shares > 0)
     pos = cand[sel]  # calls actually traded, by entry row
@@ -283,7 +296,7 @@ def plan_backtest(
         grid,
         value_m,
         bench,
-        warnings,
+        list(warnings),
         cand,
         reason,
         lot,
@@ -293,6 +306,36 @@ def plan_backtest(
         pos,
         column,
     )
+
+
+@dataclass(frozen=True)
+class _Timing:
+    """When each call is entered and left, and at what prices: the part of a plan that
+    depends on the entry convention, the entry delay and the exit rule only."""
+
+    entry: pd.DataFrame
+    ok: np.ndarray
+    grid: pd.DatetimeIndex
+    value_m: np.ndarray
+    sched: ExitSchedule
+    benchmark: pd.Series
+
+
+def _timing(calls, closes, opens, benchmark, spec: BacktestSpec, book, as_of) -> _Timing:
+    """Entries and exits of ``calls`` under ``spec`` (the first steps of :func:`plan_backtest`)."""
+    closes, fills, opens, benchmark = _cut_panels(
+        calls, closes, opens, benchmark, spec.entry, as_of
+    )
+    entry = delayed_entry_points(calls, closes, opens, spec)
+    ok = _enterable(entry)
+    first_entry = entry.loc[ok, "entry_session"].min()
+    grid = sessions.sessions_between(previous_session(first_entry), closes.index[-1])
+    value_m = ffill_rows(closes.reindex(grid).to_numpy(dtype=float))
+    sched = exit_schedule(calls, entry, ok, grid, closes, fills, value_m, spec, book)
+    # Shared by the plans of a sweep's variants: any write to them would be a bug.
+    for arr in (ok, value_m, *(v for v in vars(sched).values() if isinstance(v, np.ndarray))):
+        arr.setflags(write=False)
+    return _Timing(entry, ok, grid, value_m, sched, benchmark)
 
 
 def finish_backtest(
@@ -439,8 +482,11 @@ def _sizing_inputs(cand, sched: ExitSchedule, entry, weight, lot, exempt) -> Can
     )
 
 
-def _plan(candidates: Candidates, value_m: np.ndarray, grid, spec: BacktestSpec) -> OrderPlan:
-    """The order plan under the spec's sizing and the cost rates in force on each session.
+def _plan(
+    candidates: Candidates, value_m: np.ndarray, rates: dict[str, np.ndarray], spec: BacktestSpec
+) -> OrderPlan:
+    """The order plan under the spec's sizing and the cost ``rates`` in force on each
+    session of the grid (:func:`_rates`).
 
     From :data:`COMPILED_PLAN_FROM` candidates on, the plan runs compiled
     (:func:`tracker.backtest.orders_nb.plan_orders_nb`, the same plan as
@@ -451,7 +497,6 @@ def _plan(candidates: Candidates, value_m: np.ndarray, grid, spec: BacktestSpec)
     if len(candidates) >= COMPILED_PLAN_FROM:
         from tracker.backtest.orders_nb import plan_orders_nb as planner
 
-    table = rates_on(grid, spec.costs.overrides())
     return planner(
         candidates,
         value_m,
@@ -461,8 +506,27 @@ def _plan(candidates: Candidates, value_m: np.ndarray, grid, spec: BacktestSpec)
         amount_hkd=spec.sizing.amount_hkd,
         costs=CostModel(
             enabled=spec.costs.enabled,
-            rates={f: table[f].to_numpy(dtype=float) for f in RATE_FIELDS},
+            rates=rates,
             commission_rate=spec.costs.commission_rate,
             commission_min_hkd=spec.costs.commission_min_hkd,
         ),
     )
+
+
+def _rates(grid: pd.DatetimeIndex, overrides: Mapping[str, float]) -> dict[str, np.ndarray]:
+    """Each cost rate of :data:`RATE_FIELDS` in force on each session of ``grid``."""
+    table = rates_on(grid, overrides)
+    rates = {f: table[f].to_numpy(dtype=float) for f in RATE_FIELDS}
+    for arr in rates.values():
+        arr.setflags(write=False)
+    return rates
+
+
+def _once(shared: dict | None, key: tuple, make: Callable[[], T]) -> T:
+    """``make()``, kept in ``shared`` under ``key`` and reused (made anew when ``shared``
+    is ``None``)."""
+    if shared is None:
+        return make()
+    if key not in shared:
+        shared[key] = make()
+    return shared[key]

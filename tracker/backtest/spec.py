@@ -26,15 +26,13 @@ from pydantic import (
     AfterValidator,
     BeforeValidator,
     Field,
-    ValidationError,
     model_validator,
 )
 
 from tracker.constants import DEFAULT_BENCHMARK, RATINGS
-from tracker.errors import InvalidInput, Problem
 from tracker.fields import Day, Name, Number, Real, Whole
 from tracker.recs.models import Line, Rating, Ticker
-from tracker.recs.yamlio import load_yaml, problems_from, read_text
+from tracker.recs.yamlio import load_validated
 from tracker.vocab import DEFAULT_ENTRY, ENTRY_CONVENTIONS, Record
 
 #: Spec names become folder names under ``backtests/runs/``: no separators, no dot-dot.
@@ -266,13 +264,4 @@ def load_spec(path: Path) -> BacktestSpec:
     InvalidInput
         Every problem in the file, as ``file:line: field: message``.
     """
-    text = read_text(path)
-    data = load_yaml(path, text)
-    if not isinstance(data, dict):
-        raise InvalidInput(
-            [Problem(str(path), 1, "", "expected a mapping of fields at the top level")]
-        )
-    try:
-        return BacktestSpec.model_validate(data)
-    except ValidationError as exc:
-        raise InvalidInput(problems_from(exc, path, data)) from None
+    return load_validated(path, BacktestSpec.model_validate)

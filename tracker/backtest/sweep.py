@@ -233,6 +233,7 @@ def run_sweep(
     say(f"planning {len(variants)} variants")
     planned: list[PlannedRun | None] = []
     errors: list[str] = []
+    shared: dict = {}  # entries and exits, computed once per entry rule, delay and exit rule
     for v in variants:
         try:
             planned.append(
@@ -246,6 +247,7 @@ def run_sweep(
                     lots=lots,
                     stamp_exempt=stamp_exempt,
                     as_of=as_of,
+                    shared=shared,
                 )
             )
             errors.append("")

@@ -11,15 +11,23 @@ if TYPE_CHECKING:
     from tracker.config import Settings
 
 
+#: Sub-folder of the tracker home holding :mod:`tracker.memo`'s entries.
+MEMO_DIR = "cache"
+
+
 def load_settings() -> Settings:
     """The settings from the environment (``TRACKER_*``).
 
     Imported here, not at module level, so that ``tracker --help`` does not pay
-    for pydantic-settings.
+    for pydantic-settings. Also points :mod:`tracker.memo` at ``<home>/cache``.
     """
+    from tracker import memo
     from tracker.config import Settings
 
-    return Settings()
+    settings = Settings()
+    # Every command keeps its parsed calls and the HKEX calendar in the home's cache.
+    memo.use(settings.home / MEMO_DIR)
+    return settings
 
 
 def parse_date(value: str | None, option: str) -> date | None:

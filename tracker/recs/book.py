@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from tracker.errors import InputFileError, InvalidInput, Problem
 from tracker.recs.models import RatingScale, Report
-from tracker.recs.yamlio import load_yaml, problems_from, read_text
+from tracker.recs.yamlio import load_validated, load_yaml, problems_from, read_text
 
 
 def _today() -> date:
@@ -94,22 +94,23 @@ class CallBook:
 
 
 def _validate(model: type, path: Path, context: dict[str, Any]) -> tuple[Any, list[Problem]]:
+    def validate(data: dict) -> Any:
+        return model.model_validate(data, context=_context(model, data, context))
+
     try:
-        text = read_text(path)
-        data = load_yaml(path, text)
+        return load_validated(path, validate), []
     except InvalidInput as exc:
         return None, list(exc.problems)
-    if not isinstance(data, dict):
-        return None, [Problem(str(path), 1, "", "expected a mapping of fields at the top level")]
+
+
+def _context(model: type, data: dict, context: dict[str, Any]) -> dict[str, Any]:
+    """Validation context of a file: ``context`` plus, for a report, its rating scale."""
     ctx = dict(context)
     if model is Report:
         scale_id = data.get("scale")  # a list or mapping here is reported by validation
         scales = context.get("scales") or {}
         ctx["scale"] = scales.get(scale_id) if isinstance(scale_id, str) else None
-    try:
-        return model.model_validate(data, context=ctx), []
-    except ValidationError as exc:
-        return None, problems_from(exc, path, data)
+    return ctx
 
 
 def load_scales(scales_dir: Path) -> dict[str, RatingScale]:

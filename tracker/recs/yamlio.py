@@ -12,14 +12,17 @@ import io
 import os
 import tempfile
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
 from tracker.constants import MAX_INPUT_BYTES
-from tracker.errors import InputFileError, Problem
+from tracker.errors import InputFileError, InvalidInput, Problem
+
+T = TypeVar("T")
 
 #: A structure nested deeper than this is refused (no legitimate file comes close).
 MAX_DEPTH = 32
@@ -184,6 +187,121 @@ def load_yaml(path: Path, text: str | None = None) -> Any:
         raise _unbuildable(text, path, exc) from None
     except RecursionError:
         raise InputFileError(path, f"nested deeper than {MAX_DEPTH} levels") from None
+
+
+#: Bumped when the memo's form of parsed YAML changes.
+_MEMO_FORMAT = "yaml-plain/1"
+
+
+class _NotPlain(Exception):
+    """A value the memo does not keep (a set, a time stamp, a non-text key...)."""
+
+
+def plain(data: Any) -> Any:
+    """Round-trip YAML ``data`` as plain values (dict, list, str, int, float, bool, None,
+    date), equal to it; :class:`_NotPlain` for anything else."""
+    from datetime import date
+
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    if data is None or type(data) in (bool, str, int, float):
+        return data
+    if isinstance(data, int | float | str):
+        return _scalar(data)
+    if type(data) is date:
+        return data
+    if type(data) in (dict, CommentedMap):
+        if not all(isinstance(k, str) for k in data):
+            raise _NotPlain("a key that is not text")
+        if any(k.startswith("\x00") for k in data):
+            raise _NotPlain("a key the memo uses itself")
+        return {str(k): plain(v) for k, v in data.items()}
+    if type(data) in (list, CommentedSeq):
+        return [plain(v) for v in data]
+    raise _NotPlain(type(data).__name__)
+
+
+def _scalar(value: Any) -> Any:
+    """ruamel's scalar subclasses (ScalarInt, ScalarFloat, ScalarBoolean...) as the base type."""
+    if isinstance(value, bool) or type(value).__name__ == "ScalarBoolean":
+        return bool(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    return str(value)
+
+
+@lru_cache(maxsize=1)
+def _parser_version() -> str:
+    from importlib.metadata import version
+
+    return f"{_MEMO_FORMAT} ruamel.yaml {version('ruamel.yaml')}"
+
+
+def _memo_key(text: str) -> str:
+    from tracker import memo
+
+    return memo.digest(_parser_version(), text)
+
+
+def remembered(text: str) -> dict | None:
+    """The plain data of ``text`` as :func:`remember` kept it, or ``None``.
+
+    Only text that :func:`load_yaml` accepted is kept, so a hit has passed its
+    checks (tags, duplicate keys, size); line numbers are not kept: a caller whose
+    validation fails parses the text again to report lines.
+    """
+    from tracker import memo
+
+    if memo.folder() is None:
+        return None
+    kept = memo.get_json("yaml", _memo_key(text))
+    return kept if isinstance(kept, dict) else None
+
+
+def remember(text: str, data: Any) -> None:
+    """Keep the plain form of ``data``, what :func:`load_yaml` made of ``text`` (a mapping
+    of plain values only; anything else is simply not kept)."""
+    from tracker import memo
+
+    if memo.folder() is None or not isinstance(data, dict):
+        return
+    try:
+        value = plain(data)
+    except (_NotPlain, RecursionError):
+        return
+    memo.put_json("yaml", _memo_key(text), value)
+
+
+def load_validated(path: Path, validate: Callable[[dict], T]) -> T:
+    """``validate`` (a pydantic ``model_validate``) of the mapping the YAML file ``path``
+    holds, its parse taken from the memo when an earlier process kept it.
+
+    Raises
+    ------
+    InvalidInput
+        Every problem of the file as ``file:line: field: message`` (a memo hit that fails
+        validation is parsed again, for the lines).
+    """
+    text = read_text(path)
+    kept = remembered(text)
+    if kept is not None:
+        try:
+            return validate(kept)
+        except ValidationError:
+            pass
+    data = load_yaml(path, text)
+    if not isinstance(data, dict):
+        raise InvalidInput(
+            [Problem(str(path), 1, "", "expected a mapping of fields at the top level")]
+        )
+    try:
+        result = validate(data)
+    except ValidationError as exc:
+        raise InvalidInput(problems_from(exc, path, data)) from None
+    remember(text, data)
+    return result
 
 
 def _printable(text: str) -> str:
