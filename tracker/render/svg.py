@@ -1,10 +1,16 @@
-"""Small line charts as inline SVG text: crisp at any zoom, a few kilobytes, no import cost.
+"""Small charts as inline SVG text: crisp at any zoom, a few kilobytes, no import cost.
 
-The backtest report draws its equity and drawdown charts with
-:func:`line_chart`: lines (and areas filled down to zero) over dates, a
-y axis with round ticks, a date axis, a legend. The SVG is meant to sit
-inside an HTML page (no ``xmlns``, no script, no external reference), and
-every text in it is escaped.
+- :func:`line_chart`: lines (and areas filled down to zero) over dates, a y axis
+  with round ticks, a date axis, a legend (the backtest report's equity and
+  drawdown);
+- :func:`xy_chart`: the same over a numeric x (unevenly spaced values), with
+  markers on the points, shaded bands and a zero line (a sweep's decay curve);
+- :func:`heatmap`: a table of numbers as coloured cells on a diverging scale
+  around 0 (:func:`diverging_color`), values written in the cells (a sweep's
+  excess return over two fields).
+
+The SVG is meant to sit inside an HTML page (no ``xmlns``, no script, no
+external reference, no ``id``), and every text in it is escaped.
 """
 
 from __future__ import annotations
@@ -17,9 +23,15 @@ from html import escape
 import numpy as np
 import pandas as pd
 
+from tracker.render.formats import display_width
+
 #: Margins of the plot area inside the chart, px: left (y labels), right, top, bottom.
 MARGIN = (92, 12, 12, 28)
+#: Extra bottom margin, px, for the x-axis label of :func:`xy_chart`.
+X_LABEL_SPACE = 18
 FONT = "font-family:sans-serif;font-size:12px"
+#: Width of one character column of ``FONT``, px, to size boxes around text (CJK: two).
+CHAR_PX = 7.2
 
 
 @dataclass(frozen=True)
@@ -32,6 +44,19 @@ class Series:
     width: float = 1.5
     fill_to_zero: bool = False  # an area between the line and 0 instead of a line
     opacity: float = 1.0
+    markers: bool = False  # a dot on each point
+
+
+@dataclass(frozen=True)
+class Band:
+    """A shaded area between ``low`` and ``high``, aligned with the chart's x (a point
+    where either is NaN is left out)."""
+
+    low: Sequence[float]
+    high: Sequence[float]
+    label: str
+    color: str
+    opacity: float = 0.15
 
 
 def nice_ticks(lo: float, hi: float, n: int = 5) -> np.ndarray:
@@ -93,22 +118,137 @@ def line_chart(
     width, height
         Size in px (the chart scales to the page width).
     legend
-        ``"upper left"`` or ``"lower left"``.
+        ``"upper left"``, ``"lower left"``, ``"upper right"`` or ``"lower right"``.
 
     Returns
     -------
     str
         ``<svg ...>...</svg>``.
     """
-    left, right, top, bottom = MARGIN
-    pw, ph = width - left - right, height - top - bottom
     days = (pd.DatetimeIndex(dates) - dates[0]).days.to_numpy(dtype=float)
-    span = days[-1] if len(days) and days[-1] > 0 else 1.0
+    x_ticks: list[tuple[float, str]] = []
+    if len(dates):
+        yearly = dates[-1].year - dates[0].year >= 3
+        x_ticks = [
+            (float((d - dates[0]).days), _fmt_date(d, yearly))
+            for d in date_ticks(dates[0], dates[-1])
+        ]
+    return _chart(
+        days,
+        x_ticks,
+        series,
+        (),
+        title=title,
+        x_label="",
+        y_label=y_label,
+        y_format=y_format,
+        size=(width, height),
+        legend=legend,
+        zero_line=False,
+    )
+
+
+def xy_chart(
+    x: Sequence[float],
+    series: Sequence[Series],
+    *,
+    title: str,
+    x_label: str,
+    y_label: str,
+    bands: Sequence[Band] = (),
+    x_format: Callable[[float], str] = lambda v: f"{v:g}",
+    y_format: Callable[[float], str] = lambda v: f"{v:g}",
+    zero_line: bool = False,
+    width: int = 1000,
+    height: int = 360,
+    legend: str = "upper right",
+) -> str:
+    """An SVG chart of ``series`` (and shaded ``bands``) over a numeric ``x``.
+
+    A point's x position is proportional to its value, so unevenly spaced values
+    (0, 1, 2, 5, 10, 20) keep their distances; the plot spans ``x[0]`` to ``x[-1]``
+    and the x ticks are round values inside it (:func:`nice_ticks`).
+
+    Parameters
+    ----------
+    x
+        The x values, ascending.
+    series
+        Lines (``markers=True`` puts a dot on each point) or filled areas, each
+        aligned with ``x``.
+    title
+        Accessible name of the chart (its ``<title>``).
+    x_label, y_label
+        Labels of the axes.
+    bands
+        Shaded areas between two lines aligned with ``x`` (drawn under the lines).
+    x_format, y_format
+        Formats of the tick values.
+    zero_line
+        A horizontal line at 0 (the y range then includes 0).
+    width, height
+        Size in px (the chart scales to the page width). The plot area is the
+        chart less :data:`MARGIN`, and less :data:`X_LABEL_SPACE` at the bottom.
+    legend
+        ``"upper left"``, ``"lower left"``, ``"upper right"`` or ``"lower right"``.
+
+    Returns
+    -------
+    str
+        ``<svg ...>...</svg>``.
+    """
+    xs = np.asarray(x, dtype=float)
+    x_ticks: list[tuple[float, str]] = []
+    if len(xs):
+        lo, hi = float(xs[0]), float(xs[-1])
+        eps = 1e-9 * max(1.0, abs(hi - lo))
+        x_ticks = [
+            (float(t), x_format(float(t))) for t in nice_ticks(lo, hi) if lo - eps <= t <= hi + eps
+        ]
+    return _chart(
+        xs - (xs[0] if len(xs) else 0.0),
+        [(t - (xs[0] if len(xs) else 0.0), label) for t, label in x_ticks],
+        series,
+        bands,
+        title=title,
+        x_label=x_label,
+        y_label=y_label,
+        y_format=y_format,
+        size=(width, height),
+        legend=legend,
+        zero_line=zero_line,
+    )
+
+
+def _chart(
+    x: np.ndarray,
+    x_ticks: Sequence[tuple[float, str]],
+    series: Sequence[Series],
+    bands: Sequence[Band],
+    *,
+    title: str,
+    x_label: str,
+    y_label: str,
+    y_format: Callable[[float], str],
+    size: tuple[int, int],
+    legend: str,
+    zero_line: bool,
+) -> str:
+    """The chart both :func:`line_chart` and :func:`xy_chart` draw: ``x`` ascending from
+    0, ``x_ticks`` as (x, label) pairs."""
+    width, height = size
+    left, right, top, bottom = MARGIN
+    bottom += X_LABEL_SPACE if x_label else 0
+    pw, ph = width - left - right, height - top - bottom
+    span = x[-1] if len(x) and x[-1] > 0 else 1.0
     values = [np.asarray(s.values, dtype=float) for s in series]
-    finite = np.concatenate([v[np.isfinite(v)] for v in values] + [np.array([])])
+    lows = [np.asarray(b.low, dtype=float) for b in bands]
+    highs = [np.asarray(b.high, dtype=float) for b in bands]
+    every = np.concatenate([*values, *lows, *highs, np.array([])])
+    finite = every[np.isfinite(every)]
     lo = float(finite.min()) if len(finite) else 0.0
     hi = float(finite.max()) if len(finite) else 1.0
-    if any(s.fill_to_zero for s in series):
+    if zero_line or any(s.fill_to_zero for s in series):
         lo, hi = min(lo, 0.0), max(hi, 0.0)
     ticks = nice_ticks(lo, hi)
     y0, y1 = float(ticks[0]), float(ticks[-1])
@@ -132,51 +272,76 @@ def line_chart(
             ' stroke="#000" stroke-opacity="0.12"/>'
             f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(y_format(t))}</text>'
         )
-    if len(dates):
-        yearly = dates[-1].year - dates[0].year >= 3
-        for d in date_ticks(dates[0], dates[-1]):
-            x = x_of(np.array((d - dates[0]).days, dtype=float))
-            out.append(
-                f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + ph}"'
-                ' stroke="#000" stroke-opacity="0.12"/>'
-                f'<text x="{x:.1f}" y="{top + ph + 18}" text-anchor="middle">'
-                f"{_fmt_date(d, yearly)}</text>"
-            )
+    for d, label in x_ticks:
+        x_px = x_of(np.array(d, dtype=float))
+        out.append(
+            f'<line x1="{x_px:.1f}" x2="{x_px:.1f}" y1="{top}" y2="{top + ph}"'
+            ' stroke="#000" stroke-opacity="0.12"/>'
+            f'<text x="{x_px:.1f}" y="{top + ph + 18}" text-anchor="middle">'
+            f"{escape(label)}</text>"
+        )
     out.append(
         f'<text transform="translate(14 {top + ph / 2:.1f}) rotate(-90)"'
         f' text-anchor="middle">{escape(y_label)}</text>'
     )
+    if x_label:
+        out.append(
+            f'<text x="{left + pw / 2:.1f}" y="{top + ph + 36}" text-anchor="middle">'
+            f"{escape(x_label)}</text>"
+        )
+    for b, low, high in zip(bands, lows, highs, strict=True):
+        ok = np.isfinite(low) & np.isfinite(high)
+        xs = x_of(x[ok])
+        upper = zip(xs, y_of(high[ok]), strict=True)
+        lower = zip(xs[::-1], y_of(low[ok])[::-1], strict=True)
+        pts = " ".join(f"{px:.1f},{py:.1f}" for px, py in [*upper, *lower])
+        out.append(f'<polygon points="{pts}" fill="{b.color}" fill-opacity="{b.opacity}"/>')
+    if zero_line:
+        y = y_of(np.array(0.0))
+        out.append(f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="#888"/>')
     for s, v in zip(series, values, strict=True):
-        ok = np.isfinite(v)
-        xs, ys = x_of(days[ok]), y_of(v[ok])
-        pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
-        if s.fill_to_zero and ok.any():
-            base = y_of(np.array(0.0))
-            pts = f"{xs[0]:.1f},{base:.1f} {pts} {xs[-1]:.1f},{base:.1f}"
-            out.append(f'<polygon points="{pts}" fill="{s.color}" fill-opacity="{s.opacity}"/>')
-        else:
-            out.append(
-                f'<polyline points="{pts}" fill="none" stroke="{s.color}"'
-                f' stroke-width="{s.width}" stroke-opacity="{s.opacity}"/>'
-            )
-    out.extend(_legend(series, left, top, ph, legend))
+        out.extend(_series(s, x_of(x[np.isfinite(v)]), y_of(v[np.isfinite(v)]), y_of))
+    out.extend(_legend([*series, *bands], (left, top, pw, ph), legend))
     out.append("</svg>")
     return "".join(out)
 
 
-def _legend(series: Sequence[Series], left: int, top: int, ph: int, where: str) -> list[str]:
-    rows = len(series)
-    box_w = 24 + 7.2 * max(len(s.label) for s in series) + 14
+def _series(s: Series, xs: np.ndarray, ys: np.ndarray, y_of: Callable) -> list[str]:
+    """One series' line (or area down to zero) and its markers, at px coordinates."""
+    pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
+    if s.fill_to_zero and len(xs):
+        base = y_of(np.array(0.0))
+        pts = f"{xs[0]:.1f},{base:.1f} {pts} {xs[-1]:.1f},{base:.1f}"
+        out = [f'<polygon points="{pts}" fill="{s.color}" fill-opacity="{s.opacity}"/>']
+    else:
+        out = [
+            f'<polyline points="{pts}" fill="none" stroke="{s.color}"'
+            f' stroke-width="{s.width}" stroke-opacity="{s.opacity}"/>'
+        ]
+    if s.markers:
+        dots = "".join(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5"/>' for x, y in zip(xs, ys, strict=True)
+        )
+        out.append(f'<g class="points" fill="{s.color}">{dots}</g>')
+    return out
+
+
+def _legend(
+    entries: Sequence[Series | Band], plot: tuple[int, int, int, int], where: str
+) -> list[str]:
+    left, top, pw, ph = plot
+    rows = len(entries)
+    box_w = 24 + CHAR_PX * max(display_width(s.label) for s in entries) + 14
     box_h = 18 * rows + 8
-    x = left + 10
-    y = top + 10 if where == "upper left" else top + ph - 10 - box_h
+    x = left + 10 if where.endswith("left") else left + pw - 10 - round(box_w)
+    y = top + 10 if where.startswith("upper") else top + ph - 10 - box_h
     out = [
         f'<rect x="{x}" y="{y}" width="{box_w:.0f}" height="{box_h}" fill="#fff"'
         ' fill-opacity="0.85" stroke="#ccc"/>'
     ]
-    for k, s in enumerate(series):
+    for k, s in enumerate(entries):
         cy = y + 13 + 18 * k
-        if s.fill_to_zero:
+        if isinstance(s, Band) or s.fill_to_zero:
             mark = (
                 f'<rect x="{x + 6}" y="{cy - 5}" width="18" height="10" fill="{s.color}"'
                 f' fill-opacity="{s.opacity}"/>'
@@ -186,5 +351,7 @@ def _legend(series: Sequence[Series], left: int, top: int, ph: int, where: str) 
                 f'<line x1="{x + 6}" x2="{x + 24}" y1="{cy}" y2="{cy}" stroke="{s.color}"'
                 f' stroke-width="{max(s.width, 2)}"/>'
             )
+            if s.markers:
+                mark += f'<circle cx="{x + 15}" cy="{cy}" r="3.5" fill="{s.color}"/>'
         out.append(mark + f'<text x="{x + 30}" y="{cy + 4}">{escape(s.label)}</text>')
     return out
