@@ -375,3 +375,26 @@ def test_heatmap_all_missing_has_no_numbers_and_no_colour_bar():
     assert [cell_text(g) for g in cells(svg)] == [None, None]
     # no colour bar: the only rects are the two cells
     assert len(list(svg.iter("rect"))) == 2
+
+
+@pytest.mark.parametrize(
+    ("values", "corner"),
+    [
+        # falling from the top left to the bottom right: the upper right is free
+        pytest.param([10.0, 5.0, 0.0], ("right", "upper"), id="falling"),
+        # rising: the upper left is free (and first)
+        pytest.param([0.0, 5.0, 10.0], ("left", "upper"), id="rising"),
+        # a V: both upper corners are crossed, the lower left is free
+        pytest.param([10.0, 0.0, 10.0], ("left", "lower"), id="vee"),
+    ],
+)
+def test_xy_chart_best_legend_avoids_the_lines(values, corner):
+    svg = ET.fromstring(
+        xy_chart([0, 1, 2], [Series(values, "line", "#000")], title="t", x_label="x", y_label="y")
+    )
+    left, right, top, bottom = MARGIN
+    pw, ph = 1000 - left - right, 360 - top - bottom - X_LABEL_SPACE
+    (box,) = [r for r in svg.iter("rect") if r.get("fill") == "#fff"]
+    x, y = float(box.get("x")), float(box.get("y"))
+    assert (x > left + pw / 2) == (corner[0] == "right")
+    assert (y > top + ph / 2) == (corner[1] == "lower")

@@ -161,7 +161,7 @@ def xy_chart(
     zero_line: bool = False,
     width: int = 1000,
     height: int = 360,
-    legend: str = "upper right",
+    legend: str = "best",
 ) -> str:
     """An SVG chart of ``series`` (and shaded ``bands``) over a numeric ``x``.
 
@@ -190,7 +190,8 @@ def xy_chart(
         Size in px (the chart scales to the page width). The plot area is the
         chart less :data:`MARGIN`, and less :data:`X_LABEL_SPACE` at the bottom.
     legend
-        ``"upper left"``, ``"lower left"``, ``"upper right"`` or ``"lower right"``.
+        ``"upper left"``, ``"lower left"``, ``"upper right"``, ``"lower right"``, or
+        ``"best"``: the corner where the legend hides least of the lines and bands.
 
     Returns
     -------
@@ -289,19 +290,24 @@ def _chart(
             f'<text x="{left + pw / 2:.1f}" y="{top + ph + 36}" text-anchor="middle">'
             f"{escape(x_label)}</text>"
         )
+    drawn = []  # (x, top y, bottom y) in px of what is drawn, to keep the legend off it
     for b, low, high in zip(bands, lows, highs, strict=True):
         ok = np.isfinite(low) & np.isfinite(high)
-        xs = x_of(x[ok])
-        upper = zip(xs, y_of(high[ok]), strict=True)
-        lower = zip(xs[::-1], y_of(low[ok])[::-1], strict=True)
+        xs, ys_high, ys_low = x_of(x[ok]), y_of(high[ok]), y_of(low[ok])
+        upper = zip(xs, ys_high, strict=True)
+        lower = zip(xs[::-1], ys_low[::-1], strict=True)
         pts = " ".join(f"{px:.1f},{py:.1f}" for px, py in [*upper, *lower])
         out.append(f'<polygon points="{pts}" fill="{b.color}" fill-opacity="{b.opacity}"/>')
+        drawn.append((xs, np.minimum(ys_high, ys_low), np.maximum(ys_high, ys_low)))
     if zero_line:
         y = y_of(np.array(0.0))
         out.append(f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="#888"/>')
     for s, v in zip(series, values, strict=True):
-        out.extend(_series(s, x_of(x[np.isfinite(v)]), y_of(v[np.isfinite(v)]), y_of))
-    out.extend(_legend([*series, *bands], (left, top, pw, ph), legend))
+        xs, ys = x_of(x[np.isfinite(v)]), y_of(v[np.isfinite(v)])
+        out.extend(_series(s, xs, ys, y_of))
+        base = y_of(np.zeros_like(ys)) if s.fill_to_zero else ys
+        drawn.append((xs, np.minimum(ys, base), np.maximum(ys, base)))
+    out.extend(_legend([*series, *bands], (left, top, pw, ph), legend, drawn))
     out.append("</svg>")
     return "".join(out)
 
@@ -326,15 +332,48 @@ def _series(s: Series, xs: np.ndarray, ys: np.ndarray, y_of: Callable) -> list[s
     return out
 
 
-def _legend(
-    entries: Sequence[Series | Band], plot: tuple[int, int, int, int], where: str
-) -> list[str]:
+_CORNERS = ("upper left", "upper right", "lower left", "lower right")
+
+
+def _corner(
+    where: str, plot: tuple[int, int, int, int], box: tuple[float, int]
+) -> tuple[float, float]:
+    """Top-left point of a legend box of size ``box`` in the corner ``where`` of the plot."""
     left, top, pw, ph = plot
+    x = left + 10 if where.endswith("left") else left + pw - 10 - round(box[0])
+    y = top + 10 if where.startswith("upper") else top + ph - 10 - box[1]
+    return x, y
+
+
+def _emptiest_corner(plot: tuple[int, int, int, int], box: tuple[float, int], drawn) -> str:
+    """The corner whose legend box would hide least of ``drawn`` ((x, top y, bottom y)
+    px arrays), sampled at 200 x positions; the first of :data:`_CORNERS` on a tie."""
+    left, _, pw, _ = plot
+    grid = np.linspace(left, left + pw, 200)
+
+    def hidden(where: str) -> int:
+        x, y = _corner(where, plot, box)
+        n = 0
+        for xs, y_top, y_bottom in drawn:
+            if len(xs) == 0:
+                continue
+            on = grid[(grid >= max(x, xs[0])) & (grid <= min(x + box[0], xs[-1]))]
+            hi, lo = np.interp(on, xs, y_top), np.interp(on, xs, y_bottom)
+            n += int(np.sum((hi <= y + box[1]) & (lo >= y)))
+        return n
+
+    return min(_CORNERS, key=hidden)
+
+
+def _legend(
+    entries: Sequence[Series | Band], plot: tuple[int, int, int, int], where: str, drawn
+) -> list[str]:
     rows = len(entries)
     box_w = 24 + CHAR_PX * max(display_width(s.label) for s in entries) + 14
     box_h = 18 * rows + 8
-    x = left + 10 if where.endswith("left") else left + pw - 10 - round(box_w)
-    y = top + 10 if where.startswith("upper") else top + ph - 10 - box_h
+    if where == "best":
+        where = _emptiest_corner(plot, (box_w, box_h), drawn)
+    x, y = _corner(where, plot, (box_w, box_h))
     out = [
         f'<rect x="{x}" y="{y}" width="{box_w:.0f}" height="{box_h}" fill="#fff"'
         ' fill-opacity="0.85" stroke="#ccc"/>'
