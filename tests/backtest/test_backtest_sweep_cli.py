@@ -87,8 +87,10 @@ def test_sweep_json_folder_and_each_variant_equal_to_its_run(env):
     assert manifest["simulations"] == 1
     assert manifest["vary"] == {"entry_delay_sessions": ["0", "2", "5"], "costs": ["on", "off"]}
     html = (folder / "report.html").read_text()
-    # The heatmap (two varied fields) and the decay curve (entry delay varied).
-    assert html.count("data:image/png;base64,") == 2 and "<script" not in html
+    # The heatmap (two varied fields) and the decay curve (entry delay varied), inline SVG.
+    assert html.count("<svg ") == 2 and "<script" not in html and "data:image" not in html
+    # Heatmap: 3 delays x costs on/off = 6 cells, each with its number.
+    assert html.count('<g class="cell">') == 6
 
     # Each variant against `backtest run` of the same spec written to a file.
     from tracker.backtest.spec import load_spec

@@ -11,6 +11,7 @@
 - :mod:`tracker.backtest.runs`: run folders, manifests, listing and comparing runs;
 - :mod:`tracker.backtest.run`: spec file + call book + price store -> a written run.
 
-See ``docs/backtest.md``. vectorbt, numba and matplotlib (sweep charts) are imported
-only inside the functions that need them.
+See ``docs/backtest.md``. vectorbt and numba are imported only inside the functions
+that need them; the reports' charts are inline SVG (:mod:`tracker.render.svg`), with
+no plotting library.
 """

@@ -1,10 +1,16 @@
-"""Small line charts as inline SVG text: crisp at any zoom, a few kilobytes, no import cost.
+"""Small charts as inline SVG text: crisp at any zoom, a few kilobytes, no import cost.
 
-The backtest report draws its equity and drawdown charts with
-:func:`line_chart`: lines (and areas filled down to zero) over dates, a
-y axis with round ticks, a date axis, a legend. The SVG is meant to sit
-inside an HTML page (no ``xmlns``, no script, no external reference), and
-every text in it is escaped.
+- :func:`line_chart`: lines (and areas filled down to zero) over dates, a y axis
+  with round ticks, a date axis, a legend (the backtest report's equity and
+  drawdown);
+- :func:`xy_chart`: the same over a numeric x (unevenly spaced values), with
+  markers on the points, shaded bands and a zero line (a sweep's decay curve);
+- :func:`heatmap`: a table of numbers as coloured cells on a diverging scale
+  around 0 (:func:`diverging_color`), values written in the cells (a sweep's
+  excess return over two fields).
+
+The SVG is meant to sit inside an HTML page (no ``xmlns``, no script, no
+external reference, no ``id``), and every text in it is escaped.
 """
 
 from __future__ import annotations
@@ -17,9 +23,15 @@ from html import escape
 import numpy as np
 import pandas as pd
 
+from tracker.render.formats import display_width
+
 #: Margins of the plot area inside the chart, px: left (y labels), right, top, bottom.
 MARGIN = (92, 12, 12, 28)
+#: Extra bottom margin, px, for the x-axis label of :func:`xy_chart`.
+X_LABEL_SPACE = 18
 FONT = "font-family:sans-serif;font-size:12px"
+#: Width of one character column of ``FONT``, px, to size boxes around text (CJK: two).
+CHAR_PX = 7.2
 
 
 @dataclass(frozen=True)
@@ -32,6 +44,19 @@ class Series:
     width: float = 1.5
     fill_to_zero: bool = False  # an area between the line and 0 instead of a line
     opacity: float = 1.0
+    markers: bool = False  # a dot on each point
+
+
+@dataclass(frozen=True)
+class Band:
+    """A shaded area between ``low`` and ``high``, aligned with the chart's x (a point
+    where either is NaN is left out)."""
+
+    low: Sequence[float]
+    high: Sequence[float]
+    label: str
+    color: str
+    opacity: float = 0.15
 
 
 def nice_ticks(lo: float, hi: float, n: int = 5) -> np.ndarray:
@@ -93,22 +118,138 @@ def line_chart(
     width, height
         Size in px (the chart scales to the page width).
     legend
-        ``"upper left"`` or ``"lower left"``.
+        ``"upper left"``, ``"lower left"``, ``"upper right"`` or ``"lower right"``.
 
     Returns
     -------
     str
         ``<svg ...>...</svg>``.
     """
-    left, right, top, bottom = MARGIN
-    pw, ph = width - left - right, height - top - bottom
     days = (pd.DatetimeIndex(dates) - dates[0]).days.to_numpy(dtype=float)
-    span = days[-1] if len(days) and days[-1] > 0 else 1.0
+    x_ticks: list[tuple[float, str]] = []
+    if len(dates):
+        yearly = dates[-1].year - dates[0].year >= 3
+        x_ticks = [
+            (float((d - dates[0]).days), _fmt_date(d, yearly))
+            for d in date_ticks(dates[0], dates[-1])
+        ]
+    return _chart(
+        days,
+        x_ticks,
+        series,
+        (),
+        title=title,
+        x_label="",
+        y_label=y_label,
+        y_format=y_format,
+        size=(width, height),
+        legend=legend,
+        zero_line=False,
+    )
+
+
+def xy_chart(
+    x: Sequence[float],
+    series: Sequence[Series],
+    *,
+    title: str,
+    x_label: str,
+    y_label: str,
+    bands: Sequence[Band] = (),
+    x_format: Callable[[float], str] = lambda v: f"{v:g}",
+    y_format: Callable[[float], str] = lambda v: f"{v:g}",
+    zero_line: bool = False,
+    width: int = 1000,
+    height: int = 360,
+    legend: str = "best",
+) -> str:
+    """An SVG chart of ``series`` (and shaded ``bands``) over a numeric ``x``.
+
+    A point's x position is proportional to its value, so unevenly spaced values
+    (0, 1, 2, 5, 10, 20) keep their distances; the plot spans ``x[0]`` to ``x[-1]``
+    and the x ticks are round values inside it (:func:`nice_ticks`).
+
+    Parameters
+    ----------
+    x
+        The x values, ascending.
+    series
+        Lines (``markers=True`` puts a dot on each point) or filled areas, each
+        aligned with ``x``.
+    title
+        Accessible name of the chart (its ``<title>``).
+    x_label, y_label
+        Labels of the axes.
+    bands
+        Shaded areas between two lines aligned with ``x`` (drawn under the lines).
+    x_format, y_format
+        Formats of the tick values.
+    zero_line
+        A horizontal line at 0 (the y range then includes 0).
+    width, height
+        Size in px (the chart scales to the page width). The plot area is the
+        chart less :data:`MARGIN`, and less :data:`X_LABEL_SPACE` at the bottom.
+    legend
+        ``"upper left"``, ``"lower left"``, ``"upper right"``, ``"lower right"``, or
+        ``"best"``: the corner where the legend hides least of the lines and bands.
+
+    Returns
+    -------
+    str
+        ``<svg ...>...</svg>``.
+    """
+    xs = np.asarray(x, dtype=float)
+    x_ticks: list[tuple[float, str]] = []
+    if len(xs):
+        lo, hi = float(xs[0]), float(xs[-1])
+        eps = 1e-9 * max(1.0, abs(hi - lo))
+        x_ticks = [
+            (float(t), x_format(float(t))) for t in nice_ticks(lo, hi) if lo - eps <= t <= hi + eps
+        ]
+    return _chart(
+        xs - (xs[0] if len(xs) else 0.0),
+        [(t - (xs[0] if len(xs) else 0.0), label) for t, label in x_ticks],
+        series,
+        bands,
+        title=title,
+        x_label=x_label,
+        y_label=y_label,
+        y_format=y_format,
+        size=(width, height),
+        legend=legend,
+        zero_line=zero_line,
+    )
+
+
+def _chart(
+    x: np.ndarray,
+    x_ticks: Sequence[tuple[float, str]],
+    series: Sequence[Series],
+    bands: Sequence[Band],
+    *,
+    title: str,
+    x_label: str,
+    y_label: str,
+    y_format: Callable[[float], str],
+    size: tuple[int, int],
+    legend: str,
+    zero_line: bool,
+) -> str:
+    """The chart both :func:`line_chart` and :func:`xy_chart` draw: ``x`` ascending from
+    0, ``x_ticks`` as (x, label) pairs."""
+    width, height = size
+    left, right, top, bottom = MARGIN
+    bottom += X_LABEL_SPACE if x_label else 0
+    pw, ph = width - left - right, height - top - bottom
+    span = x[-1] if len(x) and x[-1] > 0 else 1.0
     values = [np.asarray(s.values, dtype=float) for s in series]
-    finite = np.concatenate([v[np.isfinite(v)] for v in values] + [np.array([])])
+    lows = [np.asarray(b.low, dtype=float) for b in bands]
+    highs = [np.asarray(b.high, dtype=float) for b in bands]
+    every = np.concatenate([*values, *lows, *highs, np.array([])])
+    finite = every[np.isfinite(every)]
     lo = float(finite.min()) if len(finite) else 0.0
     hi = float(finite.max()) if len(finite) else 1.0
-    if any(s.fill_to_zero for s in series):
+    if zero_line or any(s.fill_to_zero for s in series):
         lo, hi = min(lo, 0.0), max(hi, 0.0)
     ticks = nice_ticks(lo, hi)
     y0, y1 = float(ticks[0]), float(ticks[-1])
@@ -132,51 +273,114 @@ def line_chart(
             ' stroke="#000" stroke-opacity="0.12"/>'
             f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(y_format(t))}</text>'
         )
-    if len(dates):
-        yearly = dates[-1].year - dates[0].year >= 3
-        for d in date_ticks(dates[0], dates[-1]):
-            x = x_of(np.array((d - dates[0]).days, dtype=float))
-            out.append(
-                f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + ph}"'
-                ' stroke="#000" stroke-opacity="0.12"/>'
-                f'<text x="{x:.1f}" y="{top + ph + 18}" text-anchor="middle">'
-                f"{_fmt_date(d, yearly)}</text>"
-            )
+    for d, label in x_ticks:
+        x_px = x_of(np.array(d, dtype=float))
+        out.append(
+            f'<line x1="{x_px:.1f}" x2="{x_px:.1f}" y1="{top}" y2="{top + ph}"'
+            ' stroke="#000" stroke-opacity="0.12"/>'
+            f'<text x="{x_px:.1f}" y="{top + ph + 18}" text-anchor="middle">'
+            f"{escape(label)}</text>"
+        )
     out.append(
         f'<text transform="translate(14 {top + ph / 2:.1f}) rotate(-90)"'
         f' text-anchor="middle">{escape(y_label)}</text>'
     )
+    if x_label:
+        out.append(
+            f'<text x="{left + pw / 2:.1f}" y="{top + ph + 36}" text-anchor="middle">'
+            f"{escape(x_label)}</text>"
+        )
+    drawn = []  # (x, top y, bottom y) in px of what is drawn, to keep the legend off it
+    for b, low, high in zip(bands, lows, highs, strict=True):
+        ok = np.isfinite(low) & np.isfinite(high)
+        xs, ys_high, ys_low = x_of(x[ok]), y_of(high[ok]), y_of(low[ok])
+        upper = zip(xs, ys_high, strict=True)
+        lower = zip(xs[::-1], ys_low[::-1], strict=True)
+        pts = " ".join(f"{px:.1f},{py:.1f}" for px, py in [*upper, *lower])
+        out.append(f'<polygon points="{pts}" fill="{b.color}" fill-opacity="{b.opacity}"/>')
+        drawn.append((xs, np.minimum(ys_high, ys_low), np.maximum(ys_high, ys_low)))
+    if zero_line:
+        y = y_of(np.array(0.0))
+        out.append(f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="#888"/>')
     for s, v in zip(series, values, strict=True):
-        ok = np.isfinite(v)
-        xs, ys = x_of(days[ok]), y_of(v[ok])
-        pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
-        if s.fill_to_zero and ok.any():
-            base = y_of(np.array(0.0))
-            pts = f"{xs[0]:.1f},{base:.1f} {pts} {xs[-1]:.1f},{base:.1f}"
-            out.append(f'<polygon points="{pts}" fill="{s.color}" fill-opacity="{s.opacity}"/>')
-        else:
-            out.append(
-                f'<polyline points="{pts}" fill="none" stroke="{s.color}"'
-                f' stroke-width="{s.width}" stroke-opacity="{s.opacity}"/>'
-            )
-    out.extend(_legend(series, left, top, ph, legend))
+        xs, ys = x_of(x[np.isfinite(v)]), y_of(v[np.isfinite(v)])
+        out.extend(_series(s, xs, ys, y_of))
+        base = y_of(np.zeros_like(ys)) if s.fill_to_zero else ys
+        drawn.append((xs, np.minimum(ys, base), np.maximum(ys, base)))
+    out.extend(_legend([*series, *bands], (left, top, pw, ph), legend, drawn))
     out.append("</svg>")
     return "".join(out)
 
 
-def _legend(series: Sequence[Series], left: int, top: int, ph: int, where: str) -> list[str]:
-    rows = len(series)
-    box_w = 24 + 7.2 * max(len(s.label) for s in series) + 14
+def _series(s: Series, xs: np.ndarray, ys: np.ndarray, y_of: Callable) -> list[str]:
+    """One series' line (or area down to zero) and its markers, at px coordinates."""
+    pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys, strict=True))
+    if s.fill_to_zero and len(xs):
+        base = y_of(np.array(0.0))
+        pts = f"{xs[0]:.1f},{base:.1f} {pts} {xs[-1]:.1f},{base:.1f}"
+        out = [f'<polygon points="{pts}" fill="{s.color}" fill-opacity="{s.opacity}"/>']
+    else:
+        out = [
+            f'<polyline points="{pts}" fill="none" stroke="{s.color}"'
+            f' stroke-width="{s.width}" stroke-opacity="{s.opacity}"/>'
+        ]
+    if s.markers:
+        dots = "".join(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5"/>' for x, y in zip(xs, ys, strict=True)
+        )
+        out.append(f'<g class="points" fill="{s.color}">{dots}</g>')
+    return out
+
+
+_CORNERS = ("upper left", "upper right", "lower left", "lower right")
+
+
+def _corner(
+    where: str, plot: tuple[int, int, int, int], box: tuple[float, int]
+) -> tuple[float, float]:
+    """Top-left point of a legend box of size ``box`` in the corner ``where`` of the plot."""
+    left, top, pw, ph = plot
+    x = left + 10 if where.endswith("left") else left + pw - 10 - round(box[0])
+    y = top + 10 if where.startswith("upper") else top + ph - 10 - box[1]
+    return x, y
+
+
+def _emptiest_corner(plot: tuple[int, int, int, int], box: tuple[float, int], drawn) -> str:
+    """The corner whose legend box would hide least of ``drawn`` ((x, top y, bottom y)
+    px arrays), sampled at 200 x positions; the first of :data:`_CORNERS` on a tie."""
+    left, _, pw, _ = plot
+    grid = np.linspace(left, left + pw, 200)
+
+    def hidden(where: str) -> int:
+        x, y = _corner(where, plot, box)
+        n = 0
+        for xs, y_top, y_bottom in drawn:
+            if len(xs) == 0:
+                continue
+            on = grid[(grid >= max(x, xs[0])) & (grid <= min(x + box[0], xs[-1]))]
+            hi, lo = np.interp(on, xs, y_top), np.interp(on, xs, y_bottom)
+            n += int(np.sum((hi <= y + box[1]) & (lo >= y)))
+        return n
+
+    return min(_CORNERS, key=hidden)
+
+
+def _legend(
+    entries: Sequence[Series | Band], plot: tuple[int, int, int, int], where: str, drawn
+) -> list[str]:
+    rows = len(entries)
+    box_w = 24 + CHAR_PX * max(display_width(s.label) for s in entries) + 14
     box_h = 18 * rows + 8
-    x = left + 10
-    y = top + 10 if where == "upper left" else top + ph - 10 - box_h
+    if where == "best":
+        where = _emptiest_corner(plot, (box_w, box_h), drawn)
+    x, y = _corner(where, plot, (box_w, box_h))
     out = [
         f'<rect x="{x}" y="{y}" width="{box_w:.0f}" height="{box_h}" fill="#fff"'
         ' fill-opacity="0.85" stroke="#ccc"/>'
     ]
-    for k, s in enumerate(series):
+    for k, s in enumerate(entries):
         cy = y + 13 + 18 * k
-        if s.fill_to_zero:
+        if isinstance(s, Band) or s.fill_to_zero:
             mark = (
                 f'<rect x="{x + 6}" y="{cy - 5}" width="18" height="10" fill="{s.color}"'
                 f' fill-opacity="{s.opacity}"/>'
@@ -186,5 +390,211 @@ def _legend(series: Sequence[Series], left: int, top: int, ph: int, where: str) 
                 f'<line x1="{x + 6}" x2="{x + 24}" y1="{cy}" y2="{cy}" stroke="{s.color}"'
                 f' stroke-width="{max(s.width, 2)}"/>'
             )
+            if s.markers:
+                mark += f'<circle cx="{x + 15}" cy="{cy}" r="3.5" fill="{s.color}"/>'
         out.append(mark + f'<text x="{x + 30}" y="{cy + 4}">{escape(s.label)}</text>')
+    return out
+
+
+#: The diverging scale from red (-limit) through yellow (0) to green (+limit): the five
+#: classes of ColorBrewer's RdYlGn, interpolated linearly in RGB between them.
+DIVERGING = ("#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641")
+#: Fill of a cell without a value (hatched over).
+EMPTY = "#eeeeee"
+
+
+def diverging_color(value: float, limit: float) -> str:
+    """The colour of ``value`` on the :data:`DIVERGING` scale symmetric around 0.
+
+    Parameters
+    ----------
+    value
+        The number to colour; NaN gives :data:`EMPTY`.
+    limit
+        The magnitude at the ends: ``-limit`` is red, 0 yellow, ``+limit`` green;
+        values beyond are clipped. 0 (nothing to scale by) gives the middle colour.
+
+    Returns
+    -------
+    str
+        ``#rrggbb``. Along the scale, green minus red grows with the value.
+    """
+    if not math.isfinite(value):
+        return EMPTY
+    t = max(-1.0, min(1.0, value / limit)) if limit > 0 and math.isfinite(limit) else 0.0
+    pos = (t + 1) / 2 * (len(DIVERGING) - 1)
+    k = min(int(pos), len(DIVERGING) - 2)
+    frac = pos - k
+    a, b = _rgb(DIVERGING[k]), _rgb(DIVERGING[k + 1])
+    return "#" + "".join(f"{round(p + (q - p) * frac):02x}" for p, q in zip(a, b, strict=True))
+
+
+def _rgb(color: str) -> tuple[int, int, int]:
+    return int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16)
+
+
+def _text_px(text: str) -> float:
+    return CHAR_PX * display_width(text)
+
+
+def _fit(text: str, px: float) -> str:
+    """``text``, cut and ended with … if wider than ``px``."""
+    if _text_px(text) <= px:
+        return text
+    while text and _text_px(text + "…") > px:
+        text = text[:-1]
+    return text + "…"
+
+
+def _label(text: str, px: float, attrs: str) -> str:
+    """A ``<text>`` fitted to ``px``; when cut, the full text is its ``<title>``."""
+    shown = _fit(text, px)
+    full = f"<title>{escape(text)}</title>" if shown != text else ""
+    return f"<text {attrs}>{escape(shown)}{full}</text>"
+
+
+def _hatch(x: float, y: float, w: float, h: float, step: float = 6.0) -> str:
+    """Path data of diagonal lines (``u + v = c``) across a rectangle, ``step`` px apart."""
+    parts = []
+    c = x + y + step
+    while c < x + w + y + h:
+        u0, u1 = max(x, c - (y + h)), min(x + w, c - y)
+        parts.append(f"M{u0:.1f},{c - u0:.1f}L{u1:.1f},{c - u1:.1f}")
+        c += step
+    return "".join(parts)
+
+
+def heatmap(
+    table: pd.DataFrame,
+    *,
+    title: str,
+    x_label: str,
+    y_label: str,
+    value_format: Callable[[float], str] = lambda v: f"{v:+.1f}",
+    legend_label: str = "",
+    cell_height: int = 30,
+    max_label_px: int = 180,
+) -> str:
+    """An SVG heatmap of a table of numbers: one cell per row and column.
+
+    Each cell is coloured by :func:`diverging_color` with the largest magnitude in the
+    table as the limit (so 0 is yellow whatever the signs) and shows its value; a NaN
+    cell is grey, hatched, without a number. Row labels are on the left, column labels
+    below, then the axis labels and a colour bar from ``-limit`` through 0 to
+    ``+limit``. Cells are as wide as their values and column labels need (within
+    bounds); a longer label is cut with … and keeps its full text in a ``<title>``.
+
+    Parameters
+    ----------
+    table
+        Floats; its index gives the rows, its columns the columns (any labels, shown
+        as text).
+    title
+        Accessible name of the chart (its ``<title>``).
+    x_label, y_label
+        What the columns and the rows are.
+    value_format
+        Text of a value, in the cells and on the colour bar.
+    legend_label
+        What the values are, beside the colour bar.
+    cell_height, max_label_px
+        Height of a row, px; widest row label before it is cut, px.
+
+    Returns
+    -------
+    str
+        ``<svg ...>...</svg>``.
+    """
+    values = table.to_numpy(dtype=float)
+    rows = [str(r) for r in table.index]
+    cols = [str(c) for c in table.columns]
+    finite = values[np.isfinite(values)]
+    limit = float(np.abs(finite).max()) if finite.size else 0.0
+    texts = [[value_format(v) if math.isfinite(v) else "" for v in row] for row in values]
+    widest = max([_text_px(t) for row in texts for t in row] + [0.0])
+    cw = math.ceil(min(max(60.0, widest + 16, max(map(_text_px, cols), default=0) + 12), 140))
+    ch = cell_height
+    row_px = min(max(map(_text_px, rows), default=0.0), max_label_px)
+    gw, gh = cw * len(cols), ch * len(rows)
+    # Room for the axis labels when the grid is smaller than they are long.
+    left = math.ceil(24 + row_px + 10)
+    top = math.ceil(8 + max(0.0, (_text_px(y_label) - gh) / 2))
+    x_mid = left + max(gw, _text_px(x_label)) / 2
+    bar_w, bar_y = 200, top + gh + 58
+    legend_w = bar_w + 10 + _text_px(legend_label) + _text_px(value_format(limit)) / 2
+    width = math.ceil(left + max(gw, 2 * (x_mid - left), legend_w if limit > 0 else 0) + 16)
+    height = bar_y + (40 if limit > 0 else 0)
+    out = [
+        f'<svg viewBox="0 0 {width} {height}" width="{width}" height="{height}"'
+        f' role="img" style="max-width:100%;height:auto;{FONT}">',
+        f"<title>{escape(title)}</title>",
+    ]
+    out.extend(_cells(table, texts, (left, top, cw, ch), limit, (x_label, y_label)))
+    for i, r in enumerate(rows):
+        attrs = f'x="{left - 8}" y="{top + i * ch + ch / 2 + 4}" text-anchor="end"'
+        out.append(_label(r, max_label_px, attrs))
+    for j, c in enumerate(cols):
+        attrs = f'x="{left + j * cw + cw / 2}" y="{top + gh + 16}" text-anchor="middle"'
+        out.append(_label(c, cw - 6, attrs))
+    out.append(
+        f'<text x="{x_mid}" y="{top + gh + 38}" text-anchor="middle">'
+        f"{escape(x_label)}</text>"
+        f'<text transform="translate(14 {top + gh / 2}) rotate(-90)"'
+        f' text-anchor="middle">{escape(y_label)}</text>'
+    )
+    if limit > 0:
+        out.extend(_color_bar(left, bar_y, bar_w, limit, value_format, legend_label))
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _cells(
+    table: pd.DataFrame,
+    texts: list[list[str]],
+    grid: tuple[int, int, int, int],
+    limit: float,
+    labels: tuple[str, str],
+) -> list[str]:
+    """The heatmap's cells, each a ``<g class="cell">``: a tooltip naming the row, column
+    and value, the coloured rectangle, and the value's text (hatching when NaN)."""
+    left, top, cw, ch = grid
+    x_label, y_label = labels
+    values = table.to_numpy(dtype=float)
+    out = []
+    for i, r in enumerate(table.index):
+        for j, c in enumerate(table.columns):
+            x, y, text = left + j * cw, top + i * ch, texts[i][j]
+            tip = f"{y_label} = {r}, {x_label} = {c}: {text or 'no value'}"
+            cell = (
+                f'<g class="cell"><title>{escape(tip)}</title><rect x="{x}" y="{y}"'
+                f' width="{cw}" height="{ch}" fill="{diverging_color(values[i, j], limit)}"'
+                ' stroke="#fff"/>'
+            )
+            if text:
+                cell += (
+                    f'<text x="{x + cw / 2}" y="{y + ch / 2 + 4}" text-anchor="middle">'
+                    f"{escape(text)}</text>"
+                )
+            else:
+                cell += f'<path d="{_hatch(x, y, cw, ch)}" stroke="#bbb"/>'
+            out.append(cell + "</g>")
+    return out
+
+
+def _color_bar(
+    x: float, y: float, w: float, limit: float, fmt: Callable[[float], str], label: str
+) -> list[str]:
+    """The heatmap's legend: the scale from ``-limit`` to ``+limit`` in 40 steps, with the
+    ends and 0 written under it and ``label`` beside it."""
+    steps = 40
+    out = [
+        f'<rect x="{x + w * k / steps:.1f}" y="{y}" width="{w / steps + 0.3:.1f}" height="12"'
+        f' fill="{diverging_color(limit * (2 * k + 1 - steps) / steps, limit)}"/>'
+        for k in range(steps)
+    ]
+    for v, at in ((-limit, 0.0), (0.0, 0.5), (limit, 1.0)):
+        out.append(
+            f'<text x="{x + w * at:.1f}" y="{y + 28}" text-anchor="middle">{escape(fmt(v))}</text>'
+        )
+    out.append(f'<text x="{x + w + 10}" y="{y + 10}">{escape(label)}</text>')
     return out
