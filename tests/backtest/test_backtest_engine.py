@@ -556,3 +556,71 @@ def test_an_order_vectorbt_refuses_is_a_clean_engine_error():
             ticker_col=one,
             capital=100.0,
         )
+
+
+def _three_positions():
+    """Three positions in two packed columns, simulated; the plan that made them."""
+    from tracker.backtest.orders import OrderPlan
+    from tracker.backtest.portfolio import simulate_orders
+
+    grid = JULY_AUG_2025[:8]
+    column, entry_row, exit_row = np.array([0, 1, 0]), np.array([0, 1, 4]), np.array([3, 5, 6])
+    shares = np.array([100.0, 200.0, 300.0])
+    fees = np.array([1.0, 2.0, 3.0])
+    pf = simulate_orders(
+        grid,
+        column=column,
+        entry_row=entry_row,
+        exit_row=exit_row,
+        entry_price=np.full(3, 10.0),
+        exit_price=np.full(3, 11.0),
+        shares=shares,
+        entry_fees=fees,
+        exit_fees=fees / 2,
+        value_close=np.full((8, 3), 10.0),
+        ticker_col=np.array([0, 1, 2]),
+        capital=1_000_000.0,
+    )
+    n_components = 2  # the fees split in two made-up components, summed by the check
+    plan = OrderPlan(
+        shares=shares,
+        skip_reason=np.full(3, "", dtype=object),
+        note=np.full(3, "", dtype=object),
+        entry_costs=np.repeat(fees[:, None] / n_components, n_components, axis=1),
+        exit_costs=np.repeat(fees[:, None] / 2 / n_components, n_components, axis=1),
+        final_cash=0.0,
+    )
+    return pf, column, entry_row, exit_row, plan
+
+
+def test_fills_are_matched_to_the_plans_buys_by_column_and_entry():
+    from tracker.backtest.portfolio import check_fill_records
+
+    pf, column, entry_row, exit_row, plan = _three_positions()
+    trades = pf.trades.values
+    sel = np.arange(3)
+    aligned = check_fill_records(pf.orders.values, trades, column, entry_row, exit_row, plan, sel)
+    assert aligned["size"].tolist() == [100.0, 200.0, 300.0]  # the plan's order, not vectorbt's
+    assert aligned["entry_idx"].tolist() == [0, 1, 4]
+    # The same records in another order align the same way.
+    shuffled = trades[::-1].copy()
+    again = check_fill_records(pf.orders.values, shuffled, column, entry_row, exit_row, plan, sel)
+    assert (again == aligned).all()
+
+
+@pytest.mark.parametrize("tamper", ["other-column", "twice", "other-entry"])
+def test_a_trade_the_plan_does_not_have_is_an_engine_error(tamper):
+    from tracker.backtest.portfolio import EngineMismatch, check_fill_records
+
+    pf, column, entry_row, exit_row, plan = _three_positions()
+    trades = pf.trades.values.copy()
+    if tamper == "other-column":
+        trades["col"][0] = 5
+    elif tamper == "twice":
+        trades[1] = trades[0]
+    else:
+        trades["entry_idx"][2] = 2
+    with pytest.raises(EngineMismatch):
+        check_fill_records(
+            pf.orders.values, trades, column, entry_row, exit_row, plan, np.arange(3)
+        )

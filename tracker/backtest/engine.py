@@ -260,7 +260,9 @@ def plan_backtest(
     calls = calls.reset_index(drop=True)
     timing_key = ("timing", spec.entry, spec.entry_delay_sessions, spec.exit.model_dump_json())
     timing = _once(
-        shared, timing_key, lambda: _timing(calls, closes, opens, benchmark, spec, book, as_of)
+        shared,
+        timing_key,
+        lambda: _timing(calls, closes, opens, benchmark, spec, book, as_of, shared),
     )
     entry, ok, sched = timing.entry, timing.ok, timing.sched
     cand, reason, lot, weight, exempt = _candidates(
@@ -321,10 +323,15 @@ class _Timing:
     benchmark: pd.Series
 
 
-def _timing(calls, closes, opens, benchmark, spec: BacktestSpec, book, as_of) -> _Timing:
-    """Entries and exits of ``calls`` under ``spec`` (the first steps of :func:`plan_backtest`)."""
-    closes, fills, opens, benchmark = _cut_panels(
-        calls, closes, opens, benchmark, spec.entry, as_of
+def _timing(
+    calls, closes, opens, benchmark, spec: BacktestSpec, book, as_of, shared: dict | None = None
+) -> _Timing:
+    """Entries and exits of ``calls`` under ``spec`` (the first steps of :func:`plan_backtest`);
+    the price frames cut once per entry convention in ``shared``."""
+    closes, fills, opens, benchmark = _once(
+        shared,
+        ("panels", spec.entry),
+        lambda: _cut_panels(calls, closes, opens, benchmark, spec.entry, as_of),
     )
     entry = delayed_entry_points(calls, closes, opens, spec)
     ok = _enterable(entry)

@@ -250,11 +250,19 @@ def check_fill_records(orders, trades, column, entry_row, exit_row, plan: OrderP
         raise EngineMismatch(f"vectorbt filled {len(orders)} orders; the plan has {expected}")
     if len(trades) != len(sel):
         raise EngineMismatch(f"vectorbt made {len(trades)} trades; the plan has {len(sel)}")
-    key = {(int(c), int(e)): k for k, (c, e) in enumerate(zip(column, entry_row, strict=True))}
-    order = np.array(
-        [key[(int(c), int(e))] for c, e in zip(trades["col"], trades["entry_idx"], strict=True)],
-        dtype=np.int64,
-    )
+    # Match each trade to its planned buy by (column, entry row), a unique pair: one
+    # integer key each, sorted once and searched (a dict would cost a loop per trade).
+    span = int(max(np.max(entry_row, initial=0), np.max(trades["entry_idx"], initial=0))) + 1
+    planned = np.asarray(column, dtype=np.int64) * span + np.asarray(entry_row, dtype=np.int64)
+    made = trades["col"].astype(np.int64) * span + trades["entry_idx"].astype(np.int64)
+    by_key = np.argsort(planned, kind="stable")
+    at = np.searchsorted(planned[by_key], made)
+    at = np.minimum(at, max(len(planned) - 1, 0))
+    if len(made) and (
+        not np.array_equal(planned[by_key][at], made) or len(np.unique(at)) != len(at)
+    ):
+        raise EngineMismatch("vectorbt's trades are not the plan's buys, one each")
+    order = by_key[at]
     aligned = np.empty_like(trades)
     aligned[order] = trades
     if not (
