@@ -20,7 +20,6 @@ import numpy as np
 import pandas as pd
 
 from tracker.backtest.orders import OrderPlan
-from tracker.backtest.schedule import ffill_rows
 from tracker.errors import TrackerError
 
 
@@ -65,56 +64,91 @@ def order_arrays(
 
     Returns ``(close, size, price, fees, call_seq)``: closes valuing each column's
     position (1.0 where it holds none), order sizes (NaN: no order), fill prices,
-    fixed fees and the order of the calls within each row (see :func:`call_sequence`).
+    fixed fees and the order of the calls within each row (see :func:`write_orders`).
     """
-    n_cols = int(column.max()) + 1 if len(column) else 1
-    close = np.full((n_rows, n_cols), np.nan)
-    size = np.full((n_rows, n_cols), np.nan)
-    price = np.full((n_rows, n_cols), np.nan)
-    fees = np.zeros((n_rows, n_cols))
+    out = blank_order_arrays(n_rows, n_columns(column))
+    write_orders(
+        out,
+        column,
+        entry_row,
+        exit_row,
+        entry_price,
+        exit_price,
+        shares,
+        entry_fees,
+        exit_fees,
+        value_close,
+        ticker_col,
+    )
+    return out
+
+
+def n_columns(column: np.ndarray) -> int:
+    """vectorbt columns a portfolio of packed positions needs (at least one)."""
+    return int(column.max()) + 1 if len(column) else 1
+
+
+def blank_order_arrays(n_rows: int, n_cols: int) -> tuple[np.ndarray, ...]:
+    """``(close, size, price, fees, call_seq)`` with no position and no order: a close of
+    1.0 (any finite close values no holding at 0), no size (NaN), price ``np.inf`` ("the
+    close", never used without an order), no fee, and the columns in order on each row."""
+    return (
+        np.ones((n_rows, n_cols)),
+        np.full((n_rows, n_cols), np.nan),
+        np.full((n_rows, n_cols), np.inf),
+        np.zeros((n_rows, n_cols)),
+        np.tile(np.arange(n_cols, dtype=np.int64), (n_rows, 1)),
+    )
+
+
+def write_orders(
+    out: tuple[np.ndarray, ...],
+    column: np.ndarray,
+    entry_row: np.ndarray,
+    exit_row: np.ndarray,
+    entry_price: np.ndarray,
+    exit_price: np.ndarray,
+    shares: np.ndarray,
+    entry_fees: np.ndarray,
+    exit_fees: np.ndarray,
+    value_close: np.ndarray,
+    ticker_col: np.ndarray,
+) -> None:
+    """Write one portfolio's positions into ``out``, arrays (or views of a larger
+    simulation's arrays) as :func:`blank_order_arrays` makes them.
+
+    The call sequence puts, on each row with orders, the sales first, then the buys in
+    the plan's order (``column`` is aligned with the plan's buys): the order
+    :func:`tracker.backtest.orders.plan_orders` moves cash in, so vectorbt's cash follows
+    the plan's sums; it is also cheaper than ``"auto"``, which sorts every row by
+    approximate order value.
+    """
+    close, size, price, fees, seq = out
+    if not len(column):
+        return
     # Each position's closes from its entry to its exit row (after it), all at once:
     # positions of one column never share a row, so no cell is written twice.
     span = exit_row - entry_row + 1
-    if len(span):
-        offset = np.arange(int(span.sum())) - np.repeat(np.cumsum(span) - span, span)
-        rows = np.repeat(entry_row, span) + offset
-        close[rows, np.repeat(column, span)] = value_close[rows, np.repeat(ticker_col, span)]
-    if len(column):
-        # A position is worth its entry price until its ticker has a close.
-        first = close[entry_row, column]
-        close[entry_row, column] = np.where(np.isnan(first), entry_price, first)
-        size[entry_row, column] = shares
-        size[exit_row, column] = -shares
-        price[entry_row, column] = entry_price
-        price[exit_row, column] = exit_price
-        fees[entry_row, column] = entry_fees
-        fees[exit_row, column] = exit_fees
-    close = ffill_rows(close)
-    close[np.isnan(close)] = 1.0  # no position there: any finite price values it at 0
-    price[np.isnan(price)] = np.inf  # unused (no order); np.inf means "the close"
-    return close, size, price, fees, call_sequence(n_rows, n_cols, column, entry_row, exit_row)
-
-
-def call_sequence(
-    n_rows: int, n_cols: int, column: np.ndarray, entry_row: np.ndarray, exit_row: np.ndarray
-) -> np.ndarray:
-    """vectorbt's ``call_seq`` for one cash-sharing group: on each row, the sales first,
-    then the buys in the plan's order (``column`` is aligned with the plan's buys).
-
-    This is the order :func:`tracker.backtest.orders.plan_orders` moves cash in, so
-    vectorbt's cash follows the plan's sums; it is also cheaper than ``"auto"``, which
-    sorts every row by approximate order value.
-    """
-    seq = np.tile(np.arange(n_cols, dtype=np.int64), (n_rows, 1))
-    if not len(column):
-        return seq
-    # Sort key per cell: sales before buys before cells without an order.
-    key = np.full((n_rows, n_cols), 2 * len(column) + 1.0)
-    key[exit_row, column] = -1.0
-    key[entry_row, column] = np.arange(len(column), dtype=float)
-    rows = np.unique(np.concatenate([entry_row, exit_row]))
-    seq[rows] = np.argsort(key[rows], axis=1, kind="stable")
-    return seq
+    offset = np.arange(int(span.sum())) - np.repeat(np.cumsum(span) - span, span)
+    rows = np.repeat(entry_row, span) + offset
+    held = value_close[rows, np.repeat(ticker_col, span)]
+    # ``value_close`` is forward-filled, so a ticker without a close yet has NaN only at
+    # the start of a span: the position is worth its entry price until it has one.
+    missing = np.isnan(held)
+    held[missing] = np.repeat(entry_price, span)[missing]
+    close[rows, np.repeat(column, span)] = held
+    size[entry_row, column] = shares
+    size[exit_row, column] = -shares
+    price[entry_row, column] = entry_price
+    price[exit_row, column] = exit_price
+    fees[entry_row, column] = entry_fees
+    fees[exit_row, column] = exit_fees
+    # Sort key per cell of the rows with orders: sales, then buys, then cells without one.
+    order_rows = np.unique(np.concatenate([entry_row, exit_row]))
+    key = np.full((len(order_rows), seq.shape[1]), 2 * len(column) + 1.0)
+    key[np.searchsorted(order_rows, exit_row), column] = -1.0
+    key[np.searchsorted(order_rows, entry_row), column] = np.arange(len(column), dtype=float)
+    seq[order_rows] = np.argsort(key, axis=1, kind="stable")
 
 
 def vectorbt():

@@ -30,7 +30,13 @@ from pydantic import ValidationError
 
 from tracker import sessions
 from tracker.backtest.engine import BacktestResult, PlannedRun, finish_backtest, plan_backtest
-from tracker.backtest.portfolio import check_fill_records, from_orders, order_arrays
+from tracker.backtest.portfolio import (
+    blank_order_arrays,
+    check_fill_records,
+    from_orders,
+    n_columns,
+    write_orders,
+)
 from tracker.backtest.spec import BacktestSpec
 from tracker.backtest.stats import run_stats
 from tracker.errors import DataUnavailable, TrackerError
@@ -308,35 +314,30 @@ def simulate_batch(planned: Sequence[PlannedRun]) -> list[BacktestResult]:
     grid = sessions.sessions_between(
         min(p.grid[0] for p in planned), max(p.grid[-1] for p in planned)
     )
-    offsets, blocks = [], []
+    offsets = []
     for p in planned:
         off = int(grid.searchsorted(p.grid[0]))
         if not grid[off : off + len(p.grid)].equals(p.grid):
             raise TrackerError("a variant's sessions are not consecutive HKEX sessions")
         offsets.append(off)
-        blocks.append(
-            order_arrays(len(p.grid), p.column, *p.order_inputs(), p.value_m, p.ticker_col)
-        )
-    widths = [b[0].shape[1] for b in blocks]
+    widths = [n_columns(p.column) for p in planned]
     col0 = np.concatenate([[0], np.cumsum(widths)])
-    n_rows, n_cols = len(grid), int(col0[-1])
-    close = np.ones((n_rows, n_cols))
-    size = np.full((n_rows, n_cols), np.nan)
-    price = np.full((n_rows, n_cols), np.inf)
-    fees = np.zeros((n_rows, n_cols))
-    seq = np.empty((n_rows, n_cols), dtype=np.int64)
-    for g, (b, off) in enumerate(zip(blocks, offsets, strict=True)):
-        cols = slice(col0[g], col0[g + 1])
-        rows = slice(off, off + b[0].shape[0])
-        seq[:, cols] = np.arange(widths[g])
-        for target, part in zip((close, size, price, fees, seq), b, strict=True):
-            target[rows, cols] = part
+    arrays = blank_order_arrays(len(grid), int(col0[-1]))
+    close, size, price, fees, seq = arrays
+    for g, (p, off) in enumerate(zip(planned, offsets, strict=True)):
+        # Each variant writes its orders into its own block (its rows, its columns), whose
+        # call sequence counts its columns from 0.
+        block = (slice(off, off + len(p.grid)), slice(col0[g], col0[g + 1]))
+        seq[:, block[1]] = np.arange(widths[g])
+        write_orders(
+            tuple(a[block] for a in arrays), p.column, *p.order_inputs(), p.value_m, p.ticker_col
+        )
     group_by = np.repeat(np.arange(len(planned)), widths)
     capital = np.array([p.spec.capital_hkd for p in planned], dtype=float)
     pf = from_orders(close, size, price, fees, seq, capital, group_by, grid)
     value, cash = group_value_cash(pf, close, np.asarray(widths), capital)
     orders, trades = pf.orders.values, pf.trades.values
-    del pf, close, size, price, fees, seq
+    del pf, arrays, close, size, price, fees, seq
     # vectorbt's portfolio objects hold reference cycles (and a copy of the closes): free
     # them now rather than when the collector next runs. They are young, so collecting
     # the two young generations finds them, in milliseconds (a full collection walks
