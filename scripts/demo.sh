@@ -7,7 +7,8 @@
 #         seeded SIMULATED sample and say so in their first line
 #   3. score every call against the Hang Seng Index
 #   4. backtest "follow Huaan's calls" against the index
-#   5. write the scorecard preview (HTML, text, .eml) without sending it
+#   5. sweep it: acting 0 to 20 sessions late, with and without costs (information decay)
+#   6. write the scorecard preview (HTML, text, .eml) without sending it
 # The demo keeps its data in .demo-home/ (override with TRACKER_HOME) and writes to demo-out/.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -33,10 +34,13 @@ run() {
   fi
 }
 
-step "1/6 validate the calls";           run "$T" recs validate
-step "2/6 list the calls";               run "$T" recs list
-step "3/6 fetch or load prices";         run "$T" prices update --recs --source "$SOURCE"
-step "4/6 score the calls";              run "$T" score --source "$SOURCE"
-step "5/6 backtest: follow Huaan's calls"; run "$T" backtest run backtests/huaan-hk-internet-2025.yaml --source "$SOURCE"
-step "6/6 scorecard preview";            run "$T" scorecard --out "$OUT" --source "$SOURCE"
+step "1/7 validate the calls";           run "$T" recs validate
+step "2/7 list the calls";               run "$T" recs list
+step "3/7 fetch or load prices";         run "$T" prices update --recs --source "$SOURCE"
+step "4/7 score the calls";              run "$T" score --source "$SOURCE"
+step "5/7 backtest: follow Huaan's calls"; run "$T" backtest run backtests/huaan-hk-internet-2025.yaml --source "$SOURCE"
+step "6/7 sweep: acting late, with and without costs"
+run "$T" backtest sweep backtests/huaan-hk-internet-2025.yaml --source "$SOURCE" \
+  --vary entry_delay_sessions=0,1,2,5,10,20 --vary costs=on,off
+step "7/7 scorecard preview";            run "$T" scorecard --out "$OUT" --source "$SOURCE"
 printf '\nscorecard preview: %s/scorecard.html, %s/scorecard.txt, %s/scorecard.eml\n' "$OUT" "$OUT" "$OUT" >&2

@@ -194,3 +194,21 @@ def test_bad_sweeps_fail_before_reading_prices(env, args, message):
     res = sweep(env, *args)
     assert res.exit_code == 1
     assert res.stderr.strip() == message
+
+
+def test_sweep_says_staleness_as_a_run_does_in_one_line(env):
+    # The shared CSVs end months before today: both commands say so in one sentence, and
+    # name no symbol one by one.
+    run = runner.invoke(
+        app, ["backtest", "run", str(HUAAN), "--offline", "--runs-dir", str(env["runs"])]
+    )
+    swept = sweep(env, "--vary", "entry_delay_sessions=0,1", "--format", "csv")
+    assert run.exit_code == 0 and swept.exit_code == 0, swept.output
+
+    def notes(res):
+        return [line for line in res.stderr.splitlines() if line.startswith("note: ")]
+
+    assert notes(swept) == [n for n in notes(run) if "not traded" not in n]
+    (line,) = notes(swept)
+    assert "price series end between" in line
+    assert "no new bars" not in line and "0700.HK" not in line

@@ -43,6 +43,7 @@ class SweepOutcome:
     manifest: dict
     banner: str | None
     notes: tuple[str, ...]
+    problems: tuple[str, ...] = ()
 
 
 def sweep_document(frame: pd.DataFrame) -> dict:
@@ -130,7 +131,11 @@ def run_sweep_file(
         simulations=sweep.n_simulations,
     )
     banner = inputs.info.banner()
-    notes = tuple(n for n in (inputs.info.fetch_problem,) if n)
+    from tracker.prices.staleness import panel_staleness
+
+    # As a run says it: staleness in one sentence; failures with reasons go to stderr only.
+    freshness = panel_staleness(inputs.info, as_of)
+    notes = tuple(n for n in (freshness.sentence(),) if n)
     failed = sum(1 for e in sweep.errors if e)
     warnings = (*notes, *([f"{failed} variant(s) could not run (see error)"] if failed else []))
     say("writing the report")
@@ -145,4 +150,6 @@ def run_sweep_file(
     }
     root = runs_dir if runs_dir is not None else spec_path.parent / "runs"
     path = write_run(root, spec.name, files, now)
-    return SweepOutcome(path, spec, sweep, frame, manifest, banner, tuple(warnings))
+    return SweepOutcome(
+        path, spec, sweep, frame, manifest, banner, tuple(warnings), tuple(freshness.problems())
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -59,14 +60,19 @@ def render_outcome(outcome: RunOutcome, fmt: OutputFormat | None = None) -> None
     ]
     title = f"{outcome.spec.name}: {s['start'].date()} → {s['end'].date()}"
     emit_rows(rows, columns, chosen, title=title)
-    problem(*outcome.problems)
-    for line in outcome.notes:
-        parts = line.split("; ")
-        more = f"; and {len(parts) - 3} more" if len(parts) > 3 else ""
-        note(f"note: {'; '.join(parts[:3])}{more}")
+    _problems_and_notes(outcome.problems, outcome.notes)
     if chosen is OutputFormat.table:
         # A plain line (no wrapping) so that the path can be copied or scripted.
         sys.stdout.write(f"report: {report}\n")
+
+
+def _problems_and_notes(problems: Sequence[str], notes: Sequence[str]) -> None:
+    """Price failures as problem lines, then each note in one line (three clauses at most)."""
+    problem(*problems)
+    for line in notes:
+        parts = line.split("; ")
+        more = f"; and {len(parts) - 3} more" if len(parts) > 3 else ""
+        note(f"note: {'; '.join(parts[:3])}{more}")
 
 
 def _check_runs_dir(spec: Path, runs_dir: Path | None) -> None:
@@ -214,7 +220,7 @@ def sweep(
     chosen = chosen_format(fmt)
     if outcome.banner:
         banner(outcome.banner, chosen)
-    note(*(f"note: {line}" for line in outcome.notes))
+    _problems_and_notes(outcome.problems, outcome.notes)
     if chosen is OutputFormat.json:
         write_json({"notice": outcome.banner, **sweep_document(outcome.frame)})
     elif chosen is OutputFormat.table:
