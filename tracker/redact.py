@@ -36,3 +36,8 @@ def without_local_paths(text: str) -> str:
     'source csv:prices, see https://hkex.com.hk/a/b'
     """
     return _URL_OR_PATH.sub(_last_part, text)
+
+
+def public(value):
+    """A value for a shared document: a string without local paths, anything else as it is."""
+    return without_local_paths(value) if isinstance(value, str) else value

@@ -134,6 +134,16 @@ def test_no_heatmap_for_one_field_no_curve_without_the_delay():
     assert html.count("<svg ") == 1 and "Information decay" not in html
 
 
+def test_a_field_given_one_value_is_no_axis_of_the_default_heatmap():
+    # `--vary exit.rule=fixed --vary exit.months=3,6 --vary costs=on,off`: exit.rule is
+    # varied in name only; the heatmap is exit.months x costs.
+    frame = variants()
+    frame = frame[frame["entry_delay_sessions"] == 0].assign(**{"exit.rule": "fixed"})
+    fields = ("exit.rule", "exit.months", "costs")
+    html = render_sweep_report(load_spec(HUAAN), frame, fields, MANIFEST)
+    assert "Excess return: exit.months × costs" in html
+
+
 def test_rendering_a_sweep_report_does_not_import_matplotlib():
     code = (
         "import sys\n"

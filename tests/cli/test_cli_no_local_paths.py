@@ -93,7 +93,14 @@ def test_scorecard_files_say_staleness_once_without_paths(
     )
 
 
-def test_backtest_report_has_no_local_path(tmp_path, tracker_home, monkeypatch, prices_dir):
+@pytest.mark.parametrize(
+    "command",
+    [["run"], ["sweep", "--vary", "entry_delay_sessions=0,2", "--vary", "costs=on,off"]],
+    ids=["run", "sweep"],
+)
+def test_backtest_report_has_no_local_path(
+    tmp_path, tracker_home, monkeypatch, prices_dir, command
+):
     monkeypatch.chdir(ROOT)
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "numba"))
     spec = ROOT / "backtests" / "huaan-hk-internet-2025.yaml"  # an absolute path on purpose
@@ -102,8 +109,9 @@ def test_backtest_report_has_no_local_path(tmp_path, tracker_home, monkeypatch, 
         app,
         [
             "backtest",
-            "run",
+            command[0],
             str(spec),
+            *command[1:],
             "--source",
             f"csv:{prices_dir}",
             "--runs-dir",

@@ -9,8 +9,11 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tracker.render import formats as f
+from tracker.render.formats import HIDDEN, json_dumps
 
 
 @pytest.mark.parametrize(
@@ -106,3 +109,33 @@ def test_import_is_light():
     code = "import sys, tracker.render.formats; print('pandas' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# ----------------------------------------------------------------------------- json_dumps
+
+
+#: What a terminal obeys or hides, by code point, written out here (not taken from HIDDEN).
+_OBEYED = [chr(c) for c in range(0x20)] + [chr(c) for c in range(0x7F, 0xA0)]
+_BIDI_AND_ZERO_WIDTH = ["\u202e", "\u2066", "\u200f", "\u061c", "\u200b", "\ufeff", "\u2028"]
+
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+        max_leaves=10,
+    )
+)
+def test_json_reads_back_equal_and_shows_no_control_or_hidden_character(value):
+    text = json_dumps(value)
+    assert json.loads(text) == value
+    shown = set(text) - {"\n"}  # the indentation's own line breaks
+    assert not shown & set(_OBEYED)
+    assert not shown & HIDDEN
+
+
+def test_json_escapes_c1_bidi_and_keeps_letters():
+    text = json_dumps({"name": "騰訊\u202eKH\x85\x7f\u2066x"}, indent=None)
+    assert text == '{"name": "騰訊\\u202eKH\\u0085\\u007f\\u2066x"}'
+    for c in _BIDI_AND_ZERO_WIDTH:
+        assert c in HIDDEN

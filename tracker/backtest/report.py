@@ -88,7 +88,7 @@ def render_report(
     from tracker.render.keystats import compared_rows, portfolio_rows
 
     equity_svg, drawdown_svg = charts(equity, spec.benchmark)
-    from tracker.redact import without_local_paths
+    from tracker.redact import public, without_local_paths
 
     # The report is shared: no local path (spec file, a csv: source in the command).
     warnings = tuple(without_local_paths(w) for w in warnings)
@@ -111,8 +111,7 @@ def render_report(
         exit_text=_exit_text(spec.exit),
         sizing_text=_sizing_text(spec.sizing),
         manifest_rows=[
-            (k, _public(jsonable(manifest.get(k), keep_time=True), without_local_paths))
-            for k in _MANIFEST_SHOWN
+            (k, public(jsonable(manifest.get(k), keep_time=True))) for k in _MANIFEST_SHOWN
         ],
     )
 
@@ -168,8 +167,3 @@ def _sizing_text(sz) -> str:
         + (f" HKD {sz.amount_hkd:,.0f}" if sz.amount_hkd else "")
         + f", at most {sz.max_positions} open"
     )
-
-
-def _public(value, redact):
-    """A manifest value for the shared report: strings without local paths."""
-    return redact(value) if isinstance(value, str) else value

@@ -39,6 +39,7 @@ import pandas as pd
 
 from tracker.backtest.spec import SPEC_NAME
 from tracker.errors import TrackerError
+from tracker.render.formats import json_dumps
 from tracker.render.formats import jsonable as render_jsonable
 
 RUN_FILES = ("stats.json", "trades.csv", "equity.csv", "report.html", "manifest.json")
@@ -61,13 +62,11 @@ def jsonable(value: Any) -> Any:
 
 def json_text(obj: Mapping[str, Any], banner: str | None = None) -> str:
     """Indented JSON; with a banner, the first line is ``{"WARNING": "<banner>",``."""
-    body = json.dumps(jsonable(obj), indent=2, ensure_ascii=False)
+    body = json_dumps(jsonable(obj))
     if banner:
         rest = body[1:].lstrip("\n")
         sep = ",\n" if rest.strip() != "}" else "\n"
-        body = (
-            "{" + json.dumps("WARNING") + ": " + json.dumps(banner, ensure_ascii=False) + sep + rest
-        )
+        body = "{" + json.dumps("WARNING") + ": " + json_dumps(banner, indent=None) + sep + rest
     return body + "\n"
 
 

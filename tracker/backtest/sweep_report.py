@@ -129,9 +129,12 @@ def render_sweep_report(
     when the entry delay takes several values, the variants and the manifest.
     """
     from tracker.backtest.runs import jsonable
+    from tracker.redact import public, without_local_paths
     from tracker.render.html import render_page
 
-    pair = heatmap_fields(fields, heatmap)
+    # A field given one value (``--vary exit.rule=fixed`` to allow ``exit.months``) does
+    # not vary: it is no axis of the default heatmap.
+    pair = heatmap_fields([f for f in fields if frame[f].nunique() > 1], heatmap)
     hm = ""
     if pair:
         hm = heatmap_svg(excess_table(frame, pair[0], pair[1]), pair[0], pair[1])
@@ -150,11 +153,12 @@ def render_sweep_report(
         spec=spec,
         n=len(frame),
         varied=", ".join(fields),
-        warnings=list(warnings),
+        # The report is shared: no local path (spec file, a csv: source in the command).
+        warnings=[without_local_paths(w) for w in warnings],
         heatmap_svg=hm,
         heatmap_title=f"{pair[0]} × {pair[1]}" if pair else "",
         decay_svg=decay,
         columns=columns,
         rows=rows,
-        manifest_rows=[(k, jsonable(manifest.get(k))) for k in keys],
+        manifest_rows=[(k, public(jsonable(manifest.get(k)))) for k in keys],
     )

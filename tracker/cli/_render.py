@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -112,7 +111,9 @@ def jsonable(value: Any) -> Any:
 
 
 def write_json(records: Any) -> None:
-    sys.stdout.write(json.dumps(jsonable(records), ensure_ascii=False, indent=2) + "\n")
+    from tracker.render.formats import json_dumps
+
+    sys.stdout.write(json_dumps(jsonable(records)) + "\n")
 
 
 def print_rows(

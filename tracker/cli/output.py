@@ -17,7 +17,6 @@ that honour them.
 from __future__ import annotations
 
 import csv
-import json
 import math
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -25,6 +24,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import IO, TYPE_CHECKING, Any, Literal
+
+from tracker.render.formats import HIDDEN, json_dumps
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -130,12 +131,9 @@ def plain_cell(value: Any) -> str:
     return visible(text.replace("\t", " ").replace("\n", " ").replace("\r", " "))
 
 
-#: Characters that reorder or hide text (bidirectional controls, zero-width marks) or
-#: break lines (U+2028, U+2029): shown as ``\uXXXX`` so that a cell reads as it is stored.
-_HIDDEN = frozenset(
-    "\u00ad\u061c\u180e\u200b\u200c\u200d\u200e\u200f\u2028\u2029\u2060\u2061\u2062\u2063"
-    "\u2064\ufeff\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-)
+#: Characters that reorder or hide text or break lines: shown as ``\uXXXX`` so that a cell
+#: reads as it is stored.
+_HIDDEN = HIDDEN
 
 
 def _shown(c: str) -> str:
@@ -358,7 +356,7 @@ def emit_rows(
         from tracker.cli._render import jsonable
 
         doc = [{k: r.get(k) for k in keys} for r in records]
-        out.write(json.dumps(jsonable(doc), ensure_ascii=False, indent=2) + "\n")
+        out.write(json_dumps(jsonable(doc)) + "\n")
     elif chosen is OutputFormat.csv:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(keys)

@@ -464,10 +464,11 @@ def score_cmd(
     if run.staleness is not None:
         detail(*run.staleness.details())
     if fmt is Format.json:
-        import json
         import sys
 
-        sys.stdout.write(json.dumps(_json_document(run), ensure_ascii=False, indent=2) + "\n")
+        from tracker.render.formats import json_dumps
+
+        sys.stdout.write(json_dumps(_json_document(run)) + "\n")
         return
     if fmt is Format.html:
         typer.echo(_html(run), nl=False)

@@ -7,7 +7,9 @@ This module imports neither pandas nor numpy, so the CLI can use it at start-up.
 
 from __future__ import annotations
 
+import json
 import math
+import re
 import unicodedata
 from collections.abc import Mapping
 from datetime import date, datetime, time
@@ -116,3 +118,24 @@ def jsonable(value: Any, keep_time: bool = False) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+#: Characters that reorder or hide text (bidirectional controls, zero-width marks) or
+#: break lines (U+2028, U+2029).
+HIDDEN = frozenset(
+    "\u00ad\u061c\u180e\u200b\u200c\u200d\u200e\u200f\u2028\u2029\u2060\u2061\u2062\u2063"
+    "\u2064\ufeff\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+def json_dumps(obj: Any, indent: int | None = 2) -> str:
+    """JSON text with non-ASCII letters as they are, and every character a terminal would
+    obey or hide escaped as ``\\uXXXX``: C0 (as JSON requires), DEL, C1 and
+    :data:`HIDDEN`. A JSON reader gets the exact strings back; a person reading the
+    output sees the escape instead of a reordered or hidden text."""
+    text = json.dumps(obj, ensure_ascii=False, indent=indent)
+    # Such characters only occur inside strings: escaping them keeps the text valid JSON.
+    return _JSON_HIDDEN.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+_JSON_HIDDEN = re.compile("[\x7f-\x9f" + "".join(sorted(HIDDEN)) + "]")
