@@ -1,18 +1,13 @@
 """backtrader, a second independent engine, agrees with ours on the same spec and data.
 
-The backtrader strategy lives in ``benchmarks/bench_backtest.py`` (it is the speed
-baseline too); this also checks that the benchmark module starts.
+The backtrader strategy lives in ``tests/helpers/backtest_oracle.py``; the benchmarks time
+it too (``benchmarks/bench_backtest.py``).
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-import bench_backtest as bench  # noqa: E402
+from helpers import backtest_oracle as bench
 
 
 @pytest.mark.parametrize(

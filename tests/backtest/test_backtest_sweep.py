@@ -8,9 +8,6 @@ sessions are written out from the 2025 HKEX calendar, never computed.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 from test_backtest_engine import JULY_AUG_2025, bench, flat, make_calls
@@ -26,9 +23,6 @@ from tracker.backtest.sweep import (
     variants_frame,
 )
 from tracker.errors import DataUnavailable
-
-# bench_backtest's universe (imported in the tests that use it) lives with the benchmarks.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
 
 def spec(**kw) -> BacktestSpec:
@@ -199,7 +193,7 @@ def _assert_same(sweep, calls, closes, index, **kw):
     ],
 )
 def test_every_variant_equals_its_spec_run_alone_on_synthetic_universes(seed, max_cells):
-    from bench_backtest import universe
+    from helpers.backtest_oracle import universe
 
     calls, closes, index, lots = universe(40, 2, 300, seed=seed)
     base = spec(
@@ -225,7 +219,7 @@ def test_every_variant_equals_its_spec_run_alone_on_synthetic_universes(seed, ma
 
 
 def test_rules_and_sizing_methods_vary_too():
-    from bench_backtest import universe
+    from helpers.backtest_oracle import universe
 
     calls, closes, index, lots = universe(30, 2, 200, seed=3)
     base = spec(
@@ -251,7 +245,7 @@ def test_rules_and_sizing_methods_vary_too():
 def test_variants_share_entries_and_exits_computed_once_per_timing(monkeypatch):
     # 2 delays x 2 exits x costs on/off x 2 position limits = 16 variants, but only the
     # entry delay and the exit rule decide when calls are entered and left: 4 timings.
-    from bench_backtest import universe
+    from helpers.backtest_oracle import universe
 
     from tracker.backtest import engine
 
