@@ -47,42 +47,6 @@ def pack_columns(entry_row: np.ndarray, exit_row: np.ndarray) -> np.ndarray:
     return cols
 
 
-def order_arrays(
-    n_rows: int,
-    column: np.ndarray,
-    entry_row: np.ndarray,
-    exit_row: np.ndarray,
-    entry_price: np.ndarray,
-    exit_price: np.ndarray,
-    shares: np.ndarray,
-    entry_fees: np.ndarray,
-    exit_fees: np.ndarray,
-    value_close: np.ndarray,
-    ticker_col: np.ndarray,
-) -> tuple[np.ndarray, ...]:
-    """The 2-D arrays ``from_orders`` takes for one portfolio (rows x packed columns).
-
-    Returns ``(close, size, price, fees, call_seq)``: closes valuing each column's
-    position (1.0 where it holds none), order sizes (NaN: no order), fill prices,
-    fixed fees and the order of the calls within each row (see :func:`write_orders`).
-    """
-    out = blank_order_arrays(n_rows, n_columns(column))
-    write_orders(
-        out,
-        column,
-        entry_row,
-        exit_row,
-        entry_price,
-        exit_price,
-        shares,
-        entry_fees,
-        exit_fees,
-        value_close,
-        ticker_col,
-    )
-    return out
-
-
 def n_columns(column: np.ndarray) -> int:
     """vectorbt columns a portfolio of packed positions needs (at least one)."""
     return int(column.max()) + 1 if len(column) else 1
@@ -252,8 +216,9 @@ def simulate_orders(
     vectorbt.Portfolio
         One group (cash shared), one column per packed column.
     """
-    close, size, price, fees, seq = order_arrays(
-        len(grid),
+    arrays = blank_order_arrays(len(grid), n_columns(column))
+    write_orders(
+        arrays,
         column,
         entry_row,
         exit_row,
@@ -265,6 +230,7 @@ def simulate_orders(
         value_close,
         ticker_col,
     )
+    close, size, price, fees, seq = arrays
     group_by = np.zeros(close.shape[1], dtype=np.int64)
     return from_orders(close, size, price, fees, seq, float(capital), group_by, grid)
 
