@@ -42,3 +42,22 @@ def test_a_command_that_fails_keeps_its_message_and_code(tmp_path):
     assert f"{missing}: cannot read file" in out.stderr
     assert "error: 1 problem found" in out.stderr
     assert int(out.stderr.split("frozen=")[1]) > 10_000
+
+
+def test_the_cache_lives_in_an_existing_home_and_makes_no_home(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from tracker.cli import app
+
+    monkeypatch.chdir(ROOT)
+    missing = tmp_path / "no-such-home"
+    monkeypatch.setenv("TRACKER_HOME", str(missing))
+    assert CliRunner().invoke(app, ["recs", "list"]).exit_code == 0
+    assert not missing.exists()
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("TRACKER_HOME", str(home))
+    assert CliRunner().invoke(app, ["recs", "list"]).exit_code == 0
+    # one parse kept per call file and scale of the book
+    n_files = len(list((ROOT / "recs").rglob("*.yaml")))
+    assert len(list((home / "cache" / "yaml").glob("*.json"))) == n_files

@@ -25,8 +25,9 @@ def load_settings() -> Settings:
     from tracker.config import Settings
 
     settings = Settings()
-    # Every command keeps its parsed calls and the HKEX calendar in the home's cache.
-    memo.use(settings.home / MEMO_DIR)
+    # Every command keeps its parsed calls and the HKEX calendar in the home's cache; a
+    # home that does not exist yet is not made for a cache (a mistyped TRACKER_HOME).
+    memo.use(settings.home / MEMO_DIR if settings.home.is_dir() else None)
     return settings
 
 
