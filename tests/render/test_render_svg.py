@@ -12,14 +12,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tracker.render.heatmap import diverging_color, heatmap
 from tracker.render.svg import (
     MARGIN,
     X_LABEL_SPACE,
     Band,
     Series,
     date_ticks,
-    diverging_color,
-    heatmap,
     line_chart,
     nice_ticks,
     xy_chart,

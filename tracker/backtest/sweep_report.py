@@ -54,8 +54,8 @@ def decay_curve(frame: pd.DataFrame) -> pd.DataFrame:
 
 def heatmap_svg(table: pd.DataFrame, rows: str, cols: str) -> str:
     """The heatmap of :func:`excess_table` as inline SVG: excess return in pp per cell,
-    ``rows`` down and ``cols`` across (:func:`tracker.render.svg.heatmap`)."""
-    from tracker.render.svg import heatmap
+    ``rows`` down and ``cols`` across (:func:`tracker.render.heatmap.heatmap`)."""
+    from tracker.render.heatmap import heatmap
 
     return heatmap(
         100 * table,
