@@ -140,3 +140,9 @@ def test_digest_separates_its_parts():
 def test_dates_read_back_as_dates(cache):
     memo.put_json("k", "d", {"published": date(2025, 5, 6)})
     assert memo.get_json("k", "d") == {"published": date(2025, 5, 6)}
+
+
+def test_text_that_utf8_cannot_hold_is_not_kept(cache):
+    # YAML's "\ud800" escape makes a lone surrogate: no UTF-8 file can hold it.
+    memo.put_json("k", "s", {"broker": "\ud800"})
+    assert memo.get_json("k", "s") is None

@@ -83,10 +83,11 @@ def put_json(kind: str, key: str, value: Any) -> None:
     if path is None:
         return
     try:
-        text = json.dumps(value, default=_encode, ensure_ascii=False, allow_nan=True)
+        # A lone surrogate (YAML's "\ud800") cannot be written as UTF-8: not kept.
+        data = json.dumps(value, default=_encode, ensure_ascii=False, allow_nan=True).encode()
     except (TypeError, ValueError, RecursionError):
         return
-    _write(path, text.encode("utf-8"))
+    _write(path, data)
 
 
 def get_array(kind: str, key: str):

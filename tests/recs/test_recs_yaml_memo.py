@@ -163,3 +163,26 @@ def _types(v):
         return [_types(x) for x in v]
     # ruamel's scalar subclasses count as their base type (what validation sees)
     return next(t for t in (bool, int, float, str, date, type(None)) if isinstance(v, t))
+
+
+def test_a_value_utf8_cannot_hold_loads_as_without_the_memo(cache, tmp_path):
+    # YAML's "\ud800" escape is a lone surrogate: the memo cannot keep that parse, and the
+    # file loads (or is refused) exactly as without the memo.
+    recs = tmp_path / "recs"
+    recs.mkdir()
+    path = recs / "2025-09-15-caitong-ai-race.yaml"
+    text = (RECS / path.name).read_text(encoding="utf-8")
+    path.write_text(text.replace("broker: Caitong Securities", 'broker: "\\ud800"'), "utf-8")
+    scales = load_scales(RECS / "scales")
+
+    def outcome():
+        try:
+            return load_report(path, scales, today=TODAY).report.broker
+        except InvalidInput as exc:
+            return [str(p) for p in exc.problems]
+
+    with_memo = outcome()
+    # the scales are kept; the report is not
+    assert len(list(cache.glob("*.json"))) == len(list((RECS / "scales").glob("*.yaml")))
+    memo.use(None)
+    assert with_memo == outcome()

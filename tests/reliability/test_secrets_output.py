@@ -494,7 +494,9 @@ def inert(document: str) -> tuple[bool, str]:
     bad = [
         (t, a)
         for t, a in parser.tags
-        if t in ("script", "iframe", "svg") or any(x.startswith("on") for x in a)
+        # The reports' own charts are inline SVG; an injected one carries a handler (and its
+        # payload would also show up raw, below).
+        if t in ("script", "iframe", "object", "embed") or any(x.startswith("on") for x in a)
     ]
     raw = [k for k, p in PAYLOADS.items() if p in document]
     shown = [k for k, p in PAYLOADS.items() if p in html.unescape(document)]

@@ -139,3 +139,10 @@ def test_json_escapes_c1_bidi_and_keeps_letters():
     assert text == '{"name": "騰訊\\u202eKH\\u0085\\u007f\\u2066x"}'
     for c in _BIDI_AND_ZERO_WIDTH:
         assert c in HIDDEN
+
+
+def test_json_with_a_lone_surrogate_is_still_utf8():
+    text = json_dumps({"broker": "\ud800x"}, indent=None)
+    assert text == '{"broker": "\\ud800x"}'
+    text.encode("utf-8")  # no UnicodeEncodeError
+    assert json.loads(text) == {"broker": "\ud800x"}

@@ -131,11 +131,13 @@ HIDDEN = frozenset(
 def json_dumps(obj: Any, indent: int | None = 2) -> str:
     """JSON text with non-ASCII letters as they are, and every character a terminal would
     obey or hide escaped as ``\\uXXXX``: C0 (as JSON requires), DEL, C1 and
-    :data:`HIDDEN`. A JSON reader gets the exact strings back; a person reading the
-    output sees the escape instead of a reordered or hidden text."""
+    :data:`HIDDEN`, and lone surrogates, which UTF-8 cannot hold. A JSON reader gets the
+    exact strings back; a person reading the output sees the escape instead of a
+    reordered or hidden text."""
     text = json.dumps(obj, ensure_ascii=False, indent=indent)
     # Such characters only occur inside strings: escaping them keeps the text valid JSON.
     return _JSON_HIDDEN.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-_JSON_HIDDEN = re.compile("[\x7f-\x9f" + "".join(sorted(HIDDEN)) + "]")
+#: Also lone surrogates (YAML's "\ud800"): escaped, the text stays writable as UTF-8.
+_JSON_HIDDEN = re.compile("[\x7f-\x9f\ud800-\udfff" + "".join(sorted(HIDDEN)) + "]")
