@@ -232,6 +232,11 @@ def _company_in_sentence(
     return None
 
 
+#: How far into a first line (not the title) a code may stand and still be the report's
+#: company: ``腾讯控股(0700.HK):``, ``中金公司研究部 腾讯控股(00700.HK)``.
+_HEADER_REACH = 24
+
+
 def find_subject(src: Source, registry: Registry, title_line: int | None) -> Candidate | None:
     """The company a company report is about: a coded company in the title or the first lines
     (the title only when the first lines say 行业 / industry), or a title that opens with a
@@ -247,12 +252,16 @@ def find_subject(src: Source, registry: Registry, title_line: int | None) -> Can
             continue
         if titled is not None and li + 1 != title_line:
             return titled  # the title names the company; the body's codes are others'
-
-        end = src.text.find("\n", off)
-        end = len(src.text) if end < 0 else end
-        # A client or peer named in the first lines of a short note is not its company.
+        end = _line_end(src, off)
+        # A client or peer named in the first lines of a short note is not its company, nor
+        # a code deep in a body sentence: off the title, a header names it at the top.
         mentions = mention_spans(src.text, off, end)
-        codes = [m for m in _codes(src, off, end) if not merely_mentioned(mentions, m.start())]
+        codes = [
+            m
+            for m in _codes(src, off, end)
+            if not merely_mentioned(mentions, m.start())
+            and (li + 1 == title_line or m.start() - off <= _HEADER_REACH)
+        ]
         if codes:
             m = codes[0]
             code = _code_of(m)
@@ -269,32 +278,59 @@ def find_subject(src: Source, registry: Registry, title_line: int | None) -> Can
     return titled
 
 
+#: Labels that open a header line with a colon but name no company (分析师:, 报告日期:).
+_LABEL = re.compile(r"(?:师|日期|时间|标题|作者|来源|编号|类型|评级|代码|行业|报告|研究|简称)$")
+
+
+def _line_end(src: Source, off: int) -> int:
+    """Flow offset where the source line starting at ``off`` ends (flow text joins lines)."""
+    later = [o for o, _ in src.line_starts if o > off]
+    nl = src.text.find("\n", off)
+    ends = [e for e in (min(later, default=-1), nl) if e >= 0]
+    return min(ends) if ends else len(src.text)
+
+
 def _title_company(
     src: Source, registry: Registry, title_line: int | None, industry: bool
 ) -> Candidate | None:
-    """A title opening with a company name and ``:`` (``腾讯控股:...``, ``星辰数智:首次覆盖``):
-    a registry name, or, outside industry reports, any fragment that looks like a name (the
-    report's company even when the registry lacks it)."""
-    off = src.line_start(title_line) if title_line is not None else None
+    """A header opening with a company name and ``:`` (``腾讯控股:...``, ``星辰数智:首次覆盖``)
+    on the title line, else on one of the first three lines: a registry name, or, outside
+    industry reports, a Chinese fragment that looks like a name (the report's company even
+    when the registry lacks it)."""
+    heads = [title_line] if title_line is not None else []
+    heads += [li + 1 for _, li in src.line_starts[:3] if li + 1 != title_line]
+    for line in heads:
+        cand = _header_company(src, registry, line, industry, line == title_line)
+        if cand is not None:
+            return cand
+    return None
+
+
+def _header_company(
+    src: Source, registry: Registry, line: int, industry: bool, title: bool
+) -> Candidate | None:
+    off = src.line_start(line)
     if off is None:
         return None
-    end = src.text.find("\n", off)
-    head = src.text[off : end if end >= 0 else len(src.text)]
+    head = src.text[off : _line_end(src, off)]
     m = re.match(r"^\s*([^:,\s]{2,20})\s*:", head)
     if m is None or CODE.search(m.group(1)):
         return None
     name = m.group(1)
     known = resolve_name(registry, name).ticker is not None
-    # An unknown name is the company only when the rest of the title names none (a source
-    # or broker prefix, "东方证券:维持快手-W买入评级", is not a company).
+    # An unknown name is the company only when the rest of the line names none (a source
+    # or broker prefix, "东方证券:维持快手-W买入评级", is not a company), and is no label.
     rest = head[m.end() :]
     other = bool(codes_in(rest) or name_mentions(registry, rest))
-    if known or (
+    unknown_ok = (
         not industry
         and not other
         and broker_named(name) is None
+        and not _LABEL.search(name)
+        and (title or is_han(name[0]))
         and looks_like_name(clean_name(name))
-    ):
+    )
+    if (known and title) or unknown_ok:
         return Candidate(
             "subject", off + m.start(1), off + m.end(1), (off + m.start(1), off + m.end(1))
         )
@@ -325,9 +361,11 @@ def coded_rows(src: Source, registry: Registry, used: list[tuple[int, int]]) -> 
     for m in codes_in(src.text):
         if not readable(src, m.start()) or any(a <= m.start() < b for a, b in used):
             continue
+        a, b = src.sentence(m.start())
+        if merely_mentioned(mention_spans(src.text, a, b), m.start()):
+            continue  # a client or peer on a line with a rating is not rated by it
         code = _code_of(m)
         ticker = resolve_code(registry, code).ticker
-        a, _ = src.sentence(m.start())
         span = name_before(registry, src.text[a : m.start()], ticker)
         name_span = (a + span[0], a + span[1]) if span else None
         if name_span is None and ticker is not None:

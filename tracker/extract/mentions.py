@@ -61,3 +61,17 @@ def merely_mentioned(spans: list[tuple[int, int]], pos: int, anchor: int | None 
     """Whether a company named at ``pos`` stands in a mention clause that does not also hold
     the rating or target at ``anchor`` (``None``: any mention clause counts)."""
     return any(a <= pos < b and (anchor is None or not a <= anchor < b) for a, b in spans)
+
+
+#: A covering verb and the company it names, coded or not: ``首次覆盖星辰数智``,
+#: ``initiate coverage of Acme Widgets``, ``Buy rating on Acme Widgets``.
+_OWN_SUBJECT = re.compile(
+    r"(?:首次覆盖|首次覆蓋|覆盖|覆蓋)\s*(?![(（]?\d)[\u4e00-\u9fffA-Za-z]{2,16}"
+    r"|\b(?i:coverage\s+(?:of|on)|(?:rating|stance)\s+on)\s+[A-Z][\w&.-]*"
+)
+
+
+def names_own_subject(text: str, mentions: list[tuple[int, int]]) -> bool:
+    """Whether ``text`` names the company its rating is about by a covering verb outside any
+    mention clause (so a company carried over from earlier text is not that company)."""
+    return any(not merely_mentioned(mentions, m.start()) for m in _OWN_SUBJECT.finditer(text))
