@@ -5,9 +5,11 @@ Three kinds of evidence, strongest first:
 * **rating phrases** — ``维持腾讯控股(00700)“买入”评级``, ``首次覆盖给予增持``,
   ``评级由增持上调至买入``, ``投资评级: 买入(维持)``, ``maintain Buy on Tencent``,
   ``upgrade Meituan to Overweight``. The company is the one named inside the
-  phrase, else a coded company earlier in the sentence, else the report's
-  subject (a company report's title company), else a registry name earlier in
-  the sentence. With 行业/板块 and no company, it is the industry's rating.
+  phrase, else the object of a covering verb (``首次覆盖星辰数智，给予买入``), else a
+  coded company earlier in the sentence, else the report's subject (a company
+  report's title company), else a registry name earlier in the sentence; never
+  a company the sentence only mentions (:mod:`tracker.extract.mentions`). With
+  行业/板块 and no company, it is the industry's rating.
 * **lists** after 相关公司 / 建议关注 / 重点推荐 / 受益标的 / top picks...: the
   sentence that follows (items split at ``；``, names at ``、``/``,``, a
   thesis before ``的`` or after ``:``), or the lines that follow when the
