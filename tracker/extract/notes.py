@@ -38,6 +38,7 @@ from tracker.extract.facts import (
     table_target,
     targets_in,
 )
+from tracker.extract.mentions import mention_spans, merely_mentioned, names_own_subject
 from tracker.extract.meta import broker_named
 from tracker.extract.text import heading_kind
 from tracker.extract.vocab import BROKERS, Broker, rating_of
@@ -354,11 +355,17 @@ def _sentence(
     facts: list[tuple[int, RatingHit | TargetFact]] = [(r.start, r) for r in ratings]
     facts += [(t.start, t) for t in targets]
     day = day_in(text, note_date)
+    mentions = mention_spans(text)
     for pos, fact in sorted(facts, key=lambda f: f[0]):
         who = _governing(brokers, text, pos) or state.broker
         if not who and only is not None:
             who = [BrokerHit(only, 0, 0, None)]
-        company = _company_for(companies, pos) or state.company
+        # A client, peer or comparison named in a mention clause never takes the fact.
+        anchor = pos + len(fact.words) - 1 if isinstance(fact, RatingHit) else pos
+        own = [c for c in companies if not merely_mentioned(mentions, c.start, anchor)]
+        company = _company_for(own, pos)
+        if company is None and not names_own_subject(text, mentions):
+            company = state.company
         if not who or company is None or company.ticker is None:
             continue  # no broker, or a company without an HKEX line
         for b in who:
@@ -374,6 +381,7 @@ def _sentence(
                 _give_target(call, fact, unit.line)
                 if day is not None:
                     call.dated = day
+    companies = [c for c in companies if not merely_mentioned(mentions, c.start)]
     if companies:
         state.company = companies[-1] if len({c.ticker for c in companies}) > 1 else companies[0]
 
