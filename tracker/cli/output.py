@@ -131,16 +131,11 @@ def plain_cell(value: Any) -> str:
     return visible(text.replace("\t", " ").replace("\n", " ").replace("\r", " "))
 
 
-#: Characters that reorder or hide text or break lines: shown as ``\uXXXX`` so that a cell
-#: reads as it is stored.
-_HIDDEN = HIDDEN
-
-
 def _shown(c: str) -> str:
     code = ord(c)
     if code < 0x20 or 0x7F <= code <= 0x9F:  # C0, DEL, C1: what a terminal obeys
         return f"\\x{code:02x}"
-    if c in _HIDDEN:
+    if c in HIDDEN:
         return f"\\u{code:04x}"
     return c
 
@@ -153,7 +148,7 @@ def visible(text: str) -> str:
     that a name from any source never moves the cursor, rings, clears or reorders the
     terminal, nor splits a tsv or csv row. Other characters are kept as they are.
     """
-    if text.isprintable() and not any(c in _HIDDEN for c in text):
+    if text.isprintable() and not any(c in HIDDEN for c in text):
         return text  # the usual case, at the cost of one scan
     return "".join(_shown(c) for c in text)
 

@@ -223,7 +223,9 @@ def plain(data: Any) -> Any:
 
 def _scalar(value: Any) -> Any:
     """ruamel's scalar subclasses (ScalarInt, ScalarFloat, ScalarBoolean...) as the base type."""
-    if isinstance(value, bool) or type(value).__name__ == "ScalarBoolean":
+    from ruamel.yaml.scalarbool import ScalarBoolean
+
+    if isinstance(value, bool | ScalarBoolean):
         return bool(value)
     if isinstance(value, int):
         return int(value)
